@@ -1,0 +1,3 @@
+from alongside.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""People, organisations and the roles people hold in them.
+
+Every piece of member data belongs to one organisation. A person signs in once and may hold several roles,
+in one organisation or several (a member may be in more than one program).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core import crisis
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone name, e.g. Europe/London."), params={"value": value}
+        )
+
+
+def validate_country(value: str) -> None:
+    if value not in crisis.COUNTRIES:
+        raise ValidationError(_("Alongside has no crisis-line defaults for %(value)s yet."), params={"value": value})
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("Member")
+    CLINICIAN = "clinician", _("Clinician")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    PEER_MENTOR = "peer_mentor", _("Peer mentor")
+    FACILITATOR = "facilitator", _("Group facilitator")
+    ORG_ADMIN = "org_admin", _("Organisation admin")
+
+
+STAFF_ROLES = frozenset(role for role in Role if role != Role.MEMBER)
+
+
+class Organisation(models.Model):
+    """A clinic or recovery program. All member data is scoped to one organisation."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    country = models.CharField(_("country"), max_length=2, validators=[validate_country])
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    emergency_number = models.CharField(_("emergency number"), max_length=32)
+    emergency_note = models.CharField(_("emergency note"), max_length=200, blank=True)
+    # [{"name", "phone", "text", "note"}], shown on the crisis page in this order.
+    crisis_lines = models.JSONField(_("crisis lines"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # E-mail addresses are matched without regard to case: people type them as they please.
+        return self.get(email__iexact=normalise_email(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        user = self.model(email=normalise_email(email), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        fields.setdefault("display_name", email.split("@")[0])
+        return self.create_user(email, password, **fields)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a member, a staff member, or both.
+
+    `is_staff` keeps Django's meaning (may use the platform operators' admin site); care-team roles are
+    OrgRole rows.
+    """
+
+    # Stored lower-cased (see save), so the unique index is also case-insensitive.
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    # Members may choose a pseudonym; it is what other people see.
+    display_name = models.CharField(_("display name"), max_length=80)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("platform operator"), default=False)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalise_email(self.email)
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
+
+    def roles_in(self, organisation: Organisation) -> set[str]:
+        return {grant.role for grant in self.org_roles.all() if grant.organisation_id == organisation.pk}
+
+    @property
+    def role_set(self) -> set[str]:
+        """Every role this person holds, in any organisation (for navigation, not for authorization)."""
+        return {grant.role for grant in self.org_roles.all()}
+
+    @property
+    def is_care_staff(self) -> bool:
+        return bool(self.role_set & STAFF_ROLES)
+
+    @property
+    def is_member(self) -> bool:
+        return Role.MEMBER in self.role_set
+
+
+class OrgRole(models.Model):
+    """A person holds a role in an organisation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="org_roles", verbose_name=_("person"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="roles", verbose_name=_("organisation")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [models.UniqueConstraint(fields=["user", "organisation", "role"], name="org_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} — {self.organisation}"

@@ -1,0 +1,81 @@
+"""The background worker process (`alongside worker`).
+
+For now the worker keeps its heartbeat, which /healthz reports; the due-work queue, notifications and
+reminders run inside this same loop as they land. It survives database restarts (it logs, waits and
+reconnects) and stops cleanly on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from datetime import timedelta
+
+from django import db
+from django.utils import timezone
+
+from alongside.core.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+# Rows left behind by workers that died without a clean shutdown are removed after this long.
+FORGET_DEAD_WORKERS_AFTER = timedelta(days=1)
+MAX_RETRY_DELAY_SECONDS = 60.0
+
+
+class Worker:
+    def __init__(self, *, beat_seconds: float = 5.0) -> None:
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.beat_seconds = beat_seconds
+        self.started_at = timezone.now()
+        self.stopping = threading.Event()
+
+    def request_stop(self, *_signal_args: object) -> None:
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def beat(self) -> None:
+        now = timezone.now()
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={"last_beat_at": now},
+            create_defaults={"last_beat_at": now, "started_at": self.started_at},
+        )
+        WorkerHeartbeat.objects.filter(last_beat_at__lt=now - FORGET_DEAD_WORKERS_AFTER).delete()
+
+    def run(self, *, max_cycles: int | None = None) -> None:
+        """Loop until asked to stop (or for max_cycles cycles, which tests use)."""
+        log.info("worker %s started", self.worker_id)
+        failures = 0
+        cycles = 0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    self.beat()
+                    failures = 0
+                    delay = self.beat_seconds
+                except db.Error as exc:
+                    # The database may be restarting: drop the broken connection and try again with backoff.
+                    failures += 1
+                    delay = min(self.beat_seconds * 2**failures, MAX_RETRY_DELAY_SECONDS)
+                    log.warning("worker %s: database unavailable (%s); retrying in %.0fs", self.worker_id, exc, delay)
+                    db.connections.close_all()
+                cycles += 1
+                if max_cycles is not None and cycles >= max_cycles:
+                    break
+                self.stopping.wait(delay)
+        finally:
+            self._forget()
+            log.info("worker %s stopped", self.worker_id)
+
+    def _forget(self) -> None:
+        try:
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+        except db.Error:
+            log.warning("worker %s: could not remove its heartbeat on shutdown", self.worker_id)

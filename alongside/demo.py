@@ -1,0 +1,120 @@
+"""Demo data: a synthetic organisation with one person in every role, a cohort of members, and a second
+organisation that the first must never see. Every address is fixed and documented in README.md.
+
+Seeding is idempotent: running it again keeps what exists and adds what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from alongside.accounts import actions
+from alongside.accounts.models import Organisation, Role, User
+
+DEMO_PASSWORD = "alongside-demo"  # noqa: S105 (documented demo credential, demo mode only)
+DEMO_ORG_SLUG = "riverside"
+OTHER_ORG_SLUG = "harbour-light"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    display_name: str
+    roles: tuple[Role, ...]
+    organisation: str = DEMO_ORG_SLUG
+    time_zone: str = "America/New_York"
+
+
+STAFF = (
+    DemoPerson("admin@demo.example", "Dana Okafor", (Role.ORG_ADMIN,)),
+    DemoPerson("clinician@demo.example", "Dr. Maya Chen", (Role.CLINICIAN,)),
+    DemoPerson("casemanager@demo.example", "Luis Ortega", (Role.CASE_MANAGER,)),
+    DemoPerson("peer@demo.example", "Jordan Blake", (Role.PEER_MENTOR,)),
+    DemoPerson("facilitator@demo.example", "Priya Natarajan", (Role.FACILITATOR,)),
+)
+# Members choose how they are shown; several use a pseudonym.
+MEMBERS = (
+    DemoPerson("member@demo.example", "Sam R.", (Role.MEMBER,)),
+    DemoPerson("riley@demo.example", "Riley", (Role.MEMBER,), time_zone="America/Chicago"),
+    DemoPerson("alex@demo.example", "Alex M.", (Role.MEMBER,)),
+    DemoPerson("morgan@demo.example", "Morgan", (Role.MEMBER,), time_zone="America/Los_Angeles"),
+    DemoPerson("casey@demo.example", "Casey T.", (Role.MEMBER,)),
+    DemoPerson("jamie@demo.example", "Sunflower", (Role.MEMBER,), time_zone="America/Denver"),
+    DemoPerson("taylor@demo.example", "Taylor", (Role.MEMBER,)),
+    DemoPerson("drew@demo.example", "Drew K.", (Role.MEMBER,), time_zone="America/Chicago"),
+)
+OTHER_ORGANISATION = (
+    DemoPerson("clinician@harbour.example", "Dr. Owen Price", (Role.CLINICIAN,), OTHER_ORG_SLUG, "Europe/London"),
+    DemoPerson("member@harbour.example", "Kit", (Role.MEMBER,), OTHER_ORG_SLUG, "Europe/London"),
+)
+PLATFORM_OPERATOR = DemoPerson("operator@demo.example", "Platform operator", (), time_zone="UTC")
+
+
+@dataclass
+class Seeded:
+    organisations: list[Organisation] = field(default_factory=list)
+    people: list[DemoPerson] = field(default_factory=list)
+    created: int = 0
+
+
+@transaction.atomic
+def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
+    result = Seeded()
+    organisations = {
+        DEMO_ORG_SLUG: _organisation("Riverside Recovery Collective", "US", "America/New_York", DEMO_ORG_SLUG),
+        OTHER_ORG_SLUG: _organisation("Harbour Light Clinic", "GB", "Europe/London", OTHER_ORG_SLUG),
+    }
+    result.organisations = list(organisations.values())
+    progress(f"organisations: {', '.join(o.name for o in result.organisations)}")
+
+    everyone = (*STAFF, *MEMBERS, *OTHER_ORGANISATION)
+    for person in everyone:
+        user, created = _person(person)
+        result.created += created
+        for role in person.roles:
+            actions.grant_role(user, organisations[person.organisation], role)
+    operator, created = _person(PLATFORM_OPERATOR)
+    result.created += created
+    if not operator.is_superuser:
+        operator.is_staff = operator.is_superuser = True
+        operator.save(update_fields=["is_staff", "is_superuser"])
+    result.people = [*everyone, PLATFORM_OPERATOR]
+    progress(f"people: {len(result.people)} accounts ({result.created} new)")
+    return result
+
+
+def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:
+    existing = Organisation.objects.filter(slug=slug).first()
+    return existing or actions.create_organisation(name, country, time_zone=time_zone, slug=slug)
+
+
+def _person(person: DemoPerson) -> tuple[User, bool]:
+    existing = User.objects.filter(email__iexact=person.email).first()
+    if existing:
+        return existing, False
+    return actions.create_person(person.email, person.display_name, DEMO_PASSWORD, time_zone=person.time_zone), True
+
+
+def banner(seeded: Seeded, *, base_url: str | None) -> str:
+    lines = ["", "Alongside demo" + (f" is running at {base_url}/" if base_url else " data is ready."), ""]
+    if base_url:
+        lines += [
+            f"  Sign in:       {base_url}/accounts/signin/",
+            f"  Crisis page:   {base_url}/crisis/  (public, no sign-in)",
+            f"  Health:        {base_url}/healthz",
+            f"  Platform admin {base_url}/admin/",
+            "",
+        ]
+    lines.append(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for person in seeded.people:
+        if person.roles:
+            where = ", ".join(str(role.label) for role in person.roles) + f" ({person.organisation})"
+        else:
+            where = "platform operator (admin site)"
+        lines.append(f"  {person.email:<28} {person.display_name:<20} {where}")
+    if base_url:
+        lines += ["", "Press Ctrl-C to stop."]
+    return "\n".join(lines)

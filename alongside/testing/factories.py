@@ -1,0 +1,44 @@
+"""Factories that build through the domain functions, so tests create data the way the product does."""
+
+from __future__ import annotations
+
+import itertools
+
+from alongside.accounts import actions
+from alongside.accounts.models import Organisation, Role, User
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 (test credential)
+_numbers = itertools.count(1)
+
+
+def make_organisation(
+    name: str | None = None,
+    *,
+    country: str = "US",
+    time_zone: str = "America/New_York",
+) -> Organisation:
+    return actions.create_organisation(name or f"Program {next(_numbers)}", country, time_zone=time_zone)
+
+
+def make_person(
+    organisation: Organisation | None = None,
+    *roles: Role,
+    display_name: str | None = None,
+    email: str | None = None,
+    time_zone: str = "America/New_York",
+) -> User:
+    number = next(_numbers)
+    user = actions.create_person(
+        email or f"person{number}@example.org", display_name or f"Person {number}", PASSWORD, time_zone=time_zone
+    )
+    for role in roles:
+        actions.grant_role(user, organisation, role)
+    return user
+
+
+def make_member(organisation: Organisation, **kwargs) -> User:
+    return make_person(organisation, Role.MEMBER, **kwargs)
+
+
+def make_staff(organisation: Organisation, role: Role = Role.CLINICIAN, **kwargs) -> User:
+    return make_person(organisation, role, **kwargs)

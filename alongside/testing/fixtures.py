@@ -1,0 +1,47 @@
+"""The three kinds of people every test of access starts from: a member, a staff member of the same
+organisation, and an outsider (staff of another organisation)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from alongside.accounts.models import Role
+from alongside.testing import factories
+
+
+@pytest.fixture
+def organisation(db):
+    return factories.make_organisation("Riverside Test Program")
+
+
+@pytest.fixture
+def other_organisation(db):
+    return factories.make_organisation("Harbour Test Clinic", country="GB", time_zone="Europe/London")
+
+
+@pytest.fixture
+def member(organisation):
+    return factories.make_member(organisation, display_name="Test Member")
+
+
+@pytest.fixture
+def staff(organisation):
+    return factories.make_staff(organisation, Role.CLINICIAN, display_name="Test Clinician")
+
+
+@pytest.fixture
+def outsider(other_organisation):
+    return factories.make_staff(other_organisation, Role.CLINICIAN, display_name="Outside Clinician")
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) -> a test client signed in as that person."""
+
+    def signed_in(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return signed_in

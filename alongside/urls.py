@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Alongside platform administration")
+admin.site.site_title = _("Alongside admin")
+
+urlpatterns = [
+    path("", include("alongside.core.urls")),
+    path("", include("alongside.web.urls")),
+    path("accounts/", include("alongside.accounts.urls")),
+    path("admin/", admin.site.urls),
+]

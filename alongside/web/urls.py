@@ -1,0 +1,12 @@
+from django.urls import path
+
+from alongside.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("me/", views.member_home, name="member_home"),
+    path("team/", views.staff_home, name="staff_home"),
+    path("crisis/", views.crisis, name="crisis"),
+]

@@ -1,0 +1,72 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
+
+from alongside.accounts.models import Organisation, Role
+from alongside.core import crisis as crisis_defaults
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    if request.user.is_care_staff:
+        return redirect("web:staff_home")
+    if request.user.is_member:
+        return redirect("web:member_home")
+    return render(request, "web/no_role.html")
+
+
+@login_required
+def member_home(request):
+    if not request.user.is_member:
+        raise PermissionDenied
+    organisations = Organisation.objects.filter(roles__user=request.user, roles__role=Role.MEMBER).distinct()
+    return render(request, "web/member_home.html", {"organisations": organisations})
+
+
+@login_required
+def staff_home(request):
+    if not request.user.is_care_staff:
+        raise PermissionDenied
+    grants = request.user.org_roles.exclude(role=Role.MEMBER).select_related("organisation")
+    by_organisation: dict[Organisation, list[str]] = {}
+    for grant in grants.order_by("organisation__name", "role"):
+        by_organisation.setdefault(grant.organisation, []).append(grant.get_role_display())
+    return render(request, "web/staff_home.html", {"roles_by_organisation": by_organisation})
+
+
+def crisis(request):
+    """Emergency number and crisis lines. Public: it must never ask anyone to sign in first.
+
+    Signed-in people see their own organisations' lines; everyone else sees the defaults for the
+    deployment's country.
+    """
+    sources = []
+    if request.user.is_authenticated:
+        for organisation in Organisation.objects.filter(roles__user=request.user).distinct():
+            sources.append(
+                {
+                    "title": organisation.name,
+                    "emergency_number": organisation.emergency_number,
+                    "emergency_note": organisation.emergency_note,
+                    "lines": organisation.crisis_lines,
+                }
+            )
+    if not sources:
+        defaults = crisis_defaults.defaults_for(settings.DEFAULT_COUNTRY)
+        sources.append(
+            {
+                "title": defaults.name,
+                "emergency_number": defaults.emergency_number,
+                "emergency_note": defaults.emergency_note,
+                "lines": [line.as_dict() for line in defaults.lines],
+            }
+        )
+    response = render(request, "web/crisis.html", {"sources": sources})
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, public=True, max_age=600)
+    return response
