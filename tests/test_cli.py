@@ -142,3 +142,43 @@ def test_worker_stops_cleanly_on_sigterm(dev_env):
     assert worker.returncode == 0
     assert "stopped" in output
     assert "worker: no heartbeat" in run("check", env=dev_env).stdout
+
+
+def test_serve_in_production_mode_serves_hashed_static_files(tmp_path):
+    import re
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"ALONGSIDE_DATA_DIR": str(tmp_path), "ALONGSIDE_SECRET_KEY": "k" * 40 + "production-test-key"}
+    assert run("migrate", "--verbosity", "0", env=env).returncode == 0
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("ALONGSIDE_")}
+    clean.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "alongside", "serve", "--port", str(port), "--workers", "1"],
+        env={**clean, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/crisis/", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("alongside serve did not start")
+                time.sleep(0.3)
+        html = page.read().decode()
+        stylesheet = re.search(r'href="(/static/alongside/css/site\.[0-9a-f]{12}\.css)"', html)
+        assert stylesheet, "production pages link content-hashed static files"
+        css = urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet.group(1)}", timeout=5)
+        assert "immutable" in css.headers["Cache-Control"]
+        signin = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/signin/", timeout=5)
+        assert "; secure" in signin.headers["Set-Cookie"].lower(), "production cookies are HTTPS-only"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
