@@ -167,3 +167,40 @@ def secret_key(directory: Path, *, generate: bool) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
+
+
+def encryption_keys(directory: Path, *, generate: bool) -> list[str]:
+    """Fernet keys for data encrypted at rest, newest first: ALONGSIDE_ENCRYPTION_KEYS(_FILE), comma-separated.
+
+    The first key encrypts; every key decrypts, so a new key can be put in front of the old ones and
+    `alongside rotate_encryption_key` re-encrypts the stored data before the old key is removed. Demo and
+    development generate one key, kept in the data dir.
+    """
+    from cryptography.fernet import Fernet
+
+    raw = env_secret("ENCRYPTION_KEYS")
+    if not raw:
+        if not generate:
+            raise ConfigError(
+                f"{PREFIX}ENCRYPTION_KEYS (or {PREFIX}ENCRYPTION_KEYS_FILE) is required in production mode; "
+                "generate one with: python3 -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        key_file = directory / "encryption_keys"
+        if not key_file.exists():
+            try:
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(Fernet.generate_key().decode() + "\n")
+            except FileExistsError:
+                pass
+        raw = key_file.read_text(encoding="utf-8")
+    keys = [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}ENCRYPTION_KEYS key {position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return keys

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from alongside.accounts import actions
 from alongside.accounts.models import Organisation, Role, User
+from alongside.care import actions as care_actions
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 (documented demo credential, demo mode only)
 DEMO_ORG_SLUG = "riverside"
@@ -50,6 +51,15 @@ OTHER_ORGANISATION = (
     DemoPerson("clinician@harbour.example", "Dr. Owen Price", (Role.CLINICIAN,), OTHER_ORG_SLUG, "Europe/London"),
     DemoPerson("member@harbour.example", "Kit", (Role.MEMBER,), OTHER_ORG_SLUG, "Europe/London"),
 )
+# Who supports whom (staff e-mail, member e-mails, role).
+CARE_TEAMS = (
+    ("clinician@demo.example", ("member@demo.example", "riley@demo.example", "alex@demo.example",
+                                "morgan@demo.example", "casey@demo.example"), Role.CLINICIAN),
+    ("casemanager@demo.example", ("member@demo.example", "jamie@demo.example", "taylor@demo.example",
+                                  "drew@demo.example"), Role.CASE_MANAGER),
+    ("peer@demo.example", ("member@demo.example", "riley@demo.example", "drew@demo.example"), Role.PEER_MENTOR),
+    ("clinician@harbour.example", ("member@harbour.example",), Role.CLINICIAN),
+)  # fmt: skip
 PLATFORM_OPERATOR = DemoPerson("operator@demo.example", "Platform operator", (), time_zone="UTC")
 
 
@@ -82,8 +92,25 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
         operator.is_staff = operator.is_superuser = True
         operator.save(update_fields=["is_staff", "is_superuser"])
     result.people = [*everyone, PLATFORM_OPERATOR]
+    _care_teams(organisations)
     progress(f"people: {len(result.people)} accounts ({result.created} new)")
     return result
+
+
+def _care_teams(organisations: dict[str, Organisation]) -> None:
+    admins = {
+        slug: organisation.roles.filter(role=Role.ORG_ADMIN).first() for slug, organisation in organisations.items()
+    }
+    for staff_email, member_emails, role in CARE_TEAMS:
+        staff = User.objects.get(email=staff_email)
+        organisation = staff.org_roles.get(role=role).organisation
+        # Harbour Light has no demo admin: its clinician adds themselves, as clinicians may.
+        admin = admins[organisation.slug]
+        by = admin.user if admin else staff
+        for email in member_emails:
+            care_actions.add_supporter(
+                by=by, organisation=organisation, member=User.objects.get(email=email), staff=staff, role=role
+            )
 
 
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:

@@ -17,6 +17,8 @@ PRODUCTION = not (DEBUG or DEMO_MODE)
 
 DATA_DIR = conf.data_dir()
 SECRET_KEY = conf.secret_key(DATA_DIR, generate=not PRODUCTION)
+# Journal text and clinical notes are encrypted with these (see alongside/core/crypto.py).
+ENCRYPTION_KEYS = conf.encryption_keys(DATA_DIR, generate=not PRODUCTION)
 
 ALLOWED_HOSTS = conf.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = conf.env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
     "csp",
     "alongside.core",
     "alongside.accounts",
+    "alongside.audit",
+    "alongside.care",
     "alongside.web",
 ]
 

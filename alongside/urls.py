@@ -9,5 +9,7 @@ urlpatterns = [
     path("", include("alongside.core.urls")),
     path("", include("alongside.web.urls")),
     path("accounts/", include("alongside.accounts.urls")),
+    path("", include("alongside.care.urls")),
+    path("", include("alongside.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -152,7 +152,13 @@ def test_serve_in_production_mode_serves_hashed_static_files(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"ALONGSIDE_DATA_DIR": str(tmp_path), "ALONGSIDE_SECRET_KEY": "k" * 40 + "production-test-key"}
+    from cryptography.fernet import Fernet
+
+    env = {
+        "ALONGSIDE_DATA_DIR": str(tmp_path),
+        "ALONGSIDE_SECRET_KEY": "k" * 40 + "production-test-key",
+        "ALONGSIDE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
     assert run("migrate", "--verbosity", "0", env=env).returncode == 0
     clean = {key: value for key, value in os.environ.items() if not key.startswith("ALONGSIDE_")}
     clean.pop("DJANGO_SETTINGS_MODULE", None)

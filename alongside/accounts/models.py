@@ -158,3 +158,10 @@ class OrgRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.organisation}"
+
+
+def admin_organisations(person) -> models.QuerySet[Organisation]:
+    """Organisations in which the person is an org admin."""
+    if person is None or not person.is_authenticated or not person.is_active:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(roles__user=person, roles__role=Role.ORG_ADMIN).distinct()

@@ -42,3 +42,11 @@ def make_member(organisation: Organisation, **kwargs) -> User:
 
 def make_staff(organisation: Organisation, role: Role = Role.CLINICIAN, **kwargs) -> User:
     return make_person(organisation, role, **kwargs)
+
+
+def support(staff: User, member: User, organisation: Organisation, role: Role = Role.CLINICIAN, **kwargs):
+    """`staff` supports `member`, added by the staff member themselves or, for other roles, an org admin."""
+    from alongside.care import actions as care_actions
+
+    by = staff if role in (Role.CLINICIAN, Role.CASE_MANAGER) else make_staff(organisation, Role.ORG_ADMIN)
+    return care_actions.add_supporter(by=by, organisation=organisation, member=member, staff=staff, role=role, **kwargs)

@@ -31,6 +31,12 @@ def staff(organisation):
 
 
 @pytest.fixture
+def relationship(staff, member, organisation):
+    """`staff` supports `member` as clinician, with the clinician's default sharing."""
+    return factories.support(staff, member, organisation, Role.CLINICIAN)
+
+
+@pytest.fixture
 def outsider(other_organisation):
     return factories.make_staff(other_organisation, Role.CLINICIAN, display_name="Outside Clinician")
 

@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 
-from alongside.accounts.models import Organisation, Role
+from alongside.accounts.models import Organisation, Role, admin_organisations
+from alongside.care import policy
 from alongside.core import crisis as crisis_defaults
 
 
@@ -34,7 +35,20 @@ def staff_home(request):
     by_organisation: dict[Organisation, list[str]] = {}
     for grant in grants.order_by("organisation__name", "role"):
         by_organisation.setdefault(grant.organisation, []).append(grant.get_role_display())
-    return render(request, "web/staff_home.html", {"roles_by_organisation": by_organisation})
+    supporting = (
+        policy.live_relationships(request.user)
+        .select_related("member", "organisation")
+        .order_by("member__display_name", "role")
+    )
+    return render(
+        request,
+        "web/staff_home.html",
+        {
+            "roles_by_organisation": by_organisation,
+            "supporting": supporting,
+            "admin_organisations": admin_organisations(request.user),
+        },
+    )
 
 
 def crisis(request):

@@ -1,0 +1,46 @@
+"""Writing to the audit log. Every other app records through `record`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from alongside.audit.models import AuditAction, AuditEvent
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    if settings.SECURE_PROXY_SSL_HEADER:
+        # Behind our own reverse proxy the client is the first address it forwarded.
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    action: AuditAction | str,
+    *,
+    actor=None,
+    request=None,
+    member=None,
+    organisation=None,
+    category: str = "",
+    detail: str = "",
+    actor_roles: str = "",
+    actor_label: str = "",
+) -> AuditEvent:
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    return AuditEvent.objects.create(
+        action=AuditAction(action),
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor else ""),
+        actor_roles=actor_roles,
+        member=member,
+        member_label=member.display_name if member else "",
+        organisation=organisation,
+        category=str(category or ""),
+        detail=detail[:300],
+        ip_address=client_ip(request),
+    )

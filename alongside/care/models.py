@@ -1,0 +1,111 @@
+"""Care relationships (which staff member supports which member, in which role, when) and the member's
+consent: per relationship, which categories of their data that supporter may see."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alongside.accounts.models import Role
+
+
+class Category(models.TextChoices):
+    """Kinds of member data. Members share each one per supporter; `PROFILE` comes with any relationship."""
+
+    PROFILE = "profile", _("Name, programs and care team")
+    ENGAGEMENT = "engagement", _("Whether I check in and attend")
+    CHECKINS = "checkins", _("Check-in answers")
+    QUESTIONNAIRES = "questionnaires", _("Questionnaire results")
+    JOURNAL = "journal", _("Journal entries I choose to share")
+    PLAN = "plan", _("Aftercare and safety plan")
+    APPOINTMENTS = "appointments", _("Appointments")
+    GOALS = "goals", _("Goals and milestones")
+    GROUPS = "groups", _("Group activity")
+
+
+SHAREABLE_CATEGORIES = tuple(category for category in Category if category != Category.PROFILE)
+
+# A relationship can be held in these roles (org admins manage; they do not support members).
+SUPPORT_ROLES = (Role.CLINICIAN, Role.CASE_MANAGER, Role.PEER_MENTOR, Role.FACILITATOR)
+
+# What a new supporter sees until the member changes it. The journal is never shared by default, and a
+# peer mentor sees whether the member is engaged and their goals, not their scores.
+DEFAULT_SHARING: dict[str, tuple[frozenset[Category], bool]] = {
+    Role.CLINICIAN: (
+        frozenset({Category.ENGAGEMENT, Category.CHECKINS, Category.QUESTIONNAIRES, Category.PLAN,
+                   Category.APPOINTMENTS, Category.GOALS}),
+        True,
+    ),
+    Role.CASE_MANAGER: (
+        frozenset({Category.ENGAGEMENT, Category.CHECKINS, Category.QUESTIONNAIRES, Category.PLAN,
+                   Category.APPOINTMENTS, Category.GOALS, Category.GROUPS}),
+        True,
+    ),
+    Role.PEER_MENTOR: (frozenset({Category.ENGAGEMENT, Category.GOALS}), False),
+    Role.FACILITATOR: (frozenset({Category.ENGAGEMENT, Category.GROUPS}), False),
+}  # fmt: skip
+
+
+class CareRelationshipQuerySet(models.QuerySet):
+    def active(self, at=None):
+        at = at or timezone.now()
+        return self.filter(Q(started_at__lte=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+
+class CareRelationship(models.Model):
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        related_name="care_relationships",
+        verbose_name=_("organisation"),
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supported_by", verbose_name=_("member")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supporting", verbose_name=_("supporter")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=[(role.value, role.label) for role in SUPPORT_ROLES])
+    started_at = models.DateTimeField(_("from"), default=timezone.now)
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    # Whether safety alerts (e.g. "I'm struggling", PHQ-9 item 9) reach this supporter.
+    safety_alerts = models.BooleanField(_("gets safety alerts"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CareRelationshipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("care relationship")
+        verbose_name_plural = _("care relationships")
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["staff", "member"], name="care_staff_member")]
+
+    def __str__(self) -> str:
+        return f"{self.staff} supports {self.member} as {self.get_role_display()}"
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.started_at <= at and (self.ended_at is None or self.ended_at > at)
+
+    @property
+    def shared_categories(self) -> set[str]:
+        return {grant.category for grant in self.consent_grants.all()}
+
+
+class ConsentGrant(models.Model):
+    """The member lets the supporter of `relationship` see `category`. No row, no access."""
+
+    relationship = models.ForeignKey(CareRelationship, on_delete=models.CASCADE, related_name="consent_grants")
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [models.UniqueConstraint(fields=["relationship", "category"], name="consent_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.relationship}: {self.category}"

@@ -1,0 +1,172 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from alongside.accounts.models import Organisation, Role
+from alongside.audit.models import AuditEvent
+from alongside.care import actions, policy
+from alongside.care.forms import AddSupporterForm, SharingForm
+from alongside.care.models import CareRelationship, Category, ConsentGrant
+
+
+def _my_relationships(member):
+    return (
+        CareRelationship.objects.active()
+        .filter(member=member)
+        .select_related("staff", "organisation")
+        .prefetch_related(Prefetch("consent_grants", queryset=ConsentGrant.objects.order_by("category")))
+        .order_by("organisation__name", "staff__display_name")
+    )
+
+
+def _require_member(request):
+    if not request.user.is_member:
+        raise PermissionDenied
+
+
+@login_required
+def sharing(request):
+    """The member's own page: who supports them, and what each supporter may see."""
+    _require_member(request)
+    cards = [(relationship, SharingForm(relationship=relationship)) for relationship in _my_relationships(request.user)]
+    return render(request, "care/sharing.html", {"cards": cards})
+
+
+@login_required
+@require_POST
+def update_sharing(request, relationship_pk):
+    _require_member(request)
+    relationship = get_object_or_404(_my_relationships(request.user), pk=relationship_pk)
+    form = SharingForm(request.POST, relationship=relationship)
+    saved = False
+    if form.is_valid():
+        try:
+            relationship = actions.set_sharing(
+                member=request.user,
+                relationship=relationship,
+                categories=form.cleaned_data["categories"],
+                safety_alerts=form.cleaned_data["safety_alerts"],
+                request=request,
+            )
+            saved = True
+        except ValidationError as error:
+            form.add_error(None, error)
+    if saved:
+        relationship = _my_relationships(request.user).get(pk=relationship.pk)
+        form = SharingForm(relationship=relationship)
+        message = _("Saved. %(name)s now sees only what is ticked.") % {"name": relationship.staff.display_name}
+        if not request.htmx:
+            messages.success(request, message)
+            return redirect("care:sharing")
+    else:
+        message = ""
+    context = {"relationship": relationship, "form": form, "saved_message": message}
+    if request.htmx:
+        return render(request, "care/sharing_card.html", context)
+    cards = [
+        (r, form if r.pk == relationship.pk else SharingForm(relationship=r)) for r in _my_relationships(request.user)
+    ]
+    return render(request, "care/sharing.html", {"cards": cards}, status=400)
+
+
+@login_required
+def access_log(request):
+    """Who has seen my data: every staff read or change of this member's record."""
+    _require_member(request)
+    events = AuditEvent.objects.filter(member=request.user).exclude(actor=request.user).select_related("actor")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    label_events(page.object_list)
+    return render(request, "care/access_log.html", {"page": page})
+
+
+def label_events(events) -> None:
+    """Readable category and role names for audit events shown to people."""
+    categories, roles = dict(Category.choices), dict(Role.choices)
+    for event in events:
+        event.category_label = categories.get(event.category, event.category)
+        event.roles_label = ", ".join(str(roles.get(role, role)) for role in event.actor_roles.split(",") if role)
+
+
+@login_required
+def member_record(request, member_pk):
+    """A supporter's view of one member: only what the member shares with them."""
+    member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="member record")
+    if member == request.user:
+        raise Http404  # members see their own data on their own pages
+    mine = policy.live_relationships(request.user).filter(member=member).prefetch_related("consent_grants")
+    shared = set().union(*(relationship.shared_categories for relationship in mine)) if mine else set()
+    team = _my_relationships(member)
+    sections = [(category, category.value in shared) for category in Category if category != Category.PROFILE]
+    return render(
+        request,
+        "care/member_record.html",
+        {"member": member, "relationships": mine, "team": team, "sections": sections},
+    )
+
+
+def _admin_organisation(request, slug) -> Organisation:
+    organisation = get_object_or_404(Organisation, slug=slug)
+    if not policy.is_org_admin(request.user, organisation):
+        raise Http404
+    return organisation
+
+
+@login_required
+def org_members(request, slug):
+    """Org admin: the organisation's members and their care teams; add or end a supporter."""
+    organisation = _admin_organisation(request, slug)
+    form = AddSupporterForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.add_supporter(
+                by=request.user,
+                organisation=organisation,
+                member=form.cleaned_data["member"],
+                staff=form.cleaned_data["staff"],
+                role=form.cleaned_data["role"],
+                request=request,
+            )
+            messages.success(request, _("Supporter added."))
+            return redirect("care:org_members", slug=organisation.slug)
+        except ValidationError as error:
+            form.add_error(None, error)
+    members = policy.members_of(organisation).order_by("display_name")
+    relationships = (
+        CareRelationship.objects.active()
+        .filter(organisation=organisation)
+        .select_related("staff")
+        .order_by("staff__display_name")
+    )
+    teams: dict[int, list] = {}
+    for relationship in relationships:
+        teams.setdefault(relationship.member_id, []).append(relationship)
+    rows = [(member, teams.get(member.pk, [])) for member in members]
+    return render(
+        request,
+        "care/org_members.html",
+        {"organisation": organisation, "rows": rows, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def end_supporter(request, slug, relationship_pk):
+    organisation = _admin_organisation(request, slug)
+    relationship = get_object_or_404(CareRelationship.objects.active(), pk=relationship_pk, organisation=organisation)
+    actions.end_relationship(by=request.user, relationship=relationship, request=request)
+    messages.success(
+        request,
+        _("%(name)s no longer supports %(member)s.")
+        % {
+            "name": relationship.staff.display_name,
+            "member": relationship.member.display_name,
+        },
+    )
+    return redirect("care:org_members", slug=organisation.slug)
