@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from alongside.accounts import actions
+from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
 
@@ -68,6 +68,7 @@ class Seeded:
     organisations: list[Organisation] = field(default_factory=list)
     people: list[DemoPerson] = field(default_factory=list)
     created: int = 0
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -92,6 +93,10 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
         operator.is_staff = operator.is_superuser = True
         operator.save(update_fields=["is_staff", "is_superuser"])
     result.people = [*everyone, PLATFORM_OPERATOR]
+    for person in result.people:
+        user = User.objects.get(email=person.email)
+        if two_factor.required_for(user):
+            result.totp_secrets[person.email] = two_factor.base32_secret(two_factor.give_demo_device(user))
     _care_teams(organisations)
     progress(f"people: {len(result.people)} accounts ({result.created} new)")
     return result
@@ -141,7 +146,13 @@ def banner(seeded: Seeded, *, base_url: str | None) -> str:
             where = ", ".join(str(role.label) for role in person.roles) + f" ({person.organisation})"
         else:
             where = "platform operator (admin site)"
-        lines.append(f"  {person.email:<28} {person.display_name:<20} {where}")
+        secret = seeded.totp_secrets.get(person.email, "")
+        lines.append(f"  {person.email:<28} {person.display_name:<18} {where:<36} {secret}".rstrip())
+    lines += [
+        "",
+        "Staff sign in with a second factor. Add the key shown after their role to an authenticator app, or",
+        "print the current code with:  .venv/bin/alongside totp EMAIL   (works in demo mode only)",
+    ]
     if base_url:
         lines += ["", "Press Ctrl-C to stop."]
     return "\n".join(lines)

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from alongside.accounts.urls import org_urlpatterns
+
 admin.site.site_header = _("Alongside platform administration")
 admin.site.site_title = _("Alongside admin")
 
@@ -10,6 +12,6 @@ urlpatterns = [
     path("", include("alongside.web.urls")),
     path("accounts/", include("alongside.accounts.urls")),
     path("", include("alongside.care.urls")),
-    path("", include("alongside.audit.urls")),
+    path("org/", include((org_urlpatterns, "org"))),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,132 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db.models import F
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
-from alongside.accounts.forms import SignInForm
+from alongside.accounts import two_factor
+from alongside.accounts.forms import CodeForm, EnrolForm, SignInForm
+from alongside.accounts.models import User
+from alongside.audit.log import client_ip, record
+from alongside.audit.models import AuditAction
+from alongside.core import ratelimit
 
 
 class SignInView(auth_views.LoginView):
     template_name = "accounts/signin.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+
+def _next_url(request, fallback: str = "/") -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or fallback
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+@login_required
+def two_factor_step(request):
+    """After the password: verify a code, or (first time) set up an authenticator app."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_next_url(request))
+    if two_factor.has_device(user):
+        form = CodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            device = two_factor.verify(user, form.cleaned_data["code"])
+            if device is not None:
+                otp_login(request, device)
+                return redirect(_next_url(request))
+            form.add_error("code", two_factor.refusal_message(user))
+        status = 400 if form.errors else 200
+        return render(
+            request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)}, status=status
+        )
+
+    device = two_factor.pending_device(user)
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.confirm_device(user, device, form.cleaned_data["code"], request=request)
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
+        form.add_error("code", two_factor.refusal_message(user, setting_up=True))
+    context = {
+        "form": form,
+        "qr_svg": two_factor.qr_svg(device),
+        "secret": two_factor.base32_secret(device),
+        "next": _next_url(request),
+        "required": two_factor.required_for(user),
+    }
+    return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def security(request):
+    return render(request, "accounts/security.html", {"has_device": two_factor.has_device(request.user)})
+
+
+@login_required
+@require_POST
+def new_recovery_codes(request):
+    if not request.user.is_verified():
+        return redirect("accounts:two_factor")
+    codes = two_factor.new_recovery_codes(request.user)
+    record(AuditAction.TWO_FACTOR, request=request, detail="new recovery codes")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse_lazy("accounts:security")})
+
+
+def sign_out_everywhere(user, request=None) -> None:
+    """End every session of this person, on every device."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    record(AuditAction.SIGN_OUT_EVERYWHERE, actor=user, request=request)
+
+
+@login_required
+@require_POST
+def sign_out_everywhere_view(request):
+    sign_out_everywhere(request.user, request)
+    logout(request)
+    messages.success(request, _("You are signed out on every device."))
+    return redirect(settings.LOGIN_URL)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Sends a one-time link. Answers the same whether or not the address has an account, and is rate
+    limited per address and per client so it cannot be used to flood someone's inbox."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    html_email_template_name = "accounts/email/password_reset.html"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        within_limits = ratelimit.hit("reset-ip", client_ip(self.request) or "?", limit=10, per_seconds=3600)
+        within_limits &= ratelimit.hit("reset-email", email, limit=3, per_seconds=3600)
+        if not within_limits:
+            form.add_error(None, _("Too many reset requests. Wait an hour, or ask your organisation for help."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(AuditAction.PASSWORD_RESET, actor=form.user, request=self.request)
+        return response

@@ -49,7 +49,7 @@ def demo_server(tmp_path_factory):
             process.kill()
             pytest.fail("alongside demo did not start:\n" + log.read_text())
         time.sleep(0.3)
-    yield {"url": base_url, "process": process, "log": log}
+    yield {"url": base_url, "process": process, "log": log, "env": env}
     if process.poll() is None:
         process.kill()
         process.wait()
@@ -91,11 +91,24 @@ def test_demo_member_signs_in_and_sees_their_space(demo_server, page):
     assert_accessible(page, "demo-member-home")
 
 
-def test_demo_clinician_signs_in_and_sees_the_care_team_home(demo_server, page):
+def test_demo_clinician_signs_in_with_a_second_factor(demo_server, page):
     sign_in(page, demo_server["url"], "clinician@demo.example", DEMO_PASSWORD)
+    assert "/accounts/two-factor/" in page.url
+    assert_accessible(page, "demo-two-factor")
+    # The code comes from `alongside totp`, exactly as the README tells demo users.
+    code = subprocess.run(
+        [sys.executable, "-m", "alongside", "totp", "clinician@demo.example"],
+        env={**demo_server["env"], "ALONGSIDE_DEMO": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Continue").click()
     assert page.url.endswith("/team/")
     assert page.get_by_role("heading", level=1).inner_text() == "Hello, Dr. Maya Chen"
-    assert page.get_by_text("Clinician").is_visible()
+    supported = page.get_by_role("region", name="People you support")
+    assert supported.get_by_role("link", name="Sam R.").is_visible()
     assert page.get_by_role("link", name="My space").count() == 0
     assert_accessible(page, "demo-clinician-home")
     page.get_by_role("button", name="Sign out").click()

@@ -115,7 +115,7 @@ def test_org_admin_cannot_give_a_role_the_person_does_not_hold(client_for, organ
 
 def test_org_pages_are_404_for_other_organisations_admins(client_for, organisation, other_organisation):
     foreign_admin = make_staff(other_organisation, Role.ORG_ADMIN)
-    for name in ("care:org_members", "audit:org_log"):
+    for name in ("care:org_members", "org:audit_log"):
         assert client_for(foreign_admin).get(reverse(name, args=[organisation.slug])).status_code == 404
 
 
@@ -128,7 +128,7 @@ def test_org_audit_log_search(client_for, organisation, staff, member, relations
     foreign_clinician = make_staff(other_organisation)
     support(foreign_clinician, foreign, other_organisation)
     client_for(foreign_clinician).get(reverse("care:member_record", args=[foreign.pk]))
-    url = reverse("audit:org_log", args=[organisation.slug])
+    url = reverse("org:audit_log", args=[organisation.slug])
     page = client_for(admin).get(url, {"action": "view"}).content.decode()
     assert staff.email in page and "Test Member" in page
     assert "Foreign Person" not in page

@@ -7,13 +7,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from alongside.accounts.audit_search import AuditSearchForm
 from alongside.accounts.models import Organisation, OrgRole, admin_organisations
-from alongside.audit.forms import AuditSearchForm
 from alongside.audit.models import AuditEvent
 
 
 @login_required
-def org_log(request, slug):
+def org_audit_log(request, slug):
     """Org admins search their organisation's audit log."""
     organisation = get_object_or_404(Organisation, slug=slug)
     if not admin_organisations(request.user).filter(pk=organisation.pk).exists():
@@ -40,7 +40,7 @@ def org_log(request, slug):
     query.pop("page", None)
     return render(
         request,
-        "audit/org_log.html",
+        "accounts/org_audit_log.html",
         {"organisation": organisation, "form": form, "page": page, "query": query.urlencode()},
         status=400 if form.errors else 200,
     )
