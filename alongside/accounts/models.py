@@ -40,6 +40,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset(role for role in Role if role != Role.MEMBER)
+# Roles that may invite members and add members to their own caseload.
+CARE_COORDINATOR_ROLES = (Role.CLINICIAN, Role.CASE_MANAGER)
 
 
 class Organisation(models.Model):
@@ -178,3 +180,42 @@ def admin_organisations(person) -> models.QuerySet[Organisation]:
     if person is None or not person.is_authenticated or not person.is_active:
         return Organisation.objects.none()
     return Organisation.objects.filter(roles__user=person, roles__role=Role.ORG_ADMIN).distinct()
+
+
+def can_invite(person, organisation: Organisation, role: Role | str) -> bool:
+    """Org admins invite anyone; clinicians and case managers invite members."""
+    if person is None or not person.is_authenticated or not person.is_active:
+        return False
+    held = person.roles_in(organisation)
+    if Role.ORG_ADMIN in held:
+        return True
+    return Role(role) == Role.MEMBER and bool(held & set(CARE_COORDINATOR_ROLES))
+
+
+class Invitation(models.Model):
+    """A one-time, expiring link to join an organisation in a role. Only a hash of the link's token is kept."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("invited by"))
+    # When a clinician or case manager invites a member, they start supporting the member in this role.
+    support_as = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.get_role_display()} at {self.organisation}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -18,6 +18,7 @@ urlpatterns = [
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
         name="password_reset_sent",
     ),
+    path("invite/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path(
         "reset/done/",
@@ -29,4 +30,6 @@ urlpatterns = [
 # Organisation administration (mounted at /org/ by alongside.urls).
 org_urlpatterns = [
     path("<slug:slug>/audit/", org_views.org_audit_log, name="audit_log"),
+    path("<slug:slug>/invite/", org_views.invite_people, name="invite"),
+    path("<slug:slug>/invite/<int:invitation_pk>/withdraw/", org_views.withdraw_invitation, name="withdraw_invitation"),
 ]

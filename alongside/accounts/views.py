@@ -1,18 +1,19 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from alongside.accounts import two_factor
-from alongside.accounts.forms import CodeForm, EnrolForm, SignInForm
+from alongside.accounts import invitations, two_factor
+from alongside.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, SignInForm
 from alongside.accounts.models import User
 from alongside.audit.log import client_ip, record
 from alongside.audit.models import AuditAction
@@ -130,3 +131,43 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         record(AuditAction.PASSWORD_RESET, actor=form.user, request=self.request)
         return response
+
+
+def accept_invitation(request, token):
+    """The page an invitation link opens: choose a name and password, or accept while signed in."""
+    if not ratelimit.hit("invitation-link", client_ip(request) or "?", limit=60, per_seconds=3600):
+        return render(
+            request, "accounts/invitation_problem.html", {"problem": _("Too many attempts. Try later.")}, status=429
+        )
+    try:
+        invitation = invitations.find(token)
+    except invitations.InvitationProblem as problem:
+        return render(request, "accounts/invitation_problem.html", {"problem": problem}, status=problem.status)
+    existing_account = User.objects.filter(email=invitation.email).exists()
+    form = None if existing_account else AcceptInvitationForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if existing_account:
+                if not request.user.is_authenticated:
+                    return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                user = invitations.accept(token, user=request.user, request=request)
+            elif form.is_valid():
+                user = invitations.accept(
+                    token,
+                    display_name=form.cleaned_data["display_name"],
+                    password=form.cleaned_data["password1"],
+                    request=request,
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                user = None
+        except invitations.InvitationProblem as problem:
+            return render(request, "accounts/invitation_problem.html", {"problem": problem}, status=problem.status)
+        except ValidationError as error:
+            form.add_error("password1" if not hasattr(error, "error_dict") else None, error)
+            user = None
+        if user is not None:
+            messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation.name})
+            return redirect("web:home")
+    context = {"invitation": invitation, "form": form, "existing_account": existing_account}
+    return render(request, "accounts/accept_invitation.html", context, status=400 if form and form.errors else 200)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alongside.accounts.models import Organisation, Role
+from alongside.accounts.models import CARE_COORDINATOR_ROLES, Organisation, Role
 from alongside.audit.log import record
 from alongside.audit.models import AuditAction
 from alongside.care import policy
@@ -30,7 +30,7 @@ def add_supporter(
     """`staff` starts supporting `member` in `role`, sharing the role's default categories until the member
     changes them. Org admins may add anyone; clinicians and case managers may add themselves."""
     role = Role(role)
-    adding_self = by.pk == staff.pk and role in policy.CARE_COORDINATOR_ROLES
+    adding_self = by.pk == staff.pk and role in CARE_COORDINATOR_ROLES
     if not (policy.can_manage_care_team(by, organisation) or (adding_self and role in by.roles_in(organisation))):
         raise PermissionDenied
     if role not in SUPPORT_ROLES:

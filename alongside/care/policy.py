@@ -32,8 +32,6 @@ User = get_user_model()
 
 CO_AUTHOR_ROLES = (Role.CLINICIAN, Role.CASE_MANAGER)
 CO_AUTHORED_CATEGORIES = (Category.PLAN, Category.APPOINTMENTS)
-# Roles that may add members to their own caseload and invite members.
-CARE_COORDINATOR_ROLES = (Role.CLINICIAN, Role.CASE_MANAGER)
 
 
 class Action(StrEnum):
@@ -142,13 +140,3 @@ def open_member_record(request, member_pk, category: Category | str, *, action: 
 
 def can_manage_care_team(person, organisation: Organisation) -> bool:
     return is_org_admin(person, organisation)
-
-
-def can_invite(person, organisation: Organisation, role: Role | str) -> bool:
-    """Org admins invite staff (and members); clinicians and case managers invite members."""
-    if not _signed_in(person):
-        return False
-    held = person.roles_in(organisation)
-    if Role.ORG_ADMIN in held:
-        return True
-    return Role(role) == Role.MEMBER and bool(held & set(CARE_COORDINATOR_ROLES))

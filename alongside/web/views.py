@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 
-from alongside.accounts.models import Organisation, Role, admin_organisations
+from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
 from alongside.care import policy
 from alongside.core import crisis as crisis_defaults
 
@@ -46,7 +46,8 @@ def staff_home(request):
         {
             "roles_by_organisation": by_organisation,
             "supporting": supporting,
-            "admin_organisations": admin_organisations(request.user),
+            "admin_organisations": list(admin_organisations(request.user)),
+            "invite_organisations": [o for o in by_organisation if can_invite(request.user, o, Role.MEMBER)],
         },
     )
 
