@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "ninja",
     "alongside.core",
     "alongside.accounts",
     "alongside.audit",

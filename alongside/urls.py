@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from alongside.accounts.urls import org_urlpatterns
+from alongside.api import api
 
 admin.site.site_header = _("Alongside platform administration")
 admin.site.site_title = _("Alongside admin")
@@ -13,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("alongside.accounts.urls")),
     path("", include("alongside.care.urls")),
     path("org/", include((org_urlpatterns, "org"))),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -43,15 +43,32 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=PHONE, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    # Content-Security-Policy refusals and script errors show up here; a clean page has none.
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.console_problems = problems
-    yield page
-    context.close()
+def open_page(browser):
+    """open_page() -> a new page in its own browser context (its own cookies): one per person in a journey."""
+    contexts = []
+
+    def new_page():
+        context = browser.new_context(viewport=PHONE, locale="en-US")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        problems: list[str] = []
+        # Content-Security-Policy refusals and script errors show up here; a clean page has none.
+        page.on(
+            "console",
+            lambda message: problems.append(f"{page.url}: {message.text}") if message.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+        page.console_problems = problems
+        return page
+
+    yield new_page
+    problems = [problem for context in contexts for page in context.pages for problem in page.console_problems]
+    for context in contexts:
+        context.close()
     assert not problems, f"browser console errors: {problems}"
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()

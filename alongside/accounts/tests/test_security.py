@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from alongside.accounts import two_factor
+from alongside.accounts.models import User
 from alongside.audit.models import AuditAction, AuditEvent
 from alongside.testing.factories import PASSWORD
 
@@ -155,3 +156,12 @@ def test_totp_command_prints_the_demo_code(staff, settings, capsys):
     device = two_factor.give_demo_device(staff)
     call_command("totp", staff.email)
     assert capsys.readouterr().out.strip() == two_factor.current_code(device)
+
+
+def test_admin_site_is_for_platform_operators_past_their_second_factor(client_for, member, staff):
+    operator = User.objects.create_superuser("operator@example.org", "operator pass phrase", display_name="Op")
+    assert client_for(member).get("/admin/").status_code == 302  # to the admin sign-in: not an operator
+    assert client_for(staff).get("/admin/").status_code == 302
+    half_signed_in = client_for(operator, second_factor=False).get("/admin/")
+    assert half_signed_in["Location"].startswith(reverse("accounts:two_factor"))
+    assert client_for(operator).get("/admin/").status_code == 200

@@ -1,0 +1,46 @@
+"""The JSON API (django-ninja), with its OpenAPI description at /api/docs.
+
+Each app contributes a router from its own `api.py`; every operation calls the same domain functions and the
+same authorization policy as the web pages. Signed-in browser sessions authenticate it (with CSRF on writes).
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import django_auth
+
+from alongside.accounts.api import router as accounts_router
+from alongside.care.api import router as care_router
+
+api = NinjaAPI(
+    title="Alongside API",
+    version="1",
+    urls_namespace="api",
+    auth=django_auth,
+    description="Members' own data and what their care team may see. Every read of a member's data is checked "
+    "against the member's consent and, for staff, written to the audit log.",
+)
+api.add_router("/", accounts_router)
+api.add_router("/", care_router)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    # Someone else's data and data that does not exist look the same.
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(request, {"detail": _("Sign in first.")}, status=401)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc):
+    fields = [".".join(str(part) for part in error["loc"][1:]) or "body" for error in exc.errors]
+    return api.create_response(
+        request,
+        {"detail": _("Some fields are not valid."), "fields": fields, "errors": exc.errors},
+        status=422,
+    )

@@ -1,0 +1,313 @@
+"""Every URL pattern and every API operation, against every kind of person, with the expected answer.
+
+The routes are collected from the URL resolver and the OpenAPI schema: a new route without a row here fails
+`test_every_route_is_in_the_matrix`. The fixture creates the data that could leak (a member with a care team,
+consent, audit entries and a pending invitation) before asserting who may reach it; and any response to a
+person who may not see the member must not contain the member's name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from alongside.accounts import invitations, two_factor
+from alongside.accounts.models import Role
+from alongside.api import api
+from alongside.care import actions as care_actions
+from alongside.care import policy
+from alongside.testing.factories import make_member, make_organisation, make_staff, support
+
+SUBJECT_NAME = "Mira Subject-7731"
+
+PERSONAS = (
+    "anonymous",
+    "member",  # the member whose data is at stake
+    "other_member",  # another member of the same organisation
+    "clinician",  # supports the member, default sharing
+    "case_manager",
+    "peer_mentor",
+    "facilitator",
+    "clinician_no_consent",  # supports the member, who shares nothing with them
+    "ended_clinician",  # supported the member until yesterday
+    "org_admin",
+    "other_org_clinician",
+    "other_org_admin",
+)
+SUPPORTERS = ("clinician", "case_manager", "peer_mentor", "facilitator", "clinician_no_consent")
+MAY_SEE_SUBJECT = {"member", *SUPPORTERS, "org_admin"}
+STAFF = {*SUPPORTERS, "ended_clinician", "org_admin", "other_org_clinician", "other_org_admin"}
+MEMBERS = {"member", "other_member"}
+SIGNED_IN = set(PERSONAS) - {"anonymous"}
+
+
+@dataclass
+class World:
+    people: dict = field(default_factory=dict)
+    organisation: object = None
+    other_organisation: object = None
+    relationship: object = None
+    invitation: object = None
+
+
+@pytest.fixture
+def world(db) -> World:
+    w = World()
+    w.organisation = make_organisation("Matrix Program")
+    w.other_organisation = make_organisation("Other Program", country="GB", time_zone="Europe/London")
+    org, other = w.organisation, w.other_organisation
+    p = w.people
+    p["member"] = make_member(org, display_name=SUBJECT_NAME)
+    p["other_member"] = make_member(org, display_name="Other Member")
+    p["clinician"] = make_staff(org, Role.CLINICIAN, display_name="Clinician With Consent")
+    p["case_manager"] = make_staff(org, Role.CASE_MANAGER)
+    p["peer_mentor"] = make_staff(org, Role.PEER_MENTOR)
+    p["facilitator"] = make_staff(org, Role.FACILITATOR)
+    p["clinician_no_consent"] = make_staff(org, Role.CLINICIAN)
+    p["ended_clinician"] = make_staff(org, Role.CLINICIAN)
+    p["org_admin"] = make_staff(org, Role.ORG_ADMIN)
+    p["other_org_clinician"] = make_staff(other, Role.CLINICIAN)
+    p["other_org_admin"] = make_staff(other, Role.ORG_ADMIN)
+    subject = p["member"]
+    w.relationship = support(p["clinician"], subject, org, Role.CLINICIAN)
+    for role in ("case_manager", "peer_mentor", "facilitator"):
+        support(p[role], subject, org, Role(role))
+    bare = support(p["clinician_no_consent"], subject, org, Role.CLINICIAN)
+    care_actions.set_sharing(member=subject, relationship=bare, categories=[], safety_alerts=False)
+    ended = support(p["ended_clinician"], subject, org, Role.CLINICIAN)
+    care_actions.end_relationship(by=subject, relationship=ended)
+    # Someone else's view of the member is in the audit log; an invitation is pending.
+    support(p["other_org_clinician"], make_member(other), other, Role.CLINICIAN)
+    w.invitation = invitations.invite(
+        by=p["clinician"], organisation=org, email="pending@example.org", role=Role.MEMBER
+    ).invitation
+    return w
+
+
+def client_as(world: World, persona: str) -> Client:
+    client = Client()
+    if persona == "anonymous":
+        return client
+    user = world.people[persona]
+    client.force_login(user)
+    if two_factor.required_for(user):
+        device = TOTPDevice.objects.create(user=user, name="matrix", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+# Outcomes: an HTTP status, "login" (redirected to sign in) or "redirect" (redirected elsewhere: done).
+def expect(default, **overrides) -> dict[str, object]:
+    table = {persona: default for persona in PERSONAS}
+    table.update(overrides)
+    return table
+
+
+def only(allowed: set[str], outcome: object = 200, otherwise: object = 404, anonymous: object = "login") -> dict:
+    table = {persona: (outcome if persona in allowed else otherwise) for persona in PERSONAS}
+    table["anonymous"] = anonymous
+    return table
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    url: object  # str or callable(world) -> str
+    expected: dict
+    data: object = None  # dict or callable(world) -> dict
+
+
+def subject_pk(w: World) -> int:
+    return w.people["member"].pk
+
+
+WEB_ROUTES: dict[str, Route] = {
+    "core:healthz": Route("get", lambda w: reverse("core:healthz"), expect(200)),
+    "web:home": Route("get", lambda w: reverse("web:home"), expect("redirect", anonymous="login")),
+    "web:member_home": Route("get", lambda w: reverse("web:member_home"), only(MEMBERS, otherwise=403)),
+    "web:staff_home": Route("get", lambda w: reverse("web:staff_home"), only(STAFF, otherwise=403)),
+    "web:crisis": Route("get", lambda w: reverse("web:crisis"), expect(200)),
+    "accounts:login": Route("get", lambda w: reverse("accounts:login"), expect("redirect", anonymous=200)),
+    "accounts:logout": Route("post", lambda w: reverse("accounts:logout"), expect("login")),
+    "accounts:sign_out_everywhere": Route("post", lambda w: reverse("accounts:sign_out_everywhere"), expect("login")),
+    # Staff are already past their second factor here; members may choose to set one up.
+    "accounts:two_factor": Route(
+        "get", lambda w: reverse("accounts:two_factor"), only(MEMBERS, otherwise="redirect") | {"anonymous": "login"}
+    ),
+    "accounts:security": Route("get", lambda w: reverse("accounts:security"), expect(200, anonymous="login")),
+    "accounts:new_recovery_codes": Route(
+        "post", lambda w: reverse("accounts:new_recovery_codes"), only(STAFF, otherwise="redirect")
+    ),
+    "accounts:password_reset": Route("get", lambda w: reverse("accounts:password_reset"), expect(200)),
+    "accounts:password_reset_sent": Route("get", lambda w: reverse("accounts:password_reset_sent"), expect(200)),
+    "accounts:password_reset_confirm": Route(
+        "get", lambda w: reverse("accounts:password_reset_confirm", args=["MQ", "bad-token"]), expect(200)
+    ),
+    "accounts:password_reset_done": Route("get", lambda w: reverse("accounts:password_reset_done"), expect(200)),
+    "accounts:accept_invitation": Route(
+        "get", lambda w: reverse("accounts:accept_invitation", args=["not-a-real-token"]), expect(404)
+    ),
+    "care:sharing": Route("get", lambda w: reverse("care:sharing"), only(MEMBERS, otherwise=403)),
+    "care:update_sharing": Route(
+        "post",
+        lambda w: reverse("care:update_sharing", args=[w.relationship.pk]),
+        only({"member"}, outcome="redirect", otherwise=403) | {"other_member": 404},
+        data=lambda w: {f"r{w.relationship.pk}-categories": ["goals"]},
+    ),
+    "care:access_log": Route("get", lambda w: reverse("care:access_log"), only(MEMBERS, otherwise=403)),
+    "care:member_record": Route(
+        "get",
+        lambda w: reverse("care:member_record", args=[subject_pk(w)]),
+        only({*SUPPORTERS, "org_admin"}),
+    ),
+    "care:org_members": Route(
+        "get", lambda w: reverse("care:org_members", args=[w.organisation.slug]), only({"org_admin"})
+    ),
+    "care:end_supporter": Route(
+        "post",
+        lambda w: reverse("care:end_supporter", args=[w.organisation.slug, w.relationship.pk]),
+        only({"org_admin"}, outcome="redirect"),
+    ),
+    "org:audit_log": Route("get", lambda w: reverse("org:audit_log", args=[w.organisation.slug]), only({"org_admin"})),
+    "org:invite": Route(
+        "get",
+        lambda w: reverse("org:invite", args=[w.organisation.slug]),
+        only({"org_admin", "clinician", "case_manager", "clinician_no_consent", "ended_clinician"}),
+    ),
+    "org:withdraw_invitation": Route(
+        "post",
+        lambda w: reverse("org:withdraw_invitation", args=[w.organisation.slug, w.invitation.pk]),
+        only({"org_admin", "clinician"}, outcome="redirect"),
+    ),
+}
+
+API_ROUTES: dict[tuple[str, str], Route] = {
+    ("get", "/api/me"): Route("get", "/api/me", expect(200, anonymous=401)),
+    ("get", "/api/me/sharing"): Route("get", "/api/me/sharing", only(MEMBERS, otherwise=403, anonymous=401)),
+    ("put", "/api/me/sharing/{relationship_id}"): Route(
+        "put",
+        lambda w: f"/api/me/sharing/{w.relationship.pk}",
+        only({"member"}, otherwise=403, anonymous=401) | {"other_member": 404},
+        data={"categories": ["goals"], "safety_alerts": True},
+    ),
+    ("get", "/api/me/access"): Route("get", "/api/me/access", only(MEMBERS, otherwise=403, anonymous=401)),
+    ("get", "/api/members"): Route("get", "/api/members", expect(200, anonymous=401)),
+    ("get", "/api/members/{member_id}"): Route(
+        "get", lambda w: f"/api/members/{subject_pk(w)}", only({*SUPPORTERS, "org_admin"}, anonymous=401)
+    ),
+}
+
+# Served by libraries and checked elsewhere: Django's admin (platform operators), the API's own docs.
+NOT_IN_MATRIX_PREFIXES = ("admin:", "api:")
+
+
+def all_url_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns)
+    return {name for name in names if not name.startswith(NOT_IN_MATRIX_PREFIXES)}
+
+
+def all_api_operations() -> set[tuple[str, str]]:
+    schema = api.get_openapi_schema()
+    return {(method, path) for path, operations in schema["paths"].items() for method in operations}
+
+
+def test_every_route_is_in_the_matrix():
+    assert all_url_names() == set(WEB_ROUTES), "add each new URL pattern to WEB_ROUTES with its expectations"
+    assert all_api_operations() == set(API_ROUTES), "add each new API operation to API_ROUTES"
+
+
+def outcome_of(response) -> object:
+    if response.status_code in (301, 302):
+        return "login" if response["Location"].startswith(reverse("accounts:login")) else "redirect"
+    return response.status_code
+
+
+def run_route(world: World, route: Route, *, json_body: bool) -> list[str]:
+    problems = []
+    for persona in PERSONAS:
+        # Each person's request runs in a savepoint that is rolled back, so one person's write (ending a
+        # relationship, withdrawing the invitation) does not change what the next person finds.
+        with transaction.atomic():
+            client = client_as(world, persona)
+            url = route.url(world) if callable(route.url) else route.url
+            data = route.data(world) if callable(route.data) else route.data
+            if json_body:
+                response = getattr(client, route.method)(
+                    url, json.dumps(data) if data else None, content_type="application/json"
+                )
+            else:
+                response = getattr(client, route.method)(url, data or {})
+            got, wanted = outcome_of(response), route.expected[persona]
+            if got != wanted:
+                problems.append(f"{persona}: expected {wanted}, got {got}")
+            body = response.content.decode(errors="replace")
+            if persona not in MAY_SEE_SUBJECT and SUBJECT_NAME in body:
+                problems.append(f"{persona}: response names the member they may not see")
+            transaction.set_rollback(True)
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(WEB_ROUTES))
+def test_web_route(world, name):
+    problems = run_route(world, WEB_ROUTES[name], json_body=False)
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("operation", sorted(API_ROUTES), ids=lambda op: f"{op[0].upper()} {op[1]}")
+def test_api_operation(world, operation):
+    problems = run_route(world, API_ROUTES[operation], json_body=True)
+    assert not problems, f"{operation}:\n  " + "\n  ".join(problems)
+
+
+def test_consent_decides_what_the_record_says_is_shared(world):
+    url = f"/api/members/{world.people['member'].pk}"
+    shared = {
+        persona: client_as(world, persona).get(url).json()["shared_with_you"]
+        for persona in ("clinician", "peer_mentor", "clinician_no_consent", "org_admin")
+    }
+    assert "checkins" in shared["clinician"] and "journal" not in shared["clinician"]
+    assert shared["peer_mentor"] == ["engagement", "goals"]
+    assert shared["clinician_no_consent"] == []
+    assert shared["org_admin"] == []
+
+
+def test_member_lists_only_show_visible_members(world):
+    for persona in SIGNED_IN:
+        names = [row["display_name"] for row in client_as(world, persona).get("/api/members").json()]
+        assert (SUBJECT_NAME in names) == (persona in MAY_SEE_SUBJECT - {"member"}), persona
+
+
+def test_staff_reads_are_audited_and_visible_to_the_member(world):
+    client_as(world, "clinician").get(reverse("care:member_record", args=[world.people["member"].pk]))
+    client_as(world, "peer_mentor").get(f"/api/members/{world.people['member'].pk}")
+    rows = client_as(world, "member").get("/api/me/access").json()
+    readers = {(row["who"], row["action"], row["category"]) for row in rows if row["action"] == "view"}
+    assert ("Clinician With Consent", "view", "profile") in readers
+    assert any(who == world.people["peer_mentor"].display_name for who, _a, _c in readers)
+    assert client_as(world, "other_member").get("/api/me/access").json() == []
+
+
+def test_the_policy_agrees_with_the_pages(world):
+    subject = world.people["member"]
+    for persona in SIGNED_IN - {"member"}:
+        may_open = policy.can(world.people[persona], "view", subject, "profile")
+        assert may_open == (persona in MAY_SEE_SUBJECT), persona
