@@ -15,15 +15,13 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from alongside.accounts import invitations, two_factor
+from alongside.accounts import invitations
 from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
 from alongside.care import policy
-from alongside.testing.factories import make_member, make_organisation, make_staff, support
+from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
 SUBJECT_NAME = "Mira Subject-7731"
 
@@ -92,17 +90,7 @@ def world(db) -> World:
 
 
 def client_as(world: World, persona: str) -> Client:
-    client = Client()
-    if persona == "anonymous":
-        return client
-    user = world.people[persona]
-    client.force_login(user)
-    if two_factor.required_for(user):
-        device = TOTPDevice.objects.create(user=user, name="matrix", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
+    return Client() if persona == "anonymous" else signed_in_client(world.people[persona])
 
 
 # Outcomes: an HTTP status, "login" (redirected to sign in) or "redirect" (redirected elsewhere: done).

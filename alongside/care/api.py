@@ -68,19 +68,10 @@ def _sharing_out(relationship: CareRelationship) -> SupporterSharingOut:
     )
 
 
-def _my_relationships(member):
-    return (
-        CareRelationship.objects.active()
-        .filter(member=member)
-        .select_related("staff", "organisation")
-        .prefetch_related("consent_grants")
-    )
-
-
 @router.get("/me/sharing", response=list[SupporterSharingOut], summary="What each of my supporters may see")
 def my_sharing(request):
     _require_member(request)
-    return [_sharing_out(relationship) for relationship in _my_relationships(request.user)]
+    return [_sharing_out(relationship) for relationship in CareRelationship.objects.care_team_of(request.user)]
 
 
 @router.put(
@@ -90,7 +81,7 @@ def my_sharing(request):
 )
 def update_my_sharing(request, relationship_id: int, payload: SharingIn):
     _require_member(request)
-    relationship = get_object_or_404(_my_relationships(request.user), pk=relationship_id)
+    relationship = get_object_or_404(CareRelationship.objects.care_team_of(request.user), pk=relationship_id)
     unknown = sorted(set(payload.categories) - set(SHAREABLE))
     if unknown:
         return 422, {
@@ -107,7 +98,7 @@ def update_my_sharing(request, relationship_id: int, payload: SharingIn):
         )
     except (PermissionDenied, DjangoValidationError) as error:
         raise HttpError(422, "; ".join(getattr(error, "messages", [str(error)]))) from None
-    return _sharing_out(_my_relationships(request.user).get(pk=relationship.pk))
+    return _sharing_out(CareRelationship.objects.care_team_of(request.user).get(pk=relationship.pk))
 
 
 @router.get("/me/access", response=list[AccessOut], summary="Who has seen my data (newest first, last 200)")
@@ -138,12 +129,11 @@ def member_record(request, member_id: int):
     member = policy.open_member_record(request, member_id, Category.PROFILE, detail="member record (API)")
     if member == request.user:
         raise HttpError(404, "Use /me for your own record.")
-    shared = set()
-    for relationship in (
-        policy.live_relationships(request.user).filter(member=member).prefetch_related("consent_grants")
-    ):
-        shared |= relationship.shared_categories
-    team = [f"{relationship.staff.display_name} ({relationship.role})" for relationship in _my_relationships(member)]
+    shared = policy.categories_shared_with(request.user, member)
+    team = [
+        f"{relationship.staff.display_name} ({relationship.role})"
+        for relationship in CareRelationship.objects.care_team_of(member)
+    ]
     return MemberRecordOut(
         id=member.pk, display_name=member.display_name, shared_with_you=sorted(shared), care_team=team
     )

@@ -54,6 +54,16 @@ class CareRelationshipQuerySet(models.QuerySet):
         at = at or timezone.now()
         return self.filter(Q(started_at__lte=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at))
 
+    def care_team_of(self, member):
+        """The member's current supporters, with what each may see, ready to show."""
+        return (
+            self.active()
+            .filter(member=member)
+            .select_related("staff", "organisation")
+            .prefetch_related(models.Prefetch("consent_grants", queryset=ConsentGrant.objects.order_by("category")))
+            .order_by("organisation__name", "staff__display_name")
+        )
+
 
 class CareRelationship(models.Model):
     organisation = models.ForeignKey(

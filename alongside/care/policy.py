@@ -26,7 +26,7 @@ from django.http import Http404
 from alongside.accounts.models import Organisation, OrgRole, Role, admin_organisations
 from alongside.audit.log import record
 from alongside.audit.models import AuditAction
-from alongside.care.models import CareRelationship, Category
+from alongside.care.models import CareRelationship, Category, ConsentGrant
 
 User = get_user_model()
 
@@ -90,6 +90,12 @@ def can(person, action: Action | str, member, category: Category | str) -> bool:
     if person.pk == member.pk:
         return True
     return members_visible_to(person, category, action).filter(pk=member.pk).exists()
+
+
+def categories_shared_with(person, member) -> set[str]:
+    """The categories the member shares with the person, across all of the person's live relationships."""
+    grants = ConsentGrant.objects.filter(relationship__in=live_relationships(person).filter(member=member))
+    return set(grants.values_list("category", flat=True))
 
 
 def visible_rows(queryset: QuerySet, person, category: Category | str, member_field: str = "member") -> QuerySet:

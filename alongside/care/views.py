@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,17 +11,7 @@ from alongside.accounts.models import Organisation, Role
 from alongside.audit.models import AuditEvent
 from alongside.care import actions, policy
 from alongside.care.forms import AddSupporterForm, SharingForm
-from alongside.care.models import CareRelationship, Category, ConsentGrant
-
-
-def _my_relationships(member):
-    return (
-        CareRelationship.objects.active()
-        .filter(member=member)
-        .select_related("staff", "organisation")
-        .prefetch_related(Prefetch("consent_grants", queryset=ConsentGrant.objects.order_by("category")))
-        .order_by("organisation__name", "staff__display_name")
-    )
+from alongside.care.models import CareRelationship, Category
 
 
 def _require_member(request):
@@ -34,7 +23,10 @@ def _require_member(request):
 def sharing(request):
     """The member's own page: who supports them, and what each supporter may see."""
     _require_member(request)
-    cards = [(relationship, SharingForm(relationship=relationship)) for relationship in _my_relationships(request.user)]
+    cards = [
+        (relationship, SharingForm(relationship=relationship))
+        for relationship in CareRelationship.objects.care_team_of(request.user)
+    ]
     return render(request, "care/sharing.html", {"cards": cards})
 
 
@@ -42,7 +34,7 @@ def sharing(request):
 @require_POST
 def update_sharing(request, relationship_pk):
     _require_member(request)
-    relationship = get_object_or_404(_my_relationships(request.user), pk=relationship_pk)
+    relationship = get_object_or_404(CareRelationship.objects.care_team_of(request.user), pk=relationship_pk)
     form = SharingForm(request.POST, relationship=relationship)
     saved = False
     if form.is_valid():
@@ -58,7 +50,7 @@ def update_sharing(request, relationship_pk):
         except ValidationError as error:
             form.add_error(None, error)
     if saved:
-        relationship = _my_relationships(request.user).get(pk=relationship.pk)
+        relationship = CareRelationship.objects.care_team_of(request.user).get(pk=relationship.pk)
         form = SharingForm(relationship=relationship)
         message = _("Saved. %(name)s now sees only what is ticked.") % {"name": relationship.staff.display_name}
         if not request.htmx:
@@ -70,7 +62,8 @@ def update_sharing(request, relationship_pk):
     if request.htmx:
         return render(request, "care/sharing_card.html", context)
     cards = [
-        (r, form if r.pk == relationship.pk else SharingForm(relationship=r)) for r in _my_relationships(request.user)
+        (r, form if r.pk == relationship.pk else SharingForm(relationship=r))
+        for r in CareRelationship.objects.care_team_of(request.user)
     ]
     return render(request, "care/sharing.html", {"cards": cards}, status=400)
 
@@ -99,9 +92,9 @@ def member_record(request, member_pk):
     member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="member record")
     if member == request.user:
         raise Http404  # members see their own data on their own pages
-    mine = policy.live_relationships(request.user).filter(member=member).prefetch_related("consent_grants")
-    shared = set().union(*(relationship.shared_categories for relationship in mine)) if mine else set()
-    team = _my_relationships(member)
+    mine = policy.live_relationships(request.user).filter(member=member)
+    shared = policy.categories_shared_with(request.user, member)
+    team = CareRelationship.objects.care_team_of(member)
     sections = [(category, category.value in shared) for category in Category if category != Category.PROFILE]
     return render(
         request,

@@ -50,3 +50,21 @@ def support(staff: User, member: User, organisation: Organisation, role: Role = 
 
     by = staff if role in (Role.CLINICIAN, Role.CASE_MANAGER) else make_staff(organisation, Role.ORG_ADMIN)
     return care_actions.add_supporter(by=by, organisation=organisation, member=member, staff=staff, role=role, **kwargs)
+
+
+def signed_in_client(user: User, *, second_factor: bool = True):
+    """A test client signed in as `user`, past the second factor where one is required (unless told not to)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from alongside.accounts import two_factor
+
+    client = Client()
+    client.force_login(user)
+    if second_factor and two_factor.required_for(user):
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

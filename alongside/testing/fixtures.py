@@ -4,11 +4,7 @@ organisation, and an outsider (staff of another organisation)."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from alongside.accounts import two_factor
 from alongside.accounts.models import Role
 from alongside.testing import factories
 
@@ -48,15 +44,4 @@ def outsider(other_organisation):
 def client_for(db):
     """client_for(user) -> a test client signed in as that person, past the second factor where one is
     required (pass second_factor=False to stop after the password)."""
-
-    def signed_in(user, *, second_factor: bool = True) -> Client:
-        client = Client()
-        client.force_login(user)
-        if second_factor and two_factor.required_for(user):
-            device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
-            session = client.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
-        return client
-
-    return signed_in
+    return factories.signed_in_client
