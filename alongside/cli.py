@@ -191,6 +191,8 @@ def run_gunicorn(host: str, port: int, *, workers: int, threads: int) -> None:
 
 def command_demo(args: argparse.Namespace) -> int:
     os.environ["ALONGSIDE_DEMO"] = "1"
+    # Links in e-mails (invitations, password resets) point at this demo, wherever it listens.
+    os.environ.setdefault("ALONGSIDE_SITE_URL", f"http://{bracketed(args.host)}:{args.port}")
     setup_django()
     from django.core.management import call_command
 
@@ -228,7 +230,7 @@ def supervise_demo(host: str, port: int, *, banner) -> int:
 
     signal.signal(signal.SIGTERM, stop_children)
     signal.signal(signal.SIGINT, stop_children)
-    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    url = f"http://{bracketed(host)}:{port}"
     if wait_until_serving(url, children):
         print(banner(url), flush=True)
     while not stopping and all(child.poll() is None for child in children):
@@ -236,6 +238,10 @@ def supervise_demo(host: str, port: int, *, banner) -> int:
     stop_children()
     codes = [child.wait() for child in children]
     return 0 if stopping and not any(code not in (0, -signal.SIGTERM) for code in codes) else 1
+
+
+def bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def wait_until_serving(url: str, children: list[subprocess.Popen], timeout: float = 60.0) -> bool:

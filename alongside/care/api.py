@@ -3,7 +3,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from alongside.audit.models import AuditEvent
@@ -84,10 +84,13 @@ def update_my_sharing(request, relationship_id: int, payload: SharingIn):
     relationship = get_object_or_404(CareRelationship.objects.care_team_of(request.user), pk=relationship_id)
     unknown = sorted(set(payload.categories) - set(SHAREABLE))
     if unknown:
-        return 422, {
-            "detail": f"Unknown categories: {', '.join(unknown)}. Choose from: {', '.join(SHAREABLE)}.",
-            "fields": ["categories"],
-        }
+        return Status(
+            422,
+            {
+                "detail": f"Unknown categories: {', '.join(unknown)}. Choose from: {', '.join(SHAREABLE)}.",
+                "fields": ["categories"],
+            },
+        )
     try:
         actions.set_sharing(
             member=request.user,

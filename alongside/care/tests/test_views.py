@@ -134,3 +134,34 @@ def test_org_audit_log_search(client_for, organisation, staff, member, relations
     assert "Foreign Person" not in page
     bad = client_for(admin).get(url, {"since": "2026-05-02", "until": "2026-05-01"})
     assert bad.status_code == 400 and "before the start date" in bad.content.decode()
+
+
+def test_api_writes_need_the_csrf_token(member, relationship):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    response = client.put(
+        f"/api/me/sharing/{relationship.pk}",
+        '{"categories": [], "safety_alerts": false}',
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert policy.can(relationship.staff, "view", member, Category.CHECKINS)
+
+
+def test_api_names_the_bad_field(client_for, member, relationship):
+    response = client_for(member).put(
+        f"/api/me/sharing/{relationship.pk}", '{"categories": "goals"}', content_type="application/json"
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert "payload.categories" in body["fields"] and "payload.safety_alerts" in body["fields"]
+    unknown = client_for(member).put(
+        f"/api/me/sharing/{relationship.pk}",
+        '{"categories": ["diagnosis"], "safety_alerts": true}',
+        content_type="application/json",
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["fields"] == ["categories"]
+    assert policy.can(relationship.staff, "view", member, Category.CHECKINS)
