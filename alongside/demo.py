@@ -14,6 +14,8 @@ from django.db import transaction
 from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
+from alongside.programs import actions as program_actions
+from alongside.programs.models import Program
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 (documented demo credential, demo mode only)
 DEMO_ORG_SLUG = "riverside"
@@ -48,6 +50,7 @@ MEMBERS = (
     DemoPerson("drew@demo.example", "Drew K.", (Role.MEMBER,), time_zone="America/Chicago"),
 )
 OTHER_ORGANISATION = (
+    DemoPerson("admin@harbour.example", "Nia Hughes", (Role.ORG_ADMIN,), OTHER_ORG_SLUG, "Europe/London"),
     DemoPerson("clinician@harbour.example", "Dr. Owen Price", (Role.CLINICIAN,), OTHER_ORG_SLUG, "Europe/London"),
     DemoPerson("member@harbour.example", "Kit", (Role.MEMBER,), OTHER_ORG_SLUG, "Europe/London"),
 )
@@ -109,13 +112,51 @@ def _care_teams(organisations: dict[str, Organisation]) -> None:
     for staff_email, member_emails, role in CARE_TEAMS:
         staff = User.objects.get(email=staff_email)
         organisation = staff.org_roles.get(role=role).organisation
-        # Harbour Light has no demo admin: its clinician adds themselves, as clinicians may.
-        admin = admins[organisation.slug]
-        by = admin.user if admin else staff
+        by = admins[organisation.slug].user
         for email in member_emails:
             care_actions.add_supporter(
                 by=by, organisation=organisation, member=User.objects.get(email=email), staff=staff, role=role
             )
+
+
+# Program per organisation (name, phases) and where each member is: (e-mail, phase, days since discharge).
+PROGRAMS = {
+    DEMO_ORG_SLUG: ("Intensive outpatient aftercare", ("Intensive", "Step-down", "Maintenance", "Graduated")),
+    OTHER_ORG_SLUG: ("Community aftercare", ("Early recovery", "Maintenance")),
+}
+ENROLMENTS = (
+    ("member@demo.example", "Step-down", 41), ("riley@demo.example", "Intensive", 12),
+    ("alex@demo.example", "Maintenance", 160), ("morgan@demo.example", "Step-down", 58),
+    ("casey@demo.example", "Intensive", 6), ("jamie@demo.example", "Maintenance", 230),
+    ("taylor@demo.example", "Graduated", 400), ("drew@demo.example", "Step-down", 75),
+    ("member@harbour.example", "Early recovery", 20),
+)  # fmt: skip
+
+
+def _programs(organisations: dict[str, Organisation]) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    programs, admins = {}, {}
+    for slug, (name, phases) in PROGRAMS.items():
+        organisation = organisations[slug]
+        admins[slug] = organisation.roles.filter(role=Role.ORG_ADMIN).first().user
+        program = Program.objects.filter(organisation=organisation, name=name).first()
+        programs[slug] = program or program_actions.create_program(
+            by=admins[slug], organisation=organisation, name=name, phases=phases
+        )
+    for email, phase_name, days in ENROLMENTS:
+        member = User.objects.get(email=email)
+        slug = member.org_roles.get(role=Role.MEMBER).organisation.slug
+        program = programs[slug]
+        program_actions.enrol(
+            by=admins[slug],
+            program=program,
+            member=member,
+            phase=program.phases.get(name=phase_name),
+            discharge_date=timezone.localdate() - timedelta(days=days),
+        )
 
 
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:

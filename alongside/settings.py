@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "alongside.core",
     "alongside.accounts",
     "alongside.audit",
+    "alongside.programs",
     "alongside.care",
     "alongside.web",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("alongside.web.urls")),
     path("accounts/", include("alongside.accounts.urls")),
     path("", include("alongside.care.urls")),
+    path("", include("alongside.programs.urls")),
     path("org/", include((org_urlpatterns, "org"))),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -21,6 +21,7 @@ from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
 from alongside.care import policy
+from alongside.programs import actions as program_actions
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
 SUBJECT_NAME = "Mira Subject-7731"
@@ -53,6 +54,7 @@ class World:
     other_organisation: object = None
     relationship: object = None
     invitation: object = None
+    program: object = None
 
 
 @pytest.fixture
@@ -83,6 +85,9 @@ def world(db) -> World:
     care_actions.end_relationship(by=subject, relationship=ended)
     # Someone else's view of the member is in the audit log; an invitation is pending.
     support(p["other_org_clinician"], make_member(other), other, Role.CLINICIAN)
+    w.program = program_actions.create_program(by=p["org_admin"], organisation=org, name="Aftercare")
+    program_actions.enrol(by=p["org_admin"], program=w.program, member=subject)
+    program_actions.create_program(by=p["other_org_admin"], organisation=other, name="Other aftercare")
     w.invitation = invitations.invite(
         by=p["clinician"], organisation=org, email="pending@example.org", role=Role.MEMBER
     ).invitation
@@ -166,14 +171,41 @@ WEB_ROUTES: dict[str, Route] = {
         only({"org_admin"}, outcome="redirect"),
     ),
     "org:audit_log": Route("get", lambda w: reverse("org:audit_log", args=[w.organisation.slug]), only({"org_admin"})),
-    "org:invite": Route(
+    "org:settings": Route("get", lambda w: reverse("org:settings", args=[w.organisation.slug]), only({"org_admin"})),
+    "programs:list": Route("get", lambda w: reverse("programs:list", args=[w.organisation.slug]), only({"org_admin"})),
+    "programs:edit": Route(
+        "get", lambda w: reverse("programs:edit", args=[w.organisation.slug, w.program.pk]), only({"org_admin"})
+    ),
+    "programs:archive": Route(
+        "post",
+        lambda w: reverse("programs:archive", args=[w.organisation.slug, w.program.pk]),
+        only({"org_admin"}, outcome="redirect"),
+    ),
+    # Refused for everyone: the program has members. The org admin is told so on the program list.
+    "programs:delete": Route(
+        "post",
+        lambda w: reverse("programs:delete", args=[w.organisation.slug, w.program.pk]),
+        only({"org_admin"}, outcome="redirect"),
+    ),
+    "care:roster_entry": Route(
+        "get", lambda w: reverse("care:roster_entry", args=[w.organisation.slug, subject_pk(w)]), only({"org_admin"})
+    ),
+    "care:staff_list": Route(
+        "get", lambda w: reverse("care:staff_list", args=[w.organisation.slug]), only({"org_admin"})
+    ),
+    "care:staff_manage": Route(
         "get",
-        lambda w: reverse("org:invite", args=[w.organisation.slug]),
+        lambda w: reverse("care:staff_manage", args=[w.organisation.slug, w.people["facilitator"].pk]),
+        only({"org_admin"}),
+    ),
+    "care:invite": Route(
+        "get",
+        lambda w: reverse("care:invite", args=[w.organisation.slug]),
         only({"org_admin", "clinician", "case_manager", "clinician_no_consent", "ended_clinician"}),
     ),
-    "org:withdraw_invitation": Route(
+    "care:withdraw_invitation": Route(
         "post",
-        lambda w: reverse("org:withdraw_invitation", args=[w.organisation.slug, w.invitation.pk]),
+        lambda w: reverse("care:withdraw_invitation", args=[w.organisation.slug, w.invitation.pk]),
         only({"org_admin", "clinician"}, outcome="redirect"),
     ),
 }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from alongside.accounts.models import Organisation, OrgRole, Role, User
 from alongside.core import crisis
@@ -38,3 +40,69 @@ def create_person(email: str, display_name: str, password: str | None, *, time_z
 def grant_role(user: User, organisation: Organisation, role: Role | str) -> OrgRole:
     grant, _created = OrgRole.objects.get_or_create(user=user, organisation=organisation, role=Role(role))
     return grant
+
+
+ORGANISATION_SETTINGS = (
+    "name",
+    "country",
+    "time_zone",
+    "emergency_number",
+    "emergency_note",
+    "crisis_lines",
+    "support_contact",
+)
+
+
+def organisation_settings(organisation: Organisation) -> dict:
+    return {field: getattr(organisation, field) for field in ORGANISATION_SETTINGS}
+
+
+@transaction.atomic
+def update_organisation(*, by: User, organisation: Organisation, request=None, **values) -> Organisation:
+    """Change an organisation's settings (org admins only). Crisis lines each need a number to call or text."""
+    from alongside.accounts.models import admin_organisations
+    from alongside.accounts.versioning import save_version
+
+    if not admin_organisations(by).filter(pk=organisation.pk).exists():
+        raise PermissionDenied
+    unknown = set(values) - set(ORGANISATION_SETTINGS)
+    if unknown:
+        raise ValueError(f"not organisation settings: {', '.join(sorted(unknown))}")
+    lines = values.get("crisis_lines", organisation.crisis_lines)
+    cleaned_lines = []
+    for position, line in enumerate(lines, start=1):
+        line = {key: str(line.get(key, "")).strip() for key in ("name", "phone", "text", "note")}
+        if not any(line.values()):
+            continue
+        if not line["name"]:
+            raise ValidationError({"crisis_lines": _("Crisis line %(n)s needs a name.") % {"n": position}})
+        if not (line["phone"] or line["text"]):
+            raise ValidationError(
+                {"crisis_lines": _("%(name)s needs a number to call or to text.") % {"name": line["name"]}}
+            )
+        cleaned_lines.append(line)
+    values["crisis_lines"] = cleaned_lines
+    before = organisation_settings(organisation)
+    for field, value in values.items():
+        setattr(organisation, field, value.strip() if isinstance(value, str) else value)
+    if not organisation.emergency_number.strip():
+        raise ValidationError({"emergency_number": _("Give the emergency number people should call.")})
+    organisation.full_clean()
+    organisation.save()
+    save_version(
+        by=by,
+        organisation=organisation,
+        subject=f"organisation:{organisation.pk}",
+        before=before,
+        after=organisation_settings(organisation),
+        request=request,
+    )
+    return organisation
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session of this person, on every device, now (the counter is part of each session's signature).
+    API tokens, once they exist, are revoked here too."""
+    from django.db.models import F
+
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)

@@ -76,3 +76,57 @@ class AcceptInvitationForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords are not the same."))
         return cleaned
+
+
+class OrganisationSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    country = forms.ChoiceField(label=_("Country"))
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64, help_text=_("For example America/New_York."))
+    emergency_number = forms.CharField(label=_("Emergency number"), max_length=32)
+    emergency_note = forms.CharField(
+        label=_("Emergency note"),
+        max_length=200,
+        required=False,
+        help_text=_("For example another number that also works."),
+    )
+    support_contact = forms.CharField(
+        label=_("Support contact"),
+        max_length=200,
+        required=False,
+        help_text=_("Where people ask for help with Alongside itself."),
+    )
+    use_country_defaults = forms.BooleanField(
+        label=_("Replace the emergency number and crisis lines with the defaults for the chosen country"),
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        from alongside.core.crisis import country_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()
+
+    def clean_time_zone(self):
+        from alongside.accounts.models import validate_time_zone
+
+        value = self.cleaned_data["time_zone"].strip()
+        validate_time_zone(value)
+        return value
+
+
+class CrisisLineForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    phone = forms.CharField(label=_("Number to call"), max_length=32, required=False)
+    text = forms.CharField(label=_("Number to text"), max_length=32, required=False)
+    note = forms.CharField(label=_("When or for whom"), max_length=120, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if any(cleaned.get(key) for key in ("phone", "text", "note")) and not cleaned.get("name"):
+            self.add_error("name", _("Give this crisis line a name."))
+        if cleaned.get("name") and not (cleaned.get("phone") or cleaned.get("text")):
+            self.add_error("phone", _("A crisis line needs a number to call or to text."))
+        return cleaned
+
+
+CrisisLineFormSet = forms.formset_factory(CrisisLineForm, extra=2, max_num=10)

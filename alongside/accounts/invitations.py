@@ -48,9 +48,13 @@ class InvitationLink:
 
 
 @transaction.atomic
-def invite(*, by: User, organisation: Organisation, email: str, role: Role | str, request=None) -> InvitationLink:
+def invite(
+    *, by: User | None, organisation: Organisation, email: str, role: Role | str, request=None
+) -> InvitationLink:
+    """Invite someone into an organisation. `by=None` is the platform operator at the command line
+    (`alongside createorg`), who may invite an organisation's first admin."""
     role = Role(role)
-    if not can_invite(by, organisation, role):
+    if by is not None and not can_invite(by, organisation, role):
         raise PermissionDenied
     email = normalise_email(email)
     existing = User.objects.filter(email=email).first()
@@ -61,7 +65,7 @@ def invite(*, by: User, organisation: Organisation, email: str, role: Role | str
         organisation=organisation, email=email, role=role, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
     token = secrets.token_urlsafe(32)
-    held = by.roles_in(organisation)
+    held = by.roles_in(organisation) if by else set()
     support_as = next((r for r in CARE_COORDINATOR_ROLES if r in held), "") if role == Role.MEMBER else ""
     invitation = Invitation.objects.create(
         organisation=organisation,
@@ -86,7 +90,7 @@ def invite(*, by: User, organisation: Organisation, email: str, role: Role | str
         actor=by,
         request=request,
         organisation=organisation,
-        detail=f"invited {email} as {role.label}",
+        detail=f"invited {email} as {role.label}" + ("" if by else " (platform operator)"),
     )
     return InvitationLink(invitation, url)
 
@@ -107,15 +111,15 @@ def find(token: str) -> Invitation:
         )
     if invitation.accepted_at:
         raise InvitationProblem(_("This invitation has already been used. Sign in instead."), status=410)
+    inviter = invitation.invited_by or _("your organisation")
     if invitation.revoked_at:
         raise InvitationProblem(
-            _("This invitation was withdrawn. Ask %(name)s for a new one.") % {"name": invitation.invited_by},
-            status=410,
+            _("This invitation was withdrawn. Ask %(name)s for a new one.") % {"name": inviter}, status=410
         )
     if invitation.expires_at <= timezone.now():
         raise InvitationProblem(
             _("This invitation expired on %(date)s. Ask %(name)s to send a new one.")
-            % {"date": timezone.localtime(invitation.expires_at).strftime("%d %B %Y"), "name": invitation.invited_by},
+            % {"date": timezone.localtime(invitation.expires_at).strftime("%d %B %Y"), "name": inviter},
             status=410,
         )
     return invitation
@@ -164,7 +168,7 @@ def accept(token: str, *, user: User | None = None, display_name: str = "", pass
 
 
 def withdraw(*, by: User, invitation: Invitation) -> None:
-    if not (by.pk == invitation.invited_by_id or can_invite(by, invitation.organisation, Role.ORG_ADMIN)):
+    if not (by.pk == invitation.invited_by_id or Role.ORG_ADMIN in by.roles_in(invitation.organisation)):
         raise PermissionDenied
     if invitation.is_pending:
         invitation.revoked_at = timezone.now()

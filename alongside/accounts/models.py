@@ -55,6 +55,12 @@ class Organisation(models.Model):
     emergency_note = models.CharField(_("emergency note"), max_length=200, blank=True)
     # [{"name", "phone", "text", "note"}], shown on the crisis page in this order.
     crisis_lines = models.JSONField(_("crisis lines"), default=list, blank=True)
+    support_contact = models.CharField(
+        _("support contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where members and staff ask for help with Alongside."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -198,7 +204,10 @@ class Invitation(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    invited_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("invited by"))
+    # Empty when a platform operator invited an organisation's first admin from the command line.
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("invited by")
+    )
     # When a clinician or case manager invites a member, they start supporting the member in this role.
     support_as = models.CharField(max_length=20, choices=Role.choices, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
@@ -219,3 +228,23 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class SettingsVersion(models.Model):
+    """Every saved change to an organisation's or a program's settings: the whole document after the change,
+    and what changed (before and after) for people to read."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="settings_versions")
+    subject = models.CharField(max_length=60)  # "organisation" or "program:<id>"
+    number = models.PositiveIntegerField()
+    data = models.JSONField()
+    changes = models.JSONField(default=list)  # [{"field", "before", "after"}]
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["subject", "-number"]
+        constraints = [models.UniqueConstraint(fields=["subject", "number"], name="settings_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} v{self.number}"

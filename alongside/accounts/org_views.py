@@ -1,23 +1,26 @@
 from datetime import datetime, time
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from alongside.accounts import invitations
+from alongside.accounts import actions
 from alongside.accounts.audit_search import AuditSearchForm
-from alongside.accounts.forms import InvitationForm
-from alongside.accounts.models import Invitation, Organisation, OrgRole, Role, admin_organisations, can_invite
+from alongside.accounts.forms import CrisisLineFormSet, OrganisationSettingsForm
+from alongside.accounts.models import (
+    Organisation,
+    OrgRole,
+    SettingsVersion,
+    admin_organisations,
+)
 from alongside.audit.models import AuditEvent
-from alongside.core import ratelimit
+from alongside.core import crisis
 
 
 @login_required
@@ -55,55 +58,32 @@ def org_audit_log(request, slug):
 
 
 @login_required
-def invite_people(request, slug):
-    """Org admins invite staff and members; clinicians and case managers invite members."""
+def organisation_settings(request, slug):
+    """Org admins: name, country, time zone, emergency number and crisis lines, support contact."""
     organisation = get_object_or_404(Organisation, slug=slug)
-    roles = [role for role in Role if can_invite(request.user, organisation, role)]
-    if not roles:
+    if not admin_organisations(request.user).filter(pk=organisation.pk).exists():
         raise Http404
-    form = InvitationForm(request.POST or None, roles=roles)
-    link = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        if not ratelimit.hit("invite", str(request.user.pk), limit=50, per_seconds=3600):
-            form.add_error(None, _("You have sent many invitations in the last hour. Try again later."))
-            status = 429
-        else:
-            try:
-                link = invitations.invite(
-                    by=request.user,
-                    organisation=organisation,
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                    request=request,
-                )
-                messages.success(request, _("Invitation sent to %(email)s.") % {"email": link.invitation.email})
-                form = InvitationForm(roles=roles)
-            except ValidationError as error:
-                form.add_error(None, error)
-    pending = Invitation.objects.filter(
-        organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).select_related("invited_by")
-    if Role.ORG_ADMIN not in request.user.roles_in(organisation):
-        pending = pending.filter(invited_by=request.user)
-    if form.errors and status == 200:
-        status = 400
-    return render(
-        request,
-        "accounts/invite.html",
-        {"organisation": organisation, "form": form, "pending": pending, "link": link if settings.DEMO_MODE else None},
-        status=status,
-    )
-
-
-@login_required
-@require_POST
-def withdraw_invitation(request, slug, invitation_pk):
-    organisation = get_object_or_404(Organisation, slug=slug)
-    invitation = get_object_or_404(Invitation, pk=invitation_pk, organisation=organisation)
-    try:
-        invitations.withdraw(by=request.user, invitation=invitation)
-    except PermissionDenied:
-        raise Http404 from None
-    messages.success(request, _("Invitation withdrawn."))
-    return redirect("org:invite", slug=organisation.slug)
+    current = actions.organisation_settings(organisation)
+    form = OrganisationSettingsForm(request.POST or None, initial=current)
+    lines = CrisisLineFormSet(request.POST or None, initial=organisation.crisis_lines, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        values = {key: form.cleaned_data[key] for key in actions.ORGANISATION_SETTINGS if key in form.cleaned_data}
+        values["crisis_lines"] = [line for line in lines.cleaned_data if line]
+        if form.cleaned_data["use_country_defaults"]:
+            defaults = crisis.defaults_for(values["country"])
+            values["emergency_number"] = defaults.emergency_number
+            values["emergency_note"] = str(defaults.emergency_note)
+            values["crisis_lines"] = [line.as_dict() for line in defaults.lines]
+        try:
+            actions.update_organisation(by=request.user, organisation=organisation, request=request, **values)
+            messages.success(request, _("Saved. The crisis page shows the new details now."))
+            return redirect("org:settings", slug=organisation.slug)
+        except ValidationError as error:
+            organisation.refresh_from_db()
+            for key, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(key if key in form.fields else None, problem)
+    versions = SettingsVersion.objects.filter(subject=f"organisation:{organisation.pk}").select_related("changed_by")
+    context = {"organisation": organisation, "form": form, "lines": lines, "versions": versions[:20]}
+    invalid = request.method == "POST" and (form.errors or lines.total_error_count())
+    return render(request, "accounts/organisation_settings.html", context, status=400 if invalid else 200)

@@ -30,6 +30,5 @@ urlpatterns = [
 # Organisation administration (mounted at /org/ by alongside.urls).
 org_urlpatterns = [
     path("<slug:slug>/audit/", org_views.org_audit_log, name="audit_log"),
-    path("<slug:slug>/invite/", org_views.invite_people, name="invite"),
-    path("<slug:slug>/invite/<int:invitation_pk>/withdraw/", org_views.withdraw_invitation, name="withdraw_invitation"),
+    path("<slug:slug>/settings/", org_views.organisation_settings, name="settings"),
 ]

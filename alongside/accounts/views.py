@@ -4,7 +4,6 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from alongside.accounts import invitations, two_factor
+from alongside.accounts import actions, invitations, two_factor
 from alongside.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, SignInForm
 from alongside.accounts.models import User
 from alongside.audit.log import client_ip, record
@@ -90,7 +89,7 @@ def new_recovery_codes(request):
 
 def sign_out_everywhere(user, request=None) -> None:
     """End every session of this person, on every device."""
-    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    actions.end_all_sessions(user)
     record(AuditAction.SIGN_OUT_EVERYWHERE, actor=user, request=request)
 
 

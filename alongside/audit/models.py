@@ -22,6 +22,9 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR = "two_factor", _("changed two-factor sign-in")
     INVITE = "invite", _("sent an invitation")
     INVITE_ACCEPTED = "invite_accepted", _("accepted an invitation")
+    SETTINGS_CHANGE = "settings_change", _("changed settings")
+    STAFF_CHANGE = "staff_change", _("changed a staff member's access")
+    ENROLMENT_CHANGE = "enrolment_change", _("changed a program enrolment")
     EXPORT = "export", _("exported")
     DELETE = "delete", _("deleted")
 

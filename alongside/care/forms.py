@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from alongside.accounts.models import Role
 from alongside.care.models import SHAREABLE_CATEGORIES, SUPPORT_ROLES
 from alongside.care.policy import members_of
 
@@ -44,3 +45,68 @@ class AddSupporterForm(forms.Form):
         )
         for name in ("member", "staff"):
             self.fields[name].label_from_instance = lambda user: user.display_name
+
+
+class StaffRolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        choices=[(role.value, role.label) for role in Role if role != Role.MEMBER],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class SuccessorForm(forms.Form):
+    successor = forms.ModelChoiceField(label=_("Who takes over their members"), queryset=None, required=False)
+    confirm = forms.BooleanField(label=_("Yes, end their access to this organisation now"))
+
+    def __init__(self, *args, organisation, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = (
+            get_user_model()
+            .objects.filter(
+                org_roles__organisation=organisation,
+                org_roles__role__in=[role.value for role in SUPPORT_ROLES],
+                is_active=True,
+            )
+            .exclude(pk=person.pk)
+            .distinct()
+            .order_by("display_name")
+        )
+        self.fields["successor"].label_from_instance = lambda user: user.display_name
+
+
+class MemberInvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"))
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=None, required=False, help_text=_("Members join the program's first phase.")
+    )
+
+    def __init__(self, *args, roles, organisation, **kwargs):
+        from alongside.programs.models import Program
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+        if len(roles) == 1:
+            self.fields["role"].initial = roles[0].value
+        self.fields["program"].queryset = Program.objects.current().filter(organisation=organisation)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.MEMBER and not cleaned.get("program") and self.fields["program"].queryset:
+            self.add_error("program", _("Choose the program the member joins."))
+        if cleaned.get("role") != Role.MEMBER and cleaned.get("program"):
+            self.add_error("program", _("Only members join a program."))
+        return cleaned
+
+
+class EnrolmentForm(forms.Form):
+    phase = forms.ModelChoiceField(label=_("Phase"), queryset=None)
+    discharge_date = forms.DateField(
+        label=_("Discharged from treatment on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, enrolment, **kwargs):
+        super().__init__(*args, prefix=f"e{enrolment.pk}", **kwargs)
+        self.fields["phase"].queryset = enrolment.program.phases.all()

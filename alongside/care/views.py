@@ -4,14 +4,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alongside.accounts.models import Organisation, Role
+from alongside.accounts.models import Invitation, Organisation, Role
 from alongside.audit.models import AuditEvent
 from alongside.care import actions, policy
 from alongside.care.forms import AddSupporterForm, SharingForm
 from alongside.care.models import CareRelationship, Category
+from alongside.programs.models import Enrolment, Program
 
 
 def _require_member(request):
@@ -129,7 +131,16 @@ def org_members(request, slug):
             return redirect("care:org_members", slug=organisation.slug)
         except ValidationError as error:
             form.add_error(None, error)
+    programs = Program.objects.filter(organisation=organisation).order_by("archived_at", "name")
+    chosen = request.GET.get("program", "")
     members = policy.members_of(organisation).order_by("display_name")
+    if chosen.isdigit():
+        members = members.filter(enrolments__program_id=int(chosen), enrolments__ended_at__isnull=True)
+    enrolments: dict[int, list] = {}
+    for enrolment in (
+        Enrolment.objects.current().filter(program__organisation=organisation).select_related("program", "phase")
+    ):
+        enrolments.setdefault(enrolment.member_id, []).append(enrolment)
     relationships = (
         CareRelationship.objects.active()
         .filter(organisation=organisation)
@@ -139,11 +150,22 @@ def org_members(request, slug):
     teams: dict[int, list] = {}
     for relationship in relationships:
         teams.setdefault(relationship.member_id, []).append(relationship)
-    rows = [(member, teams.get(member.pk, [])) for member in members]
+    rows = [(member, enrolments.get(member.pk, []), teams.get(member.pk, [])) for member in members.distinct()]
+    waiting = Invitation.objects.filter(
+        organisation=organisation, role=Role.MEMBER, accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("program_link__program", "invited_by")
     return render(
         request,
         "care/org_members.html",
-        {"organisation": organisation, "rows": rows, "form": form},
+        {
+            "organisation": organisation,
+            "rows": rows,
+            "form": form,
+            "programs": programs,
+            "chosen": chosen,
+            "waiting": waiting,
+            "now": timezone.now(),
+        },
         status=400 if form.errors else 200,
     )
 

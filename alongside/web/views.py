@@ -7,6 +7,7 @@ from django.utils.cache import patch_cache_control
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
 from alongside.care import policy
 from alongside.core import crisis as crisis_defaults
+from alongside.programs.models import Enrolment
 
 
 def home(request):
@@ -24,7 +25,13 @@ def member_home(request):
     if not request.user.is_member:
         raise PermissionDenied
     organisations = Organisation.objects.filter(roles__user=request.user, roles__role=Role.MEMBER).distinct()
-    return render(request, "web/member_home.html", {"organisations": organisations})
+    enrolments = (
+        Enrolment.objects.current()
+        .filter(member=request.user)
+        .select_related("program__organisation", "phase")
+        .order_by("program__name")
+    )
+    return render(request, "web/member_home.html", {"organisations": organisations, "enrolments": enrolments})
 
 
 @login_required

@@ -23,7 +23,7 @@ def link_in_last_mail() -> str:
 
 def test_clinician_invites_a_member_who_joins_with_a_pseudonym(client_for, organisation, staff):
     response = client_for(staff).post(
-        reverse("org:invite", args=[organisation.slug]), {"email": "New.Person@Example.org", "role": "member"}
+        reverse("care:invite", args=[organisation.slug]), {"email": "New.Person@Example.org", "role": "member"}
     )
     assert response.status_code == 200
     assert mail.outbox[-1].to == ["new.person@example.org"]
@@ -69,7 +69,7 @@ def test_an_expired_link_names_the_date_and_the_inviter(organisation, staff):
 def test_unknown_and_withdrawn_links(client_for, organisation, staff):
     assert Client().get(reverse("accounts:accept_invitation", args=["not-a-token"])).status_code == 404
     link = invitations.invite(by=staff, organisation=organisation, email="w@example.org", role=Role.MEMBER)
-    client_for(staff).post(reverse("org:withdraw_invitation", args=[organisation.slug, link.invitation.pk]))
+    client_for(staff).post(reverse("care:withdraw_invitation", args=[organisation.slug, link.invitation.pk]))
     page = Client().get(link.url.removeprefix("http://127.0.0.1:8000"))
     assert page.status_code == 410 and "withdrawn" in page.content.decode()
 
@@ -86,7 +86,7 @@ def test_bad_password_rerenders_and_creates_nothing(organisation, staff):
 
 
 def test_clinicians_invite_members_only_and_admins_invite_staff(client_for, organisation, staff):
-    url = reverse("org:invite", args=[organisation.slug])
+    url = reverse("care:invite", args=[organisation.slug])
     refused = client_for(staff).post(url, {"email": "x@example.org", "role": "clinician"})
     assert refused.status_code == 400
     assert not Invitation.objects.exists()
@@ -96,7 +96,7 @@ def test_clinicians_invite_members_only_and_admins_invite_staff(client_for, orga
 
 
 def test_members_and_outsiders_cannot_invite(client_for, organisation, member, outsider):
-    url = reverse("org:invite", args=[organisation.slug])
+    url = reverse("care:invite", args=[organisation.slug])
     assert client_for(member).get(url).status_code == 404
     assert client_for(outsider).get(url).status_code == 404
 
@@ -123,7 +123,7 @@ def test_inviting_is_rate_limited(client_for, organisation, staff, monkeypatch):
 
     real_hit = ratelimit.hit
     monkeypatch.setattr(ratelimit, "hit", lambda *args, **kwargs: real_hit(*args, **{**kwargs, "limit": 2}))
-    url = reverse("org:invite", args=[organisation.slug])
+    url = reverse("care:invite", args=[organisation.slug])
     client = client_for(staff)
     for number in range(2):
         assert client.post(url, {"email": f"p{number}@example.org", "role": "member"}).status_code == 200

@@ -1,0 +1,158 @@
+"""What a program can configure, with defaults that work at once and checks that say what is wrong.
+
+A program's settings are one validated document (stored as JSON, versioned on every change). Later features
+read their part of it: monitoring the check-in fields and assessment schedule, notify the reminder times and
+the accountability ladder, signals the caseness thresholds, alert SLAs and experimental detectors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CHECKIN_FIELDS = {
+    "mood": _("Mood"),
+    "anxiety": _("Anxiety"),
+    "energy": _("Energy"),
+    "sleep_hours": _("Hours of sleep"),
+    "sleep_quality": _("Sleep quality"),
+    "medication": _("Medication taken"),
+    "cravings": _("Cravings or urges"),
+    "warning_signs": _("My warning signs"),
+    "activities": _("Activities"),
+    "note": _("A short note"),
+}
+REQUIRED_CHECKIN_FIELDS = ("mood",)
+
+# Score ranges of the built-in instruments, for checking thresholds (WHO-5 as its percentage score).
+INSTRUMENT_RANGES = {"phq9": (0, 27), "gad7": (0, 21), "who5": (0, 100)}
+INSTRUMENT_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "who5": "WHO-5"}
+
+LADDER_ACTIONS = {
+    "remind_member": _("Remind the member"),
+    "nudge_member": _("Send a gentle follow-up to the member"),
+    "notify_peer": _("Tell their peer mentor"),
+    "task_care_team": _("Create an outreach task for their care team"),
+}
+ALERT_SEVERITIES = ("urgent", "high", "routine")
+EXPERIMENTAL_DETECTORS = {"critical_slowing_down": _("Rising variance and autocorrelation of negative affect")}
+
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class LadderStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    after_hours: Annotated[int, Field(ge=1, le=24 * 30)]
+    action: str
+
+    @field_validator("action")
+    @classmethod
+    def known_action(cls, value: str) -> str:
+        if value not in LADDER_ACTIONS:
+            raise ValueError(gettext("unknown step %(step)s") % {"step": value})
+        return value
+
+
+def _default_ladder() -> list[LadderStep]:
+    return [
+        LadderStep(after_hours=24, action="remind_member"),
+        LadderStep(after_hours=48, action="nudge_member"),
+        LadderStep(after_hours=72, action="notify_peer"),
+        LadderStep(after_hours=120, action="task_care_team"),
+    ]
+
+
+class ProgramSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    checkin_fields: list[str] = Field(default_factory=lambda: list(CHECKIN_FIELDS))
+    reminder_times: list[str] = Field(default_factory=lambda: ["20:00"])
+    # Days between assessments, per instrument; 0 turns an instrument off.
+    assessment_every_days: dict[str, Annotated[int, Field(ge=0, le=365)]] = Field(
+        default_factory=lambda: {"phq9": 14, "gad7": 14, "who5": 28}
+    )
+    # At or above (PHQ-9, GAD-7) or at or below (WHO-5) this score, a result counts as a case.
+    caseness_thresholds: dict[str, int] = Field(default_factory=lambda: {"phq9": 10, "gad7": 10, "who5": 50})
+    ladder: list[LadderStep] = Field(default_factory=_default_ladder)
+    # Minutes within which someone must acknowledge an alert before it escalates.
+    alert_sla_minutes: dict[str, Annotated[int, Field(ge=5, le=7 * 24 * 60)]] = Field(
+        default_factory=lambda: {"urgent": 30, "high": 240, "routine": 1440}
+    )
+    experimental_detectors: dict[str, bool] = Field(
+        default_factory=lambda: dict.fromkeys(EXPERIMENTAL_DETECTORS, False)
+    )
+
+    @field_validator("checkin_fields")
+    @classmethod
+    def known_fields(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in CHECKIN_FIELDS]
+        if unknown:
+            raise ValueError(gettext("unknown check-in fields: %(names)s") % {"names": ", ".join(unknown)})
+        for required in REQUIRED_CHECKIN_FIELDS:
+            if required not in value:
+                raise ValueError(gettext("%(name)s is always part of a check-in") % {"name": CHECKIN_FIELDS[required]})
+        return [name for name in CHECKIN_FIELDS if name in value]  # canonical order, no duplicates
+
+    @field_validator("reminder_times")
+    @classmethod
+    def times_of_day(cls, value: list[str]) -> list[str]:
+        bad = [time for time in value if not TIME_OF_DAY.match(time)]
+        if bad:
+            raise ValueError(gettext("not a time of day (HH:MM, 24-hour): %(times)s") % {"times": ", ".join(bad)})
+        if len(set(value)) != len(value):
+            raise ValueError(gettext("the same reminder time is listed twice"))
+        return sorted(value)
+
+    @field_validator("assessment_every_days", "caseness_thresholds")
+    @classmethod
+    def known_instruments(cls, value: dict) -> dict:
+        unknown = [name for name in value if name not in INSTRUMENT_RANGES]
+        if unknown:
+            raise ValueError(gettext("unknown instruments: %(names)s") % {"names": ", ".join(unknown)})
+        return value
+
+    @field_validator("caseness_thresholds")
+    @classmethod
+    def thresholds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, threshold in value.items():
+            low, high = INSTRUMENT_RANGES[name]
+            if not low <= threshold <= high:
+                raise ValueError(
+                    gettext("%(name)s threshold %(value)s is outside its range %(low)s to %(high)s")
+                    % {"name": INSTRUMENT_NAMES[name], "value": threshold, "low": low, "high": high}
+                )
+        return value
+
+    @field_validator("ladder")
+    @classmethod
+    def ladder_in_order(cls, value: list[LadderStep]) -> list[LadderStep]:
+        hours = [step.after_hours for step in value]
+        if hours != sorted(hours) or len(set(hours)) != len(hours):
+            raise ValueError(gettext("ladder steps must come in order, each later than the one before"))
+        return value
+
+    @field_validator("alert_sla_minutes")
+    @classmethod
+    def known_severities(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = [severity for severity in ALERT_SEVERITIES if severity not in value]
+        unknown = [severity for severity in value if severity not in ALERT_SEVERITIES]
+        if missing or unknown:
+            raise ValueError(gettext("give a time for each of %(names)s") % {"names": ", ".join(ALERT_SEVERITIES)})
+        if not value["urgent"] <= value["high"] <= value["routine"]:
+            raise ValueError(
+                gettext("urgent alerts must be acknowledged no later than high ones, and high no later than routine")
+            )
+        return value
+
+    @field_validator("experimental_detectors")
+    @classmethod
+    def known_detectors(cls, value: dict[str, bool]) -> dict[str, bool]:
+        unknown = [name for name in value if name not in EXPERIMENTAL_DETECTORS]
+        if unknown:
+            raise ValueError(gettext("unknown detectors: %(names)s") % {"names": ", ".join(unknown)})
+        return {**dict.fromkeys(EXPERIMENTAL_DETECTORS, False), **value}
