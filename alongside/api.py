@@ -1,34 +1,45 @@
 """The JSON API (django-ninja), with its OpenAPI description at /api/docs.
 
 Each app contributes a router from its own `api.py`; every operation calls the same domain functions and the
-same authorization policy as the web pages. Signed-in browser sessions authenticate it (with CSRF on writes).
+same authorization policy as the web pages. Requests authenticate with a personal access token
+(`Authorization: Bearer …`, from `POST /api/v1/tokens`) or, from the browser, the signed-in session (with CSRF
+on writes).
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
+from alongside.accounts.api import TokenAuth
 from alongside.accounts.api import router as accounts_router
 from alongside.care.api import router as care_router
+from alongside.monitoring.api import router as monitoring_router
 
 api = NinjaAPI(
     title="Alongside API",
     version="1",
     urls_namespace="api",
-    auth=django_auth,
+    auth=[TokenAuth(), django_auth],
     description="Members' own data and what their care team may see. Every read of a member's data is checked "
     "against the member's consent and, for staff, written to the audit log.",
 )
 api.add_router("/", accounts_router)
 api.add_router("/", care_router)
+api.add_router("/", monitoring_router)
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
     # Someone else's data and data that does not exist look the same.
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc):
+    return api.create_response(request, {"detail": _("The request is too large."), "fields": ["body"]}, status=413)
 
 
 @api.exception_handler(AuthenticationError)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "alongside.audit",
     "alongside.programs",
     "alongside.care",
+    "alongside.monitoring",
     "alongside.web",
 ]
 
@@ -183,6 +184,9 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+
+# Request bodies larger than this are refused (a journal entry is a few kilobytes).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Mail: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = conf.env_str("EMAIL_HOST")

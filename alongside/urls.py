@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from alongside.accounts.urls import org_urlpatterns
 from alongside.api import api
@@ -14,7 +15,10 @@ urlpatterns = [
     path("accounts/", include("alongside.accounts.urls")),
     path("", include("alongside.care.urls")),
     path("", include("alongside.programs.urls")),
+    path("", include("alongside.monitoring.urls")),
     path("org/", include((org_urlpatterns, "org"))),
-    path("api/", api.urls),
+    path("api/v1/", api.urls),
+    # The API's interactive description lives at /api/docs (and /api/v1/docs).
+    path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api_docs"),
     path("admin/", admin.site.urls),
 ]

@@ -16,11 +16,12 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from alongside.accounts import invitations
+from alongside.accounts import invitations, tokens
 from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
 from alongside.care import policy
+from alongside.monitoring import checkins
 from alongside.programs import actions as program_actions
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
@@ -55,6 +56,7 @@ class World:
     relationship: object = None
     invitation: object = None
     program: object = None
+    token: object = None
 
 
 @pytest.fixture
@@ -85,6 +87,8 @@ def world(db) -> World:
     care_actions.end_relationship(by=subject, relationship=ended)
     # Someone else's view of the member is in the audit log; an invitation is pending.
     support(p["other_org_clinician"], make_member(other), other, Role.CLINICIAN)
+    w.token, _raw = tokens.issue(subject, name="phone", scopes=["read", "write"])
+    checkins.record(subject, mood=3, note="A private note about a hard day")
     w.program = program_actions.create_program(by=p["org_admin"], organisation=org, name="Aftercare")
     program_actions.enrol(by=p["org_admin"], program=w.program, member=subject)
     program_actions.create_program(by=p["other_org_admin"], organisation=other, name="Other aftercare")
@@ -117,6 +121,7 @@ class Route:
     url: object  # str or callable(world) -> str
     expected: dict
     data: object = None  # dict or callable(world) -> dict
+    headers: dict = field(default_factory=dict)
 
 
 def subject_pk(w: World) -> int:
@@ -125,6 +130,7 @@ def subject_pk(w: World) -> int:
 
 WEB_ROUTES: dict[str, Route] = {
     "core:healthz": Route("get", lambda w: reverse("core:healthz"), expect(200)),
+    "api_docs": Route("get", lambda w: reverse("api_docs"), expect("redirect")),
     "web:home": Route("get", lambda w: reverse("web:home"), expect("redirect", anonymous="login")),
     "web:member_home": Route("get", lambda w: reverse("web:member_home"), only(MEMBERS, otherwise=403)),
     "web:staff_home": Route("get", lambda w: reverse("web:staff_home"), only(STAFF, otherwise=403)),
@@ -149,6 +155,8 @@ WEB_ROUTES: dict[str, Route] = {
     "accounts:accept_invitation": Route(
         "get", lambda w: reverse("accounts:accept_invitation", args=["not-a-real-token"]), expect(404)
     ),
+    "monitoring:checkin": Route("get", lambda w: reverse("monitoring:checkin"), only(MEMBERS, otherwise=403)),
+    "monitoring:history": Route("get", lambda w: reverse("monitoring:history"), only(MEMBERS, otherwise=403)),
     "care:sharing": Route("get", lambda w: reverse("care:sharing"), only(MEMBERS, otherwise=403)),
     "care:update_sharing": Route(
         "post",
@@ -157,9 +165,9 @@ WEB_ROUTES: dict[str, Route] = {
         data=lambda w: {f"r{w.relationship.pk}-categories": ["goals"]},
     ),
     "care:access_log": Route("get", lambda w: reverse("care:access_log"), only(MEMBERS, otherwise=403)),
-    "care:member_record": Route(
+    "web:member_record": Route(
         "get",
-        lambda w: reverse("care:member_record", args=[subject_pk(w)]),
+        lambda w: reverse("web:member_record", args=[subject_pk(w)]),
         only({*SUPPORTERS, "org_admin"}),
     ),
     "care:org_members": Route(
@@ -211,18 +219,34 @@ WEB_ROUTES: dict[str, Route] = {
 }
 
 API_ROUTES: dict[tuple[str, str], Route] = {
-    ("get", "/api/me"): Route("get", "/api/me", expect(200, anonymous=401)),
-    ("get", "/api/me/sharing"): Route("get", "/api/me/sharing", only(MEMBERS, otherwise=403, anonymous=401)),
-    ("put", "/api/me/sharing/{relationship_id}"): Route(
+    ("get", "/api/v1/me"): Route("get", "/api/v1/me", expect(200, anonymous=401)),
+    ("post", "/api/v1/tokens"): Route(
+        "post", "/api/v1/tokens", expect(401), data=lambda w: {"email": w.people["member"].email, "password": "wrong"}
+    ),
+    ("get", "/api/v1/tokens"): Route("get", "/api/v1/tokens", expect(200, anonymous=401)),
+    ("delete", "/api/v1/tokens/{token_id}"): Route(
+        "delete", lambda w: f"/api/v1/tokens/{w.token.pk}", only({"member"}, outcome=204, anonymous=401)
+    ),
+    ("post", "/api/v1/checkins"): Route(
+        "post",
+        "/api/v1/checkins",
+        only(MEMBERS, outcome=201, otherwise=403, anonymous=401),
+        data={"mood": 6},
+        headers={"Idempotency-Key": "matrix-key-1"},
+    ),
+    ("get", "/api/v1/checkins"): Route("get", "/api/v1/checkins", expect(200, anonymous=401)),
+    ("get", "/api/v1/tags"): Route("get", "/api/v1/tags", only(MEMBERS, otherwise=403, anonymous=401)),
+    ("get", "/api/v1/me/sharing"): Route("get", "/api/v1/me/sharing", only(MEMBERS, otherwise=403, anonymous=401)),
+    ("put", "/api/v1/me/sharing/{relationship_id}"): Route(
         "put",
-        lambda w: f"/api/me/sharing/{w.relationship.pk}",
+        lambda w: f"/api/v1/me/sharing/{w.relationship.pk}",
         only({"member"}, otherwise=403, anonymous=401) | {"other_member": 404},
         data={"categories": ["goals"], "safety_alerts": True},
     ),
-    ("get", "/api/me/access"): Route("get", "/api/me/access", only(MEMBERS, otherwise=403, anonymous=401)),
-    ("get", "/api/members"): Route("get", "/api/members", expect(200, anonymous=401)),
-    ("get", "/api/members/{member_id}"): Route(
-        "get", lambda w: f"/api/members/{subject_pk(w)}", only({*SUPPORTERS, "org_admin"}, anonymous=401)
+    ("get", "/api/v1/me/access"): Route("get", "/api/v1/me/access", only(MEMBERS, otherwise=403, anonymous=401)),
+    ("get", "/api/v1/members"): Route("get", "/api/v1/members", expect(200, anonymous=401)),
+    ("get", "/api/v1/members/{member_id}"): Route(
+        "get", lambda w: f"/api/v1/members/{subject_pk(w)}", only({*SUPPORTERS, "org_admin"}, anonymous=401)
     ),
 }
 
@@ -238,7 +262,9 @@ def all_url_names() -> set[str]:
             if isinstance(pattern, URLResolver):
                 inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
                 walk(pattern.url_patterns, inner)
-            elif isinstance(pattern, URLPattern) and pattern.name:
+            elif isinstance(pattern, URLPattern):
+                # An unnamed route could not be listed here, so every route must have a name.
+                assert pattern.name or namespace.startswith(NOT_IN_MATRIX_PREFIXES), f"unnamed route {pattern}"
                 names.add(f"{namespace}{pattern.name}")
 
     walk(get_resolver().url_patterns)
@@ -272,7 +298,7 @@ def run_route(world: World, route: Route, *, json_body: bool) -> list[str]:
             data = route.data(world) if callable(route.data) else route.data
             if json_body:
                 response = getattr(client, route.method)(
-                    url, json.dumps(data) if data else None, content_type="application/json"
+                    url, json.dumps(data) if data else None, content_type="application/json", headers=route.headers
                 )
             else:
                 response = getattr(client, route.method)(url, data or {})
@@ -299,7 +325,7 @@ def test_api_operation(world, operation):
 
 
 def test_consent_decides_what_the_record_says_is_shared(world):
-    url = f"/api/members/{world.people['member'].pk}"
+    url = f"/api/v1/members/{world.people['member'].pk}"
     shared = {
         persona: client_as(world, persona).get(url).json()["shared_with_you"]
         for persona in ("clinician", "peer_mentor", "clinician_no_consent", "org_admin")
@@ -312,18 +338,18 @@ def test_consent_decides_what_the_record_says_is_shared(world):
 
 def test_member_lists_only_show_visible_members(world):
     for persona in SIGNED_IN:
-        names = [row["display_name"] for row in client_as(world, persona).get("/api/members").json()]
+        names = [row["display_name"] for row in client_as(world, persona).get("/api/v1/members").json()]
         assert (SUBJECT_NAME in names) == (persona in MAY_SEE_SUBJECT - {"member"}), persona
 
 
 def test_staff_reads_are_audited_and_visible_to_the_member(world):
-    client_as(world, "clinician").get(reverse("care:member_record", args=[world.people["member"].pk]))
-    client_as(world, "peer_mentor").get(f"/api/members/{world.people['member'].pk}")
-    rows = client_as(world, "member").get("/api/me/access").json()
+    client_as(world, "clinician").get(reverse("web:member_record", args=[world.people["member"].pk]))
+    client_as(world, "peer_mentor").get(f"/api/v1/members/{world.people['member'].pk}")
+    rows = client_as(world, "member").get("/api/v1/me/access").json()
     readers = {(row["who"], row["action"], row["category"]) for row in rows if row["action"] == "view"}
     assert ("Clinician With Consent", "view", "profile") in readers
     assert any(who == world.people["peer_mentor"].display_name for who, _a, _c in readers)
-    assert client_as(world, "other_member").get("/api/me/access").json() == []
+    assert client_as(world, "other_member").get("/api/v1/me/access").json() == []
 
 
 def test_the_policy_agrees_with_the_pages(world):
@@ -331,3 +357,18 @@ def test_the_policy_agrees_with_the_pages(world):
     for persona in SIGNED_IN - {"member"}:
         may_open = policy.can(world.people[persona], "view", subject, "profile")
         assert may_open == (persona in MAY_SEE_SUBJECT), persona
+
+
+def test_a_members_checkins_follow_their_consent(world):
+    """The data that could leak: a check-in with a private note. Only supporters the member shares check-ins
+    with may read it; the member's journal-free defaults keep it from peer mentors and facilitators."""
+    url = f"/api/v1/checkins?member_id={world.people['member'].pk}"
+    may_read = {"member", "clinician", "case_manager"}
+    for persona in SIGNED_IN:
+        response = client_as(world, persona).get(url)
+        if persona in may_read:
+            assert response.status_code == 200, persona
+            assert response.json()[0]["note"] == "A private note about a hard day"
+        else:
+            assert response.status_code == 404, persona
+            assert "private note" not in response.content.decode()

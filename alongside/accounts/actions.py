@@ -101,8 +101,11 @@ def update_organisation(*, by: User, organisation: Organisation, request=None, *
 
 
 def end_all_sessions(user: User) -> None:
-    """End every session of this person, on every device, now (the counter is part of each session's signature).
-    API tokens, once they exist, are revoked here too."""
+    """End every session and API token of this person, on every device, now (the counter is part of each
+    session's signature)."""
     from django.db.models import F
 
+    from alongside.accounts.tokens import revoke_all
+
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    revoke_all(user)

@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     LOCKED_OUT = "locked_out", _("was locked out")
     PASSWORD_RESET = "password_reset", _("reset their password")
     TWO_FACTOR = "two_factor", _("changed two-factor sign-in")
+    TOKEN = "token", _("changed an API token")
     INVITE = "invite", _("sent an invitation")
     INVITE_ACCEPTED = "invite_accepted", _("accepted an invitation")
     SETTINGS_CHANGE = "settings_change", _("changed settings")

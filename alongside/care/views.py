@@ -88,23 +88,6 @@ def label_events(events) -> None:
         event.roles_label = ", ".join(str(roles.get(role, role)) for role in event.actor_roles.split(",") if role)
 
 
-@login_required
-def member_record(request, member_pk):
-    """A supporter's view of one member: only what the member shares with them."""
-    member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="member record")
-    if member == request.user:
-        raise Http404  # members see their own data on their own pages
-    mine = policy.live_relationships(request.user).filter(member=member)
-    shared = policy.categories_shared_with(request.user, member)
-    team = CareRelationship.objects.care_team_of(member)
-    sections = [(category, category.value in shared) for category in Category if category != Category.PROFILE]
-    return render(
-        request,
-        "care/member_record.html",
-        {"member": member, "relationships": mine, "team": team, "sections": sections},
-    )
-
-
 def _admin_organisation(request, slug) -> Organisation:
     organisation = get_object_or_404(Organisation, slug=slug)
     if not policy.is_org_admin(request.user, organisation):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("me/", views.member_home, name="member_home"),
     path("team/", views.staff_home, name="staff_home"),
     path("crisis/", views.crisis, name="crisis"),
+    path("team/members/<int:member_pk>/", views.member_record, name="member_record"),
 ]

@@ -1,12 +1,18 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
 from alongside.care import policy
+from alongside.care.models import CareRelationship, Category
 from alongside.core import crisis as crisis_defaults
+from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
 
 
@@ -92,3 +98,34 @@ def crisis(request):
     else:
         patch_cache_control(response, public=True, max_age=600)
     return response
+
+
+@login_required
+def member_record(request, member_pk):
+    """A supporter's view of one member: only what the member shares with them. Each section's read is checked
+    and audited on its own, so the member sees exactly which parts were looked at."""
+    member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="member record")
+    if member == request.user:
+        raise Http404  # members see their own data on their own pages
+    shared = policy.categories_shared_with(request.user, member)
+    context = {
+        "member": member,
+        "relationships": policy.live_relationships(request.user).filter(member=member),
+        "team": CareRelationship.objects.care_team_of(member),
+        "sections": [(category, category.value in shared) for category in Category if category != Category.PROFILE],
+    }
+    if Category.CHECKINS in shared:
+        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins")
+        context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
+    if Category.ENGAGEMENT in shared:
+        policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in adherence")
+        context["engagement"] = engagement_summary(member)
+    return render(request, "web/member_record.html", context)
+
+
+def engagement_summary(member, days: int = 14) -> dict:
+    """Whether the member checks in, without what they said: days with a check-in lately and the last one."""
+    since = timezone.localdate() - timedelta(days=days - 1)
+    recent = CheckIn.objects.filter(member=member, local_date__gte=since)
+    last = CheckIn.objects.filter(member=member).values_list("recorded_at", flat=True).first()
+    return {"days": days, "days_with_checkin": recent.values("local_date").distinct().count(), "last": last}

@@ -21,7 +21,7 @@ def sign_in(client, user, password=PASSWORD):
 
 def test_staff_must_set_up_two_factor_before_seeing_anything(client, staff, member, relationship):
     sign_in(client, staff)
-    response = client.get(reverse("care:member_record", args=[member.pk]))
+    response = client.get(reverse("web:member_record", args=[member.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:two_factor") + "?next=/team/members/")
     setup = client.get(response["Location"])
@@ -42,7 +42,7 @@ def test_staff_must_set_up_two_factor_before_seeing_anything(client, staff, memb
     )
     codes = re.findall(r"<code>(\d{5}-\d{5})</code>", done.content.decode())
     assert len(codes) == 10
-    assert client.get(reverse("care:member_record", args=[member.pk])).status_code == 200
+    assert client.get(reverse("web:member_record", args=[member.pk])).status_code == 200
     assert AuditEvent.objects.filter(actor=staff, action=AuditAction.TWO_FACTOR).exists()
 
 

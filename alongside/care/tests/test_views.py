@@ -11,9 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_read_of_a_member_record_is_audited_and_shown_to_the_member(client_for, staff, member, relationship):
-    response = client_for(staff).get(reverse("care:member_record", args=[member.pk]))
+    response = client_for(staff).get(reverse("web:member_record", args=[member.pk]))
     assert response.status_code == 200
-    event = AuditEvent.objects.get(action=AuditAction.VIEW)
+    event = AuditEvent.objects.get(action=AuditAction.VIEW, category="profile")
     assert (event.actor, event.member, event.category, event.actor_roles) == (staff, member, "profile", "clinician")
     assert event.ip_address == "127.0.0.1"
     page = client_for(member).get(reverse("care:access_log")).content.decode()
@@ -22,8 +22,8 @@ def test_staff_read_of_a_member_record_is_audited_and_shown_to_the_member(client
 
 def test_member_record_is_404_without_a_relationship_and_not_audited(client_for, staff, member, outsider):
     for person in (staff, outsider, make_member(member.org_roles.first().organisation)):
-        assert client_for(person).get(reverse("care:member_record", args=[member.pk])).status_code == 404
-    assert client_for(staff).get(reverse("care:member_record", args=[999999])).status_code == 404
+        assert client_for(person).get(reverse("web:member_record", args=[member.pk])).status_code == 404
+    assert client_for(staff).get(reverse("web:member_record", args=[999999])).status_code == 404
     assert not AuditEvent.objects.filter(action=AuditAction.VIEW).exists()
 
 
@@ -31,7 +31,7 @@ def test_member_record_shows_only_shared_categories(client_for, staff, member, r
     from alongside.care import actions
 
     actions.set_sharing(member=member, relationship=relationship, categories=["journal"], safety_alerts=False)
-    page = client_for(staff).get(reverse("care:member_record", args=[member.pk])).content.decode()
+    page = client_for(staff).get(reverse("web:member_record", args=[member.pk])).content.decode()
     assert (
         'data-category="journal">\n        <span>Journal entries I choose to share</span>\n        <span><strong>'
         in page
@@ -121,13 +121,13 @@ def test_org_pages_are_404_for_other_organisations_admins(client_for, organisati
 
 def test_org_audit_log_search(client_for, organisation, staff, member, relationship, other_organisation):
     admin = make_staff(organisation, Role.ORG_ADMIN)
-    client_for(staff).get(reverse("care:member_record", args=[member.pk]))
+    client_for(staff).get(reverse("web:member_record", args=[member.pk]))
     foreign = make_member(other_organisation, display_name="Foreign Person")
     from alongside.testing.factories import support
 
     foreign_clinician = make_staff(other_organisation)
     support(foreign_clinician, foreign, other_organisation)
-    client_for(foreign_clinician).get(reverse("care:member_record", args=[foreign.pk]))
+    client_for(foreign_clinician).get(reverse("web:member_record", args=[foreign.pk]))
     url = reverse("org:audit_log", args=[organisation.slug])
     page = client_for(admin).get(url, {"action": "view"}).content.decode()
     assert staff.email in page and "Test Member" in page
@@ -142,7 +142,7 @@ def test_api_writes_need_the_csrf_token(member, relationship):
     client = Client(enforce_csrf_checks=True)
     client.force_login(member)
     response = client.put(
-        f"/api/me/sharing/{relationship.pk}",
+        f"/api/v1/me/sharing/{relationship.pk}",
         '{"categories": [], "safety_alerts": false}',
         content_type="application/json",
     )
@@ -152,13 +152,13 @@ def test_api_writes_need_the_csrf_token(member, relationship):
 
 def test_api_names_the_bad_field(client_for, member, relationship):
     response = client_for(member).put(
-        f"/api/me/sharing/{relationship.pk}", '{"categories": "goals"}', content_type="application/json"
+        f"/api/v1/me/sharing/{relationship.pk}", '{"categories": "goals"}', content_type="application/json"
     )
     assert response.status_code == 422
     body = response.json()
     assert "payload.categories" in body["fields"] and "payload.safety_alerts" in body["fields"]
     unknown = client_for(member).put(
-        f"/api/me/sharing/{relationship.pk}",
+        f"/api/v1/me/sharing/{relationship.pk}",
         '{"categories": ["diagnosis"], "safety_alerts": true}',
         content_type="application/json",
     )

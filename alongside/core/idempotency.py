@@ -1,0 +1,89 @@
+"""Idempotency keys for API creates, after the IETF "Idempotency-Key HTTP header" draft.
+
+The client sends a unique `Idempotency-Key` with each create. The first request with a key runs and its
+answer is stored together with a fingerprint of the request; a retry with the same key and the same request
+gets the stored answer (nothing is created twice), and the same key with a different request is refused with
+409. The create and the stored answer commit in one transaction, so a crash between them cannot leave one
+without the other. Only successful answers are stored: a request refused for bad input can be corrected and
+sent again with the same key.
+
+(The existing Django package for this targets Django REST Framework on older Django releases and does not
+compare request bodies, so this small mechanism is Alongside's own.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alongside.core.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+KEEP_FOR = timedelta(days=7)
+
+
+class IdempotencyProblem(Exception):
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def fingerprint(request) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0" + request.path.encode() + b"\0")
+    try:
+        # The same JSON written with other spacing or key order is the same request.
+        digest.update(json.dumps(json.loads(request.body or b"null"), sort_keys=True).encode())
+    except ValueError:
+        digest.update(request.body)
+    return digest.hexdigest()
+
+
+def run_once(request, create: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    """Run `create` (returning status and JSON body) at most once per Idempotency-Key of this person."""
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        raise IdempotencyProblem(400, _("Send an Idempotency-Key header: a new unique value for each new item."))
+    if len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyProblem(400, _("The Idempotency-Key header is too long (at most 255 characters)."))
+    print_ = fingerprint(request)
+    user = request.user
+
+    def replay(record: IdempotencyRecord) -> tuple[int, dict]:
+        if record.fingerprint != print_:
+            raise IdempotencyProblem(
+                409, _("This Idempotency-Key was already used for a different request. Use a new key.")
+            )
+        return record.status, record.body
+
+    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if existing:
+        return replay(existing)
+    try:
+        with transaction.atomic():
+            status, body = create()
+            if 200 <= status < 300:
+                IdempotencyRecord.objects.create(user=user, key=key, fingerprint=print_, status=status, body=body)
+    except IntegrityError:
+        # The same key arrived twice at once and the other request committed first: answer as it did.
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if existing is None:
+            raise
+        return replay(existing)
+    return status, body
+
+
+def forget_old(now=None) -> int:
+    """Remove stored answers past their keeping time (the worker calls this)."""
+    cutoff = (now or timezone.now()) - KEEP_FOR
+    deleted, _details = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

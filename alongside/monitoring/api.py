@@ -1,0 +1,140 @@
+from datetime import datetime
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from ninja import Field, Query, Router, Schema, Status
+
+from alongside.accounts.api import require_scope
+from alongside.care import policy
+from alongside.care.models import Category
+from alongside.core import idempotency
+from alongside.monitoring import checkins
+from alongside.monitoring.models import CheckIn, TagKind
+
+router = Router(tags=["check-ins"])
+
+
+class CheckInIn(Schema):
+    mood: int = Field(..., ge=0, le=10)
+    anxiety: int | None = Field(None, ge=0, le=10)
+    energy: int | None = Field(None, ge=0, le=10)
+    sleep_hours: float | None = Field(None, ge=0, le=24)
+    sleep_quality: int | None = Field(None, ge=0, le=10)
+    medication: Literal["taken", "missed", "na", ""] = ""
+    cravings: int | None = Field(None, ge=0, le=10)
+    note: str = Field("", max_length=checkins.MAX_NOTE_LENGTH)
+    activities: list[str] = Field(default_factory=list, max_length=50)
+    warning_signs: list[str] = Field(default_factory=list, max_length=50)
+    recorded_at: datetime | None = None
+
+
+class CheckInOut(Schema):
+    id: int
+    member_id: int
+    recorded_at: datetime
+    local_date: str
+    mood: int
+    anxiety: int | None
+    energy: int | None
+    sleep_hours: float | None
+    sleep_quality: int | None
+    medication: str
+    cravings: int | None
+    note: str
+    activities: list[str]
+    warning_signs: list[str]
+
+
+class Problem(Schema):
+    detail: str
+    fields: list[str] = []
+
+
+def checkin_out(checkin: CheckIn) -> dict:
+    tags = list(checkin.tags.all())
+    return {
+        "id": checkin.pk,
+        "member_id": checkin.member_id,
+        "recorded_at": checkin.recorded_at,
+        "local_date": checkin.local_date.isoformat(),
+        "mood": checkin.mood,
+        "anxiety": checkin.anxiety,
+        "energy": checkin.energy,
+        "sleep_hours": float(checkin.sleep_hours) if checkin.sleep_hours is not None else None,
+        "sleep_quality": checkin.sleep_quality,
+        "medication": checkin.medication,
+        "cravings": checkin.cravings,
+        "note": checkin.note,
+        "activities": [tag.label for tag in tags if tag.kind == TagKind.ACTIVITY],
+        "warning_signs": [tag.label for tag in tags if tag.kind == TagKind.WARNING_SIGN],
+    }
+
+
+def problem_from(error: ValidationError) -> dict:
+    fields = sorted(error.message_dict) if hasattr(error, "error_dict") else []
+    return {"detail": " ".join(error.messages), "fields": fields}
+
+
+@router.post(
+    "/checkins",
+    response={201: CheckInOut, 400: Problem, 403: Problem, 409: Problem, 422: Problem},
+    summary="Record a check-in (send an Idempotency-Key header)",
+)
+def create_checkin(request, payload: CheckInIn):
+    require_scope(request, "write")
+    if not request.user.is_member:
+        return Status(403, {"detail": "Only members check in."})
+    source = "offline" if request.headers.get("X-Alongside-Offline") == "1" else "api"
+
+    def create():
+        try:
+            checkin = checkins.record(request.user, **payload.dict(), source=source)
+        except ValidationError as error:
+            return 422, problem_from(error)
+        # Stored for replays exactly as sent the first time.
+        return 201, CheckInOut.model_validate(checkin_out(checkin)).model_dump(mode="json")
+
+    try:
+        status, body = idempotency.run_once(request, create)
+    except idempotency.IdempotencyProblem as problem:
+        field = [idempotency.HEADER] if problem.status == 400 else []
+        return Status(problem.status, {"detail": problem.detail, "fields": field})
+    return Status(status, body)
+
+
+@router.get(
+    "/checkins",
+    response=list[CheckInOut],
+    summary="Check-ins, newest first: mine, or a member's I may see (their consent decides)",
+)
+def list_checkins(
+    request,
+    member_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(100, ge=1, le=500),
+):
+    require_scope(request, "read")
+    member = request.user
+    if member_id is not None and member_id != request.user.pk:
+        member = policy.open_member_record(request, member_id, Category.CHECKINS, detail="check-ins (API)")
+    rows = CheckIn.objects.filter(member=member).prefetch_related("tags")
+    if since:
+        rows = rows.filter(recorded_at__gte=since)
+    if until:
+        rows = rows.filter(recorded_at__lte=until)
+    return [checkin_out(checkin) for checkin in rows[:limit]]
+
+
+class TagOut(Schema):
+    label: str
+    kind: str
+
+
+@router.get("/tags", response={200: list[TagOut], 403: Problem}, summary="My activity and warning-sign tags")
+def list_tags(request):
+    require_scope(request, "read")
+    if not request.user.is_member:
+        return Status(403, {"detail": "Only members have tags."})
+    tags = [*checkins.tags_for(request.user, TagKind.ACTIVITY), *checkins.tags_for(request.user, TagKind.WARNING_SIGN)]
+    return [{"label": tag.label, "kind": tag.kind} for tag in tags]

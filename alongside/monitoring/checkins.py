@@ -1,0 +1,137 @@
+"""Recording check-ins: the one write path for the web form, the API, offline sync and imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
+from alongside.programs.models import Enrolment
+from alongside.programs.settings_schema import CHECKIN_FIELDS
+
+SCALE_FIELDS = ("mood", "anxiety", "energy", "sleep_quality", "cravings")
+# Phones' clocks drift; a check-in may be stamped a little ahead of the server, not more.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_NOTE_LENGTH = 2000
+
+
+def fields_for(member) -> list[str]:
+    """The check-in fields the member's programs ask about (all of them outside any program)."""
+    chosen: set[str] = set()
+    enrolments = Enrolment.objects.current().filter(member=member, program__archived_at__isnull=True)
+    for enrolment in enrolments.select_related("program"):
+        chosen |= set(enrolment.program.settings.get("checkin_fields", CHECKIN_FIELDS))
+    if not chosen:
+        chosen = set(CHECKIN_FIELDS)
+    return [name for name in CHECKIN_FIELDS if name in chosen]
+
+
+def tags_for(member, kind: TagKind | str):
+    """The member's tags of one kind; new members start with a set of common activities."""
+    kind = TagKind(kind)
+    if kind == TagKind.ACTIVITY and not Tag.objects.filter(member=member, kind=kind).exists():
+        Tag.objects.bulk_create(
+            [Tag(member=member, kind=kind, label=label) for label in DEFAULT_ACTIVITIES], ignore_conflicts=True
+        )
+    return Tag.objects.filter(member=member, kind=kind, archived=False)
+
+
+def add_tag(member, kind: TagKind | str, label: str) -> Tag:
+    label = " ".join(label.split())
+    if not label or len(label) > 60:
+        raise ValidationError({"label": _("A tag needs 1 to 60 characters.")})
+    tag = Tag.objects.filter(member=member, kind=kind, label__iexact=label).first()
+    if tag:
+        if tag.archived:
+            tag.archived = False
+            tag.save(update_fields=["archived"])
+        return tag
+    return Tag.objects.create(member=member, kind=kind, label=label)
+
+
+def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) -> list[Tag]:
+    labels = [str(label).strip() for label in labels if str(label).strip()]
+    known = {tag.label.lower(): tag for tag in tags_for(member, kind)}
+    unknown = [label for label in labels if label.lower() not in known]
+    if unknown:
+        errors["activities" if kind == TagKind.ACTIVITY else "warning_signs"] = _(
+            "Unknown tags: %(labels)s. Add them to your list first."
+        ) % {"labels": ", ".join(unknown)}
+    return [known[label.lower()] for label in labels if label.lower() in known]
+
+
+@transaction.atomic
+def record(
+    member,
+    *,
+    mood,
+    anxiety=None,
+    energy=None,
+    sleep_hours=None,
+    sleep_quality=None,
+    medication: str = "",
+    cravings=None,
+    note: str = "",
+    activities: Iterable[str] = (),
+    warning_signs: Iterable[str] = (),
+    recorded_at: datetime | None = None,
+    source: str = "web",
+) -> CheckIn:
+    """Validate everything first, then store the check-in and its tags together (or nothing)."""
+    errors: dict[str, str] = {}
+    values = {"mood": mood, "anxiety": anxiety, "energy": energy, "sleep_quality": sleep_quality, "cravings": cravings}
+    for field in SCALE_FIELDS:
+        value = values[field]
+        if value is None and field != "mood":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+            errors[field] = _("Choose a whole number from 0 to 10.")
+    if sleep_hours is not None:
+        try:
+            sleep_hours = Decimal(str(sleep_hours)).quantize(Decimal("0.01"))
+            if not Decimal(0) <= sleep_hours <= Decimal(24):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            errors["sleep_hours"] = _("Hours of sleep must be between 0 and 24.")
+    medication = medication or ""
+    if medication and medication not in Medication.values:
+        errors["medication"] = _("Choose taken, not taken or not applicable.")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = _("Keep the note under %(n)s characters; the journal has room for more.") % {
+            "n": MAX_NOTE_LENGTH
+        }
+    now = timezone.now()
+    recorded_at = recorded_at or now
+    if timezone.is_naive(recorded_at):
+        errors["recorded_at"] = _("Give the time with its time zone or UTC offset.")
+    elif recorded_at > now + FUTURE_TOLERANCE:
+        errors["recorded_at"] = _("That time is in the future.")
+    tags = _resolve_tags(member, TagKind.ACTIVITY, activities, errors)
+    tags += _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
+    if errors:
+        raise ValidationError(errors)
+    checkin = CheckIn.objects.create(
+        member=member,
+        recorded_at=recorded_at,
+        local_date=recorded_at.astimezone(ZoneInfo(member.time_zone)).date(),
+        mood=mood,
+        anxiety=anxiety,
+        energy=energy,
+        sleep_hours=sleep_hours,
+        sleep_quality=sleep_quality,
+        medication=medication,
+        cravings=cravings,
+        note=note,
+        source=source,
+    )
+    if tags:
+        checkin.tags.set(tags)
+    return checkin

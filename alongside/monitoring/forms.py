@@ -1,0 +1,87 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from alongside.monitoring.models import Medication
+
+SCALE_CHOICES = [(value, str(value)) for value in range(11)]
+
+
+class CheckInForm(forms.Form):
+    """Only the fields the member's program asks about are kept; mood is always there."""
+
+    mood = forms.TypedChoiceField(
+        label=_("How is your mood right now?"),
+        help_text=_("0 is the worst you have felt, 10 the best."),
+        choices=SCALE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+    anxiety = forms.TypedChoiceField(
+        label=_("Anxiety (0 none, 10 extreme)"),
+        choices=SCALE_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+    energy = forms.TypedChoiceField(
+        label=_("Energy (0 none, 10 plenty)"),
+        choices=SCALE_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+    sleep_hours = forms.DecimalField(
+        label=_("Hours of sleep last night"),
+        min_value=0,
+        max_value=24,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
+    sleep_quality = forms.TypedChoiceField(
+        label=_("Sleep quality (0 awful, 10 great)"),
+        choices=SCALE_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+    medication = forms.ChoiceField(
+        label=_("Medication today"),
+        choices=[("", _("Skip")), *Medication.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    cravings = forms.TypedChoiceField(
+        label=_("Cravings or urges (0 none, 10 overwhelming)"),
+        choices=SCALE_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+    warning_signs = forms.MultipleChoiceField(
+        label=_("Any of your warning signs?"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    activities = forms.MultipleChoiceField(
+        label=_("What did you do?"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(label=_("A short note"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+
+    def __init__(self, *args, fields: list[str], activities, warning_signs, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in fields:
+                del self.fields[name]
+        if "activities" in self.fields:
+            self.fields["activities"].choices = [(tag.label, tag.label) for tag in activities]
+        if "warning_signs" in self.fields:
+            self.fields["warning_signs"].choices = [(tag.label, tag.label) for tag in warning_signs]
+            if not warning_signs:
+                del self.fields["warning_signs"]
+
+    def more_fields(self):
+        return [self[name] for name in self.fields if name != "mood"]

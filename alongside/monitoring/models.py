@@ -1,0 +1,81 @@
+"""What members record about themselves: check-ins (and, in their own modules, journal entries and
+questionnaire responses)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core.crypto import EncryptedTextField
+
+SCALE = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class TagKind(models.TextChoices):
+    ACTIVITY = "activity", _("Activity")
+    WARNING_SIGN = "warning_sign", _("Warning sign")
+
+
+DEFAULT_ACTIVITIES = (
+    "Walk", "Exercise", "Friends", "Family", "Work", "Support meeting", "Therapy", "Meditation", "Music",
+    "Reading", "Cooking", "Outdoors",
+)  # fmt: skip
+
+
+class Tag(models.Model):
+    """A member's own activity or warning-sign label; check-ins refer to these."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
+    kind = models.CharField(max_length=20, choices=TagKind.choices)
+    label = models.CharField(_("label"), max_length=60)
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["kind", "label"]
+        constraints = [models.UniqueConstraint("member", "kind", Lower("label"), name="tag_label_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Medication(models.TextChoices):
+    TAKEN = "taken", _("Taken")
+    MISSED = "missed", _("Not taken")
+    NOT_APPLICABLE = "na", _("Not applicable")
+
+
+class CheckIn(models.Model):
+    """One check-in. Mood alone is enough; several a day are fine, each with its own time."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins")
+    recorded_at = models.DateTimeField(_("when"), default=timezone.now)
+    # The member's calendar date where they were, so days line up with their life, not with UTC.
+    local_date = models.DateField(_("day"))
+    mood = models.PositiveSmallIntegerField(_("mood"), validators=SCALE)
+    anxiety = models.PositiveSmallIntegerField(_("anxiety"), validators=SCALE, null=True, blank=True)
+    energy = models.PositiveSmallIntegerField(_("energy"), validators=SCALE, null=True, blank=True)
+    sleep_hours = models.DecimalField(
+        _("hours of sleep"), max_digits=4, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(24)],
+    )  # fmt: skip
+    sleep_quality = models.PositiveSmallIntegerField(_("sleep quality"), validators=SCALE, null=True, blank=True)
+    medication = models.CharField(_("medication"), max_length=10, choices=Medication.choices, blank=True)
+    cravings = models.PositiveSmallIntegerField(_("cravings or urges"), validators=SCALE, null=True, blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="checkins")
+    source = models.CharField(max_length=20, default="web")  # web, api, offline, import, synthetic
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["member", "-recorded_at"], name="checkin_member_time"),
+            models.Index(fields=["member", "local_date"], name="checkin_member_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.recorded_at:%Y-%m-%d %H:%M} mood {self.mood}"
