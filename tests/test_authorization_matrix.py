@@ -21,7 +21,7 @@ from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
 from alongside.care import policy
-from alongside.monitoring import checkins
+from alongside.monitoring import checkins, questionnaires
 from alongside.programs import actions as program_actions
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
@@ -57,6 +57,7 @@ class World:
     invitation: object = None
     program: object = None
     token: object = None
+    response: object = None
 
 
 @pytest.fixture
@@ -89,6 +90,7 @@ def world(db) -> World:
     support(p["other_org_clinician"], make_member(other), other, Role.CLINICIAN)
     w.token, _raw = tokens.issue(subject, name="phone", scopes=["read", "write"])
     checkins.record(subject, mood=3, note="A private note about a hard day")
+    w.response, _event = questionnaires.submit(subject, "phq9", {item: 2 for item in range(1, 9)} | {9: 0})
     w.program = program_actions.create_program(by=p["org_admin"], organisation=org, name="Aftercare")
     program_actions.enrol(by=p["org_admin"], program=w.program, member=subject)
     program_actions.create_program(by=p["other_org_admin"], organisation=other, name="Other aftercare")
@@ -157,6 +159,18 @@ WEB_ROUTES: dict[str, Route] = {
     ),
     "monitoring:checkin": Route("get", lambda w: reverse("monitoring:checkin"), only(MEMBERS, otherwise=403)),
     "monitoring:history": Route("get", lambda w: reverse("monitoring:history"), only(MEMBERS, otherwise=403)),
+    "monitoring:questionnaires": Route(
+        "get", lambda w: reverse("monitoring:questionnaires"), only(MEMBERS, otherwise=403)
+    ),
+    "monitoring:answer_questionnaire": Route(
+        "get", lambda w: reverse("monitoring:answer_questionnaire", args=["phq9"]), only(MEMBERS, otherwise=403)
+    ),
+    # Someone else's result is not found, not forbidden.
+    "monitoring:questionnaire_result": Route(
+        "get",
+        lambda w: reverse("monitoring:questionnaire_result", args=[w.response.pk]),
+        only({"member"}, otherwise=403) | {"other_member": 404},
+    ),
     "care:sharing": Route("get", lambda w: reverse("care:sharing"), only(MEMBERS, otherwise=403)),
     "care:update_sharing": Route(
         "post",
@@ -235,6 +249,19 @@ API_ROUTES: dict[tuple[str, str], Route] = {
         headers={"Idempotency-Key": "matrix-key-1"},
     ),
     ("get", "/api/v1/checkins"): Route("get", "/api/v1/checkins", expect(200, anonymous=401)),
+    ("post", "/api/v1/questionnaire-responses"): Route(
+        "post",
+        "/api/v1/questionnaire-responses",
+        only(MEMBERS, outcome=201, otherwise=403, anonymous=401),
+        data={"instrument": "who5", "answers": {"1": 3, "2": 3, "3": 3, "4": 3, "5": 3}},
+        headers={"Idempotency-Key": "matrix-q-1"},
+    ),
+    ("get", "/api/v1/questionnaire-responses"): Route(
+        "get", "/api/v1/questionnaire-responses", expect(200, anonymous=401)
+    ),
+    ("get", "/api/v1/questionnaires/due"): Route(
+        "get", "/api/v1/questionnaires/due", only(MEMBERS, otherwise=403, anonymous=401)
+    ),
     ("get", "/api/v1/tags"): Route("get", "/api/v1/tags", only(MEMBERS, otherwise=403, anonymous=401)),
     ("get", "/api/v1/me/sharing"): Route("get", "/api/v1/me/sharing", only(MEMBERS, otherwise=403, anonymous=401)),
     ("put", "/api/v1/me/sharing/{relationship_id}"): Route(
@@ -372,3 +399,14 @@ def test_a_members_checkins_follow_their_consent(world):
         else:
             assert response.status_code == 404, persona
             assert "private note" not in response.content.decode()
+
+
+def test_a_members_questionnaire_results_follow_their_consent(world):
+    url = f"/api/v1/questionnaire-responses?member_id={world.people['member'].pk}"
+    may_read = {"member", "clinician", "case_manager"}
+    for persona in SIGNED_IN:
+        response = client_as(world, persona).get(url)
+        if persona in may_read:
+            assert response.json()[0]["total"] == 16, persona
+        else:
+            assert response.status_code == 404, persona

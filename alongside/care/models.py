@@ -119,3 +119,34 @@ class ConsentGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.relationship}: {self.category}"
+
+
+class SafetyKind(models.TextChoices):
+    PHQ9_ITEM9 = "phq9_item9", _("PHQ-9 question 9 answered above “Not at all”")
+    STRUGGLING = "struggling", _("Pressed “I'm struggling”")
+    CRISIS_LANGUAGE = "crisis_language", _("Crisis language in something they wrote")
+
+
+class SafetyEvent(models.Model):
+    """Something that means a member may be at risk. Stored first, always; routing to people (alerts,
+    escalation) reads these rows, so no event can be lost between being noticed and being routed."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_events")
+    kind = models.CharField(max_length=30, choices=SafetyKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # What raised it, e.g. "questionnaire response 41"; never the member's words.
+    source = models.CharField(max_length=120, blank=True)
+    # Whether the member asked for their team to reach out (the "I'm struggling" button offers it).
+    team_asked = models.BooleanField(default=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("safety event")
+        verbose_name_plural = _("safety events")
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"

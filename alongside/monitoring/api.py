@@ -8,8 +8,8 @@ from alongside.accounts.api import require_scope
 from alongside.care import policy
 from alongside.care.models import Category
 from alongside.core import idempotency
-from alongside.monitoring import checkins
-from alongside.monitoring.models import CheckIn, TagKind
+from alongside.monitoring import checkins, instruments, questionnaires
+from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
 
 router = Router(tags=["check-ins"])
 
@@ -138,3 +138,107 @@ def list_tags(request):
         return Status(403, {"detail": "Only members have tags."})
     tags = [*checkins.tags_for(request.user, TagKind.ACTIVITY), *checkins.tags_for(request.user, TagKind.WARNING_SIGN)]
     return [{"label": tag.label, "kind": tag.kind} for tag in tags]
+
+
+class ResponseIn(Schema):
+    instrument: str = Field(..., max_length=30)
+    answers: dict[str, int] = Field(..., description='item number to option score, e.g. {"1": 0, "9": 1}')
+    followup: str = Field("", max_length=60)
+    completed_at: datetime | None = None
+    corrects: int | None = None
+
+
+class ResponseOut(Schema):
+    id: int
+    instrument: str
+    instrument_version: str
+    answers: dict[str, int]
+    followup: str
+    raw_score: int | None
+    total: int | None
+    band: str
+    complete: bool
+    is_case: bool | None
+    safety_event: bool
+    completed_at: datetime
+    corrects: int | None
+
+
+class DueOut(Schema):
+    instrument: str
+    name: str
+    opens_at: datetime
+    closes_at: datetime
+
+
+def response_out(response) -> dict:
+    return {
+        "id": response.pk, "instrument": response.instrument, "instrument_version": response.instrument_version,
+        "answers": response.answers, "followup": response.followup, "raw_score": response.raw_score,
+        "total": response.total, "band": response.band, "complete": response.complete, "is_case": response.is_case,
+        "safety_event": bool(response.safety_items), "completed_at": response.completed_at,
+        "corrects": response.corrects_id,
+    }  # fmt: skip
+
+
+@router.post(
+    "/questionnaire-responses",
+    response={201: ResponseOut, 400: Problem, 403: Problem, 409: Problem, 422: Problem},
+    summary="Record a questionnaire response (send an Idempotency-Key header). A correction is a new response.",
+    tags=["questionnaires"],
+)
+def create_response(request, payload: ResponseIn):
+    require_scope(request, "write")
+    if not request.user.is_member:
+        return Status(403, {"detail": "Only members answer questionnaires."})
+
+    def create():
+        corrects = None
+        if payload.corrects is not None:
+            corrects = QuestionnaireResponse.objects.filter(pk=payload.corrects, member=request.user).first()
+            if corrects is None:
+                return 422, {"detail": "Unknown response to correct.", "fields": ["corrects"]}
+        try:
+            response, _event = questionnaires.submit(
+                request.user, payload.instrument, payload.answers, followup=payload.followup,
+                completed_at=payload.completed_at, corrects=corrects, source="api",
+            )  # fmt: skip
+        except ValidationError as error:
+            return 422, problem_from(error)
+        return 201, ResponseOut.model_validate(response_out(response)).model_dump(mode="json")
+
+    try:
+        status, body = idempotency.run_once(request, create)
+    except idempotency.IdempotencyProblem as problem:
+        field = [idempotency.HEADER] if problem.status == 400 else []
+        return Status(problem.status, {"detail": problem.detail, "fields": field})
+    return Status(status, body)
+
+
+@router.get(
+    "/questionnaire-responses",
+    response=list[ResponseOut],
+    summary="Questionnaire responses, newest first: mine, or a member's I may see",
+    tags=["questionnaires"],
+)
+def list_responses(request, member_id: int | None = None, limit: int = Query(100, ge=1, le=500)):
+    require_scope(request, "read")
+    member = request.user
+    if member_id is not None and member_id != request.user.pk:
+        member = policy.open_member_record(request, member_id, Category.QUESTIONNAIRES, detail="questionnaires (API)")
+    return [response_out(r) for r in QuestionnaireResponse.objects.filter(member=member)[:limit]]
+
+
+@router.get(
+    "/questionnaires/due", response={200: list[DueOut], 403: Problem}, summary="My questionnaires due now",
+    tags=["questionnaires"],
+)  # fmt: skip
+def list_due(request):
+    require_scope(request, "read")
+    if not request.user.is_member:
+        return Status(403, {"detail": "Only members answer questionnaires."})
+    return [
+        {"instrument": a.instrument, "name": instruments.get(a.instrument).name, "opens_at": a.opens_at,
+         "closes_at": a.closes_at}
+        for a in questionnaires.due(request.user)
+    ]  # fmt: skip

@@ -85,3 +85,36 @@ class CheckInForm(forms.Form):
 
     def more_fields(self):
         return [self[name] for name in self.fields if name != "mood"]
+
+
+class QuestionnaireForm(forms.Form):
+    """One radio group per item, worded exactly as the instrument file says."""
+
+    def __init__(self, *args, instrument, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        choices = [(option.score, option.label) for option in instrument.options]
+        for item in instrument.items:
+            self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
+                label=f"{item.number}. {item.text}",
+                choices=choices,
+                coerce=int,
+                required=False,
+                empty_value=None,
+                widget=forms.RadioSelect,
+            )
+
+        if instrument.followup:
+            self.fields["followup"] = forms.ChoiceField(
+                label=instrument.followup.text,
+                choices=[(option.label, option.label) for option in instrument.followup.options],
+                required=False,
+                widget=forms.RadioSelect,
+            )
+
+    def answers(self) -> dict[int, int]:
+        return {
+            item.number: self.cleaned_data[f"item_{item.number}"]
+            for item in self.instrument.items
+            if self.cleaned_data.get(f"item_{item.number}") is not None
+        }

@@ -79,3 +79,60 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.recorded_at:%Y-%m-%d %H:%M} mood {self.mood}"
+
+
+class QuestionnaireResponse(models.Model):
+    """One completed (or, if items were left out, unscored) questionnaire. Never changed afterwards: a
+    correction is a new response that points at the one it corrects."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questionnaire_responses"
+    )
+    instrument = models.CharField(_("questionnaire"), max_length=30)
+    instrument_version = models.CharField(max_length=20)
+    answers = models.JSONField()  # {"1": 0, "2": 3, ...}: item number to option score
+    followup = models.CharField(max_length=60, blank=True)
+    raw_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    total = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    band = models.CharField(_("band"), max_length=60, blank=True)
+    complete = models.BooleanField(default=True)
+    is_case = models.BooleanField(null=True, blank=True)
+    safety_items = models.JSONField(default=list)
+    assessment = models.ForeignKey(
+        "monitoring.Assessment", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+    completed_at = models.DateTimeField(default=timezone.now)
+    local_date = models.DateField()
+    source = models.CharField(max_length=20, default="web")
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+        indexes = [models.Index(fields=["member", "instrument", "-completed_at"], name="response_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.instrument} {self.total}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("questionnaire responses are never changed; record a correction instead")
+        super().save(*args, **kwargs)
+
+
+class Assessment(models.Model):
+    """A questionnaire due for a member within a window; it expires if the window closes unanswered."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessments")
+    instrument = models.CharField(max_length=30)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    program = models.ForeignKey("programs.Program", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["opens_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "instrument", "opens_at"], name="assessment_window_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.instrument} {self.opens_at:%Y-%m-%d}"

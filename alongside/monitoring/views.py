@@ -2,12 +2,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from alongside.monitoring import checkins
-from alongside.monitoring.forms import CheckInForm
-from alongside.monitoring.models import CheckIn, TagKind
+from alongside.monitoring import checkins, instruments
+from alongside.monitoring import questionnaires as questionnaires_domain
+from alongside.monitoring.forms import CheckInForm, QuestionnaireForm
+from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
 
 
 def _require_member(request):
@@ -44,3 +47,46 @@ def history(request):
     entries = CheckIn.objects.filter(member=request.user).prefetch_related("tags")
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
     return render(request, "monitoring/history.html", {"page": page})
+
+
+@login_required
+def questionnaires(request):
+    """What is due now, and past results."""
+    _require_member(request)
+    due = questionnaires_domain.due(request.user)
+    responses = QuestionnaireResponse.objects.filter(member=request.user)[:30]
+    names = {code: instrument.name for code, instrument in instruments.load_builtin().items()}
+    return render(
+        request,
+        "monitoring/questionnaires.html",
+        {"due": [(a, names.get(a.instrument, a.instrument)) for a in due], "responses": responses, "names": names,
+         "available": sorted(names.items(), key=lambda item: item[1])},
+    )  # fmt: skip
+
+
+@login_required
+def answer_questionnaire(request, code):
+    _require_member(request)
+    try:
+        instrument = instruments.get(code)
+    except KeyError:
+        raise Http404 from None
+    form = QuestionnaireForm(request.POST or None, instrument=instrument)
+    if request.method == "POST" and form.is_valid():
+        answers = form.answers()
+        response, event = questionnaires_domain.submit(
+            request.user, code, answers, followup=form.cleaned_data.get("followup") or "", source="web"
+        )
+        if event is not None:
+            # The crisis screen comes first, at once; the result waits.
+            return redirect(reverse("web:crisis") + "?after=questionnaire")
+        return redirect("monitoring:questionnaire_result", response_pk=response.pk)
+    return render(request, "monitoring/questionnaire_form.html", {"form": form, "instrument": instrument})
+
+
+@login_required
+def questionnaire_result(request, response_pk):
+    _require_member(request)
+    response = get_object_or_404(QuestionnaireResponse, pk=response_pk, member=request.user)
+    instrument = instruments.get(response.instrument)
+    return render(request, "monitoring/questionnaire_result.html", {"response": response, "instrument": instrument})

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
-from alongside.care import policy
+from alongside.care import policy, safety
 from alongside.care.models import CareRelationship, Category
 from alongside.core import crisis as crisis_defaults
 from alongside.monitoring.models import CheckIn
@@ -92,7 +92,13 @@ def crisis(request):
                 "lines": [line.as_dict() for line in defaults.lines],
             }
         )
-    response = render(request, "web/crisis.html", {"sources": sources})
+    context = {"sources": sources}
+    if request.user.is_authenticated and request.GET.get("after") == "questionnaire":
+        # Right after a safety answer: say what happened and who now knows.
+        context["after_safety_answer"] = True
+        context["told"] = [relationship.staff for relationship in safety.safety_recipients(request.user)]
+        context["told_names"] = ", ".join(person.display_name for person in context["told"])
+    response = render(request, "web/crisis.html", context)
     if request.user.is_authenticated:
         patch_cache_control(response, private=True, no_cache=True)
     else:
@@ -114,6 +120,7 @@ def member_record(request, member_pk):
         "team": CareRelationship.objects.care_team_of(member),
         "sections": [(category, category.value in shared) for category in Category if category != Category.PROFILE],
     }
+    context["safety_events"] = list(safety.events_visible_to(request.user, member)[:10])
     if Category.CHECKINS in shared:
         policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins")
         context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
