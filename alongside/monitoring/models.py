@@ -136,3 +136,17 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.instrument} {self.opens_at:%Y-%m-%d}"
+
+
+class SyntheticTruth(models.Model):
+    """For synthetic members only: the trajectory that generated their data and the day it turned, so the
+    early-warning engine can be evaluated against what really happened."""
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="synthetic_truth")
+    trajectory = models.CharField(max_length=30)  # stable, gradual_relapse, sudden_crisis, disengagement, improving
+    start_date = models.DateField()
+    onset_day = models.PositiveSmallIntegerField(null=True, blank=True)  # days after start_date; None if none
+    seed = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.trajectory}"
