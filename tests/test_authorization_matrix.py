@@ -21,7 +21,7 @@ from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
 from alongside.care import policy
-from alongside.monitoring import checkins, questionnaires
+from alongside.monitoring import checkins, journal, questionnaires
 from alongside.programs import actions as program_actions
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
@@ -58,6 +58,7 @@ class World:
     program: object = None
     token: object = None
     response: object = None
+    entry: object = None
 
 
 @pytest.fixture
@@ -90,6 +91,14 @@ def world(db) -> World:
     support(p["other_org_clinician"], make_member(other), other, Role.CLINICIAN)
     w.token, _raw = tokens.issue(subject, name="phone", scopes=["read", "write"])
     checkins.record(subject, mood=3, note="A private note about a hard day")
+    care_actions.set_sharing(
+        member=subject,
+        relationship=w.relationship,
+        categories=[*w.relationship.shared_categories, "journal"],
+        safety_alerts=True,
+    )
+    w.entry = journal.write(subject, text="Shared with my clinician only", shared_with=[w.relationship.pk])
+    journal.write(subject, text="Nobody else reads this")
     w.response, _event = questionnaires.submit(subject, "phq9", {item: 2 for item in range(1, 9)} | {9: 0})
     w.program = program_actions.create_program(by=p["org_admin"], organisation=org, name="Aftercare")
     program_actions.enrol(by=p["org_admin"], program=w.program, member=subject)
@@ -159,6 +168,18 @@ WEB_ROUTES: dict[str, Route] = {
     ),
     "monitoring:checkin": Route("get", lambda w: reverse("monitoring:checkin"), only(MEMBERS, otherwise=403)),
     "monitoring:history": Route("get", lambda w: reverse("monitoring:history"), only(MEMBERS, otherwise=403)),
+    "monitoring:journal": Route("get", lambda w: reverse("monitoring:journal"), only(MEMBERS, otherwise=403)),
+    "monitoring:journal_new": Route("get", lambda w: reverse("monitoring:journal_new"), only(MEMBERS, otherwise=403)),
+    "monitoring:journal_edit": Route(
+        "get",
+        lambda w: reverse("monitoring:journal_edit", args=[w.entry.pk]),
+        only({"member"}, otherwise=403) | {"other_member": 404},
+    ),
+    "monitoring:journal_delete": Route(
+        "post",
+        lambda w: reverse("monitoring:journal_delete", args=[w.entry.pk]),
+        only({"member"}, outcome="redirect", otherwise=403) | {"other_member": 404},
+    ),
     "monitoring:questionnaires": Route(
         "get", lambda w: reverse("monitoring:questionnaires"), only(MEMBERS, otherwise=403)
     ),
@@ -262,6 +283,14 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("get", "/api/v1/questionnaires/due"): Route(
         "get", "/api/v1/questionnaires/due", only(MEMBERS, otherwise=403, anonymous=401)
     ),
+    ("post", "/api/v1/journal"): Route(
+        "post",
+        "/api/v1/journal",
+        only(MEMBERS, outcome=201, otherwise=403, anonymous=401),
+        data={"text": "An entry from the matrix"},
+        headers={"Idempotency-Key": "matrix-j-1"},
+    ),
+    ("get", "/api/v1/journal"): Route("get", "/api/v1/journal", expect(200, anonymous=401)),
     ("get", "/api/v1/tags"): Route("get", "/api/v1/tags", only(MEMBERS, otherwise=403, anonymous=401)),
     ("get", "/api/v1/me/sharing"): Route("get", "/api/v1/me/sharing", only(MEMBERS, otherwise=403, anonymous=401)),
     ("put", "/api/v1/me/sharing/{relationship_id}"): Route(
@@ -355,9 +384,10 @@ def test_consent_decides_what_the_record_says_is_shared(world):
     url = f"/api/v1/members/{world.people['member'].pk}"
     shared = {
         persona: client_as(world, persona).get(url).json()["shared_with_you"]
-        for persona in ("clinician", "peer_mentor", "clinician_no_consent", "org_admin")
+        for persona in ("clinician", "case_manager", "peer_mentor", "clinician_no_consent", "org_admin")
     }
-    assert "checkins" in shared["clinician"] and "journal" not in shared["clinician"]
+    assert "checkins" in shared["case_manager"] and "journal" not in shared["case_manager"]  # the defaults
+    assert "journal" in shared["clinician"]  # the member chose to share it
     assert shared["peer_mentor"] == ["engagement", "goals"]
     assert shared["clinician_no_consent"] == []
     assert shared["org_admin"] == []
@@ -410,3 +440,15 @@ def test_a_members_questionnaire_results_follow_their_consent(world):
             assert response.json()[0]["total"] == 16, persona
         else:
             assert response.status_code == 404, persona
+
+
+def test_journal_entries_reach_only_the_chosen_supporter(world):
+    url = f"/api/v1/journal?member_id={world.people['member'].pk}"
+    for persona in SIGNED_IN - {"member"}:
+        response = client_as(world, persona).get(url)
+        body = response.content.decode()
+        assert "Nobody else reads this" not in body, persona
+        if persona == "clinician":
+            assert [entry["text"] for entry in response.json()] == ["Shared with my clinician only"]
+        else:
+            assert response.status_code == 404 and "Shared with my clinician" not in body, persona

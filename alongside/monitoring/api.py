@@ -8,7 +8,7 @@ from alongside.accounts.api import require_scope
 from alongside.care import policy
 from alongside.care.models import Category
 from alongside.core import idempotency
-from alongside.monitoring import checkins, instruments, questionnaires
+from alongside.monitoring import checkins, instruments, journal, questionnaires
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
 
 router = Router(tags=["check-ins"])
@@ -242,3 +242,70 @@ def list_due(request):
          "closes_at": a.closes_at}
         for a in questionnaires.due(request.user)
     ]  # fmt: skip
+
+
+class JournalIn(Schema):
+    text: str = Field(..., max_length=journal.MAX_LENGTH)
+    prompt: str = Field("", max_length=200)
+    shared_with: list[int] = Field(default_factory=list, description="care relationship ids")
+    written_at: datetime | None = None
+
+
+class JournalOut(Schema):
+    id: int
+    written_at: datetime
+    local_date: str
+    prompt: str
+    text: str
+    shared_with: list[int]
+
+
+def journal_out(entry) -> dict:
+    return {
+        "id": entry.pk, "written_at": entry.written_at, "local_date": entry.local_date.isoformat(),
+        "prompt": entry.prompt, "text": entry.text,
+        "shared_with": sorted(entry.shared_with.values_list("pk", flat=True)),
+    }  # fmt: skip
+
+
+@router.post(
+    "/journal",
+    response={201: JournalOut, 400: Problem, 403: Problem, 409: Problem, 422: Problem},
+    summary="Write a journal entry (send an Idempotency-Key header)",
+    tags=["journal"],
+)
+def create_journal_entry(request, payload: JournalIn):
+    require_scope(request, "write")
+    if not request.user.is_member:
+        return Status(403, {"detail": "Only members keep a journal."})
+
+    def create():
+        try:
+            entry = journal.write(request.user, **payload.dict(), source="api")
+        except ValidationError as error:
+            return 422, problem_from(error)
+        return 201, JournalOut.model_validate(journal_out(entry)).model_dump(mode="json")
+
+    try:
+        status, body = idempotency.run_once(request, create)
+    except idempotency.IdempotencyProblem as problem:
+        field = [idempotency.HEADER] if problem.status == 400 else []
+        return Status(problem.status, {"detail": problem.detail, "fields": field})
+    return Status(status, body)
+
+
+@router.get(
+    "/journal",
+    response=list[JournalOut],
+    summary="My journal entries (optionally matching q), or the entries a member shared with me",
+    tags=["journal"],
+)
+def list_journal(request, member_id: int | None = None, q: str = Query("", max_length=200),
+                 limit: int = Query(100, ge=1, le=500)):  # fmt: skip
+    require_scope(request, "read")
+    if member_id is None or member_id == request.user.pk:
+        return [journal_out(entry) for entry in journal.search(request.user, q, limit=limit)]
+    member = policy.open_member_record(request, member_id, Category.JOURNAL, detail="shared journal entries (API)")
+    entries = journal.shared_with_person(request.user, member)[:limit]
+    # Supporters see whom an entry was shared with only as far as it concerns them.
+    return [{**journal_out(entry), "shared_with": []} for entry in entries]

@@ -118,3 +118,33 @@ class QuestionnaireForm(forms.Form):
             for item in self.instrument.items
             if self.cleaned_data.get(f"item_{item.number}") is not None
         }
+
+
+class JournalForm(forms.Form):
+    prompt = forms.ChoiceField(label=_("A prompt, if it helps"), required=False)
+    text = forms.CharField(label=_("Your entry"), widget=forms.Textarea(attrs={"rows": 10}), max_length=20_000)
+    shared_with = forms.MultipleChoiceField(
+        label=_("Share this entry with"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Entries are private unless you choose someone here."),
+    )
+
+    def __init__(self, *args, prompts, relationships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prompt"].choices = [("", _("No prompt")), *[(str(p), str(p)) for p in prompts]]
+        from alongside.care.models import Category
+
+        choices = []
+        for relationship in relationships:
+            label = f"{relationship.staff.display_name} ({relationship.get_role_display()})"
+            if Category.JOURNAL not in relationship.shared_categories:
+                label += " — " + str(_("first share your journal with them on “Who sees what”"))
+            choices.append((str(relationship.pk), label))
+        self.fields["shared_with"].choices = choices
+        if not choices:
+            del self.fields["shared_with"]
+
+
+class JournalSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search your entries"), required=False, max_length=200)

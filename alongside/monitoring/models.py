@@ -150,3 +150,24 @@ class SyntheticTruth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.trajectory}"
+
+
+class JournalEntry(models.Model):
+    """A private journal entry. Its text is encrypted at rest; the member may share single entries with
+    supporters they share their journal with."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="journal_entries")
+    written_at = models.DateTimeField(_("written"), default=timezone.now)
+    local_date = models.DateField()
+    prompt = models.CharField(_("prompt"), max_length=200, blank=True)
+    text = EncryptedTextField(_("entry"))
+    shared_with = models.ManyToManyField("care.CareRelationship", blank=True, related_name="journal_entries")
+    updated_at = models.DateTimeField(auto_now=True)
+    source = models.CharField(max_length=20, default="web")
+
+    class Meta:
+        ordering = ["-written_at", "-id"]
+        indexes = [models.Index(fields=["member", "-written_at"], name="journal_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.written_at:%Y-%m-%d}"

@@ -6,11 +6,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from alongside.monitoring import checkins, instruments
+from alongside.monitoring import checkins, instruments, journal
 from alongside.monitoring import questionnaires as questionnaires_domain
-from alongside.monitoring.forms import CheckInForm, QuestionnaireForm
-from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
+from alongside.monitoring.forms import CheckInForm, JournalForm, JournalSearchForm, QuestionnaireForm
+from alongside.monitoring.models import CheckIn, JournalEntry, QuestionnaireResponse, TagKind
 
 
 def _require_member(request):
@@ -90,3 +91,64 @@ def questionnaire_result(request, response_pk):
     response = get_object_or_404(QuestionnaireResponse, pk=response_pk, member=request.user)
     instrument = instruments.get(response.instrument)
     return render(request, "monitoring/questionnaire_result.html", {"response": response, "instrument": instrument})
+
+
+def _journal_form(request, data=None, initial=None):
+    return JournalForm(
+        data,
+        initial=initial,
+        prompts=journal.PROMPTS,
+        relationships=list(journal.shareable_relationships(request.user)),
+    )
+
+
+@login_required
+def journal_list(request):
+    _require_member(request)
+    search = JournalSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    entries = journal.search(request.user, query)
+    return render(request, "monitoring/journal_list.html", {"entries": entries, "search": search, "query": query})
+
+
+@login_required
+def journal_write(request, entry_pk=None):
+    _require_member(request)
+    entry = get_object_or_404(JournalEntry, pk=entry_pk, member=request.user) if entry_pk else None
+    initial = None
+    if entry:
+        initial = {"prompt": entry.prompt, "text": entry.text,
+                   "shared_with": [str(pk) for pk in entry.shared_with.values_list("pk", flat=True)]}  # fmt: skip
+    elif request.GET.get("prompt"):
+        initial = {"prompt": request.GET["prompt"]}
+    form = _journal_form(request, request.POST or None, initial)
+    if request.method == "POST" and form.is_valid():
+        values = {
+            "text": form.cleaned_data["text"],
+            "prompt": form.cleaned_data["prompt"],
+            "shared_with": form.cleaned_data.get("shared_with", []),
+        }
+        try:
+            if entry:
+                journal.edit(request.user, entry, **values)
+            else:
+                journal.write(request.user, **values)
+            messages.success(request, _("Saved to your journal."))
+            return redirect("monitoring:journal")
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+    return render(
+        request, "monitoring/journal_write.html", {"form": form, "entry": entry}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def journal_delete(request, entry_pk):
+    _require_member(request)
+    entry = get_object_or_404(JournalEntry, pk=entry_pk, member=request.user)
+    journal.delete(request.user, entry)
+    messages.success(request, _("Entry deleted."))
+    return redirect("monitoring:journal")

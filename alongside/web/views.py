@@ -12,6 +12,7 @@ from alongside.accounts.models import Organisation, Role, admin_organisations, c
 from alongside.care import policy, safety
 from alongside.care.models import CareRelationship, Category
 from alongside.core import crisis as crisis_defaults
+from alongside.monitoring import journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
 
@@ -124,6 +125,13 @@ def member_record(request, member_pk):
     if Category.CHECKINS in shared:
         policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins")
         context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
+    if Category.JOURNAL in shared:
+        entries = list(journal.shared_with_person(request.user, member)[:20])
+        if entries:
+            policy.open_member_record(
+                request, member.pk, Category.JOURNAL, detail=f"{len(entries)} shared journal entries"
+            )
+        context["journal_entries"] = entries
     if Category.ENGAGEMENT in shared:
         policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in adherence")
         context["engagement"] = engagement_summary(member)
