@@ -151,6 +151,7 @@ STORAGES = {
 # Without collectstatic (demo, development) WhiteNoise serves straight from the installed package.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 
 # Security headers. Sessions expire after two idle hours and at browser close; health data is on screen.
 SESSION_COOKIE_AGE = conf.env_int("SESSION_IDLE_SECONDS", 2 * 60 * 60, minimum=300)

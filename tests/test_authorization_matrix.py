@@ -146,6 +146,7 @@ WEB_ROUTES: dict[str, Route] = {
     "web:member_home": Route("get", lambda w: reverse("web:member_home"), only(MEMBERS, otherwise=403)),
     "web:staff_home": Route("get", lambda w: reverse("web:staff_home"), only(STAFF, otherwise=403)),
     "web:crisis": Route("get", lambda w: reverse("web:crisis"), expect(200)),
+    "web:service_worker": Route("get", lambda w: reverse("web:service_worker"), expect(200)),
     "accounts:login": Route("get", lambda w: reverse("accounts:login"), expect("redirect", anonymous=200)),
     "accounts:logout": Route("post", lambda w: reverse("accounts:logout"), expect("login")),
     "accounts:sign_out_everywhere": Route("post", lambda w: reverse("accounts:sign_out_everywhere"), expect("login")),

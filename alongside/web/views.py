@@ -1,9 +1,10 @@
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -144,3 +145,13 @@ def engagement_summary(member, days: int = 14) -> dict:
     recent = CheckIn.objects.filter(member=member, local_date__gte=since)
     last = CheckIn.objects.filter(member=member).values_list("recorded_at", flat=True).first()
     return {"days": days, "days_with_checkin": recent.values("local_date").distinct().count(), "last": last}
+
+
+SERVICE_WORKER = Path(__file__).resolve().parent.parent / "core" / "static" / "alongside" / "js" / "sw.js"
+
+
+def service_worker(request):
+    """The service worker, served from the site root so that it may look after /me/checkin/ and /crisis/."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,43 @@
+"""A member checks in with no network; the check-in waits on the phone and arrives, once, when it is back."""
+
+from alongside.monitoring.models import CheckIn
+from alongside.testing.factories import PASSWORD
+from tests.browser.helpers import assert_accessible, sign_in
+
+
+def test_offline_check_in_arrives_exactly_once_when_back_online(live_server, page, member):
+    sign_in(page, live_server.url, member.email, PASSWORD)
+    page.goto(live_server.url + "/me/checkin/")
+    page.evaluate("navigator.serviceWorker.ready")  # installed, so pages work offline next time
+
+    page.context.set_offline(True)
+    page.get_by_role("group", name="How is your mood right now?").get_by_text("3", exact=True).click()
+    page.get_by_role("button", name="Save check-in").first.click()
+    status = page.locator("#offline-status")
+    status.filter(has_text="saved on this device").wait_for()
+    assert_accessible(page, "offline-checkin-saved")
+    assert CheckIn.objects.count() == 0
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    status.filter(has_text="Your saved check-in was sent.").wait_for()
+    checkin = CheckIn.objects.get(member=member)
+    assert (checkin.mood, checkin.source) == (3, "offline")
+
+    # Coming back to the site sends nothing again: the queue on the phone is empty.
+    page.goto(live_server.url + "/me/history/")
+    page.wait_for_timeout(500)
+    assert CheckIn.objects.filter(member=member).count() == 1
+
+
+def test_check_in_page_opens_offline_once_visited(live_server, page, member):
+    sign_in(page, live_server.url, member.email, PASSWORD)
+    page.goto(live_server.url + "/me/checkin/")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now the service worker controls the page and keeps a copy
+    page.context.set_offline(True)
+    page.goto(live_server.url + "/me/checkin/")
+    assert page.get_by_role("heading", name="Check in").is_visible()
+    page.goto(live_server.url + "/crisis/")
+    assert page.get_by_role("link", name="If you are in immediate danger, call 911 now.").is_visible()
+    page.context.set_offline(False)
