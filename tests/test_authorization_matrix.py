@@ -141,6 +141,7 @@ def subject_pk(w: World) -> int:
 
 WEB_ROUTES: dict[str, Route] = {
     "core:healthz": Route("get", lambda w: reverse("core:healthz"), expect(200)),
+    "core:ping": Route("get", lambda w: reverse("core:ping"), expect(200)),
     "api_docs": Route("get", lambda w: reverse("api_docs"), expect("redirect")),
     "web:home": Route("get", lambda w: reverse("web:home"), expect("redirect", anonymous="login")),
     "web:member_home": Route("get", lambda w: reverse("web:member_home"), only(MEMBERS, otherwise=403)),

@@ -51,7 +51,10 @@ class Problem(Schema):
 
 
 def checkin_out(checkin: CheckIn) -> dict:
-    tags = list(checkin.tags.all())
+    # A check-in just recorded knows its tags; one read from the database asks for them.
+    tags = getattr(checkin, "tag_list", None)
+    if tags is None:
+        tags = list(checkin.tags.all())
     return {
         "id": checkin.pk,
         "member_id": checkin.member_id,

@@ -58,7 +58,11 @@ def add_tag(member, kind: TagKind | str, label: str) -> Tag:
 
 def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) -> list[Tag]:
     labels = [str(label).strip() for label in labels if str(label).strip()]
-    known = {tag.label.lower(): tag for tag in tags_for(member, kind)}
+    if not labels:
+        return []  # most check-ins carry no tags of a kind: no need to ask the database
+    known = {tag.label.lower(): tag for tag in Tag.objects.filter(member=member, kind=kind, archived=False)}
+    if not known and kind == TagKind.ACTIVITY:
+        known = {tag.label.lower(): tag for tag in tags_for(member, kind)}  # first use: the default activities
     unknown = [label for label in labels if label.lower() not in known]
     if unknown:
         errors["activities" if kind == TagKind.ACTIVITY else "warning_signs"] = _(
@@ -133,5 +137,12 @@ def record(
         source=source,
     )
     if tags:
-        checkin.tags.set(tags)
+        # One insert for all tags (the check-in is new, so there is nothing to compare against).
+        CheckIn.tags.through.objects.bulk_create(
+            [
+                CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag.pk)
+                for tag in {tag.pk: tag for tag in tags}.values()
+            ]
+        )
+    checkin.tag_list = tags
     return checkin

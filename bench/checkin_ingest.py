@@ -1,0 +1,182 @@
+"""Check-in write path against a trivial endpoint, on the real server, side by side in one run.
+
+Starts `alongside serve` (gunicorn, production mode) on a free 127.0.0.1 port with a throwaway data dir, makes
+a member with a personal access token, then for each concurrency level sends a bounded number of requests
+(and stops after a time limit) to:
+  - GET /ping                 (no database: the server's ceiling)
+  - POST /api/v1/checkins     (token auth, a new Idempotency-Key each time, a realistic check-in)
+and prints requests/s, p50 and p99 latency, errors, and the check-in/ping throughput ratio.
+
+The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run it under
+scripts/with-throwaway-postgres. Usage:
+    .venv/bin/python bench/checkin_ingest.py [--levels 1,8,32] [--requests 2000] [--seconds 20]
+    scripts/with-throwaway-postgres .venv/bin/python bench/checkin_ingest.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(env: dict) -> str:
+    """Migrate and create a member with a token; returns the raw token."""
+    code = (
+        "import django; django.setup();"
+        "from alongside.accounts import actions, tokens;"
+        "from alongside.accounts.models import Role;"
+        "org = actions.create_organisation('Bench', 'US', time_zone='America/New_York');"
+        "m = actions.create_person('bench@example.org', 'Bench', 'bench pass phrase', time_zone='America/New_York');"
+        "actions.grant_role(m, org, Role.MEMBER);"
+        "print(tokens.issue(m, name='bench', scopes=['read', 'write'])[1])"
+    )
+    python = sys.executable
+    subprocess.run([python, "-m", "alongside", "migrate", "-v0"], env=env, check=True)
+    out = subprocess.run([python, "-c", code], env=env, check=True, capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def wait_for(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/ping")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not start")
+
+
+def run_level(port: int, concurrency: int, total: int, seconds: float, make_request) -> dict:
+    """`concurrency` threads, each with one keep-alive connection, share `total` requests."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    remaining = [total]
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                if remaining[0] <= 0 or time.monotonic() > deadline:
+                    return
+                remaining[0] -= 1
+            method, path, body, headers = make_request()
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status in (200, 201)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors += 0 if ok else 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / wall if wall else 0.0,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else 0.0,
+        "errors": errors,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,8,32", help="comma-separated concurrency levels")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint per level")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per endpoint per level")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="alongside-bench-")
+    from cryptography.fernet import Fernet
+
+    # Only the database choice is taken from the caller's environment; everything else is the bench's own.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ALONGSIDE_")}
+    if os.environ.get("ALONGSIDE_DATABASE_URL"):
+        env["ALONGSIDE_DATABASE_URL"] = os.environ["ALONGSIDE_DATABASE_URL"]
+    env.update({
+        "ALONGSIDE_DATA_DIR": data_dir,
+        "ALONGSIDE_SECRET_KEY": "bench-" + "k" * 50,
+        "ALONGSIDE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALONGSIDE_HTTPS": "0",
+        "ALONGSIDE_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "alongside.settings",
+    })  # fmt: skip
+    database = "PostgreSQL" if env.get("ALONGSIDE_DATABASE_URL") else "SQLite (WAL)"
+    token = prepare(env)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "alongside", "serve", "--port", str(port), "--workers", str(args.workers),
+         "--threads", str(args.threads)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(port)
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        checkin = json.dumps({"mood": 6, "anxiety": 3, "energy": 5, "sleep_hours": 7.5, "activities": ["Walk"]})
+
+        def ping():
+            return "GET", "/ping", None, {}
+
+        def post_checkin():
+            return "POST", "/api/v1/checkins", checkin, {**auth, "Idempotency-Key": uuid.uuid4().hex}
+
+        print(f"database: {database}; server: gunicorn {args.workers} processes x {args.threads} threads; "
+              f"{os.cpu_count()} cores; up to {args.requests} requests or {args.seconds:.0f}s per cell")  # fmt: skip
+        print(f"{'clients':>7} | {'endpoint':<20} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6}")
+        for level in [int(part) for part in args.levels.split(",")]:
+            run_level(port, level, min(200, args.requests), args.seconds, ping)  # warm-up
+            results = {}
+            for name, make in (("GET /ping", ping), ("POST /api/v1/checkins", post_checkin)):
+                results[name] = result = run_level(port, level, args.requests, args.seconds, make)
+                print(f"{level:>7} | {name:<20} | {result['rps']:>8.0f} | {result['p50_ms']:>7.1f} | "
+                      f"{result['p99_ms']:>7.1f} | {result['errors']:>6}")  # fmt: skip
+            ratio = results["POST /api/v1/checkins"]["rps"] / max(results["GET /ping"]["rps"], 1e-9)
+            print(f"{level:>7} | check-in / ping throughput ratio: {ratio:.2f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
