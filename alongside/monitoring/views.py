@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -5,10 +7,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from alongside.monitoring import checkins, instruments, journal
+from alongside.monitoring import history as history_charts
 from alongside.monitoring import questionnaires as questionnaires_domain
 from alongside.monitoring.forms import CheckInForm, JournalForm, JournalSearchForm, QuestionnaireForm
 from alongside.monitoring.models import CheckIn, JournalEntry, QuestionnaireResponse, TagKind
@@ -47,7 +51,16 @@ def history(request):
     _require_member(request)
     entries = CheckIn.objects.filter(member=request.user).prefetch_related("tags")
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
-    return render(request, "monitoring/history.html", {"page": page})
+    period = "week" if request.GET.get("period") == "week" else "month"
+    today = timezone.localdate(timezone=ZoneInfo(request.user.time_zone))
+    context = {
+        "page": page,
+        "period": period,
+        "charts": history_charts.checkin_charts(request.user, period=period, today=today),
+        "questionnaire_charts": history_charts.questionnaire_charts(request.user),
+        "heatmap": history_charts.heatmap(request.user, today=today),
+    }
+    return render(request, "monitoring/history.html", context)
 
 
 @login_required

@@ -1,5 +1,6 @@
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from alongside.accounts.models import Organisation, Role, admin_organisations, c
 from alongside.care import policy, safety
 from alongside.care.models import CareRelationship, Category
 from alongside.core import crisis as crisis_defaults
-from alongside.monitoring import journal
+from alongside.monitoring import history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
 
@@ -123,9 +124,15 @@ def member_record(request, member_pk):
         "sections": [(category, category.value in shared) for category in Category if category != Category.PROFILE],
     }
     context["safety_events"] = list(safety.events_visible_to(request.user, member)[:10])
+    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
+    context["period"] = "week" if request.GET.get("period") == "week" else "month"
     if Category.CHECKINS in shared:
-        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins")
+        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins and charts")
         context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
+        context["charts"] = history.checkin_charts(member, period=context["period"], today=today)
+    if Category.QUESTIONNAIRES in shared:
+        policy.open_member_record(request, member.pk, Category.QUESTIONNAIRES, detail="questionnaire charts")
+        context["questionnaire_charts"] = history.questionnaire_charts(member)
     if Category.JOURNAL in shared:
         entries = list(journal.shared_with_person(request.user, member)[:20])
         if entries:
@@ -136,6 +143,7 @@ def member_record(request, member_pk):
     if Category.ENGAGEMENT in shared:
         policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in adherence")
         context["engagement"] = engagement_summary(member)
+        context["heatmap"] = history.heatmap(member, today=today)
     return render(request, "web/member_record.html", context)
 
 
