@@ -40,6 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     except conf.ConfigError as exc:
         print(f"alongside: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # A database that cannot be reached is a configuration problem too: one line, not a traceback.
+        from django.db import OperationalError
+
+        if not isinstance(exc, OperationalError):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        print(f"alongside: error: cannot use the database (ALONGSIDE_DATABASE_URL): {reason}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -6,6 +6,7 @@ Seeding is idempotent: running it again keeps what exists and adds what is missi
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,6 +73,7 @@ class Seeded:
     people: list[DemoPerson] = field(default_factory=list)
     created: int = 0
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    synthetic: int = 0
 
 
 @transaction.atomic
@@ -102,6 +104,8 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
             result.totp_secrets[person.email] = two_factor.base32_secret(two_factor.give_demo_device(user))
     _care_teams(organisations)
     progress(f"people: {len(result.people)} accounts ({result.created} new)")
+    _programs(organisations)
+    result.synthetic = _histories(organisations[DEMO_ORG_SLUG], progress)
     return result
 
 
@@ -159,6 +163,41 @@ def _programs(organisations: dict[str, Organisation]) -> None:
         )
 
 
+# Six months of realistic synthetic history: for the named demo members, and a cohort of members who fill the
+# caseloads (their trajectories and turning points are stored as ground truth).
+HISTORY_DAYS = 180
+SYNTHETIC_MEMBERS = 150
+
+
+def _histories(organisation: Organisation, progress: Callable[[str], None]) -> int:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from alongside.monitoring import synthetic
+    from alongside.monitoring.models import CheckIn, SyntheticTruth
+
+    named = [User.objects.get(email=person.email) for person in MEMBERS]
+    if not CheckIn.objects.filter(member__in=named).exists():
+        start = timezone.localdate(timezone=ZoneInfo(organisation.time_zone)) - timedelta(days=HISTORY_DAYS)
+        cohort = synthetic.generate(
+            len(named), HISTORY_DAYS, seed=2026, start_date=start, time_zone=[m.time_zone for m in named]
+        )
+        synthetic.load(cohort, named)
+        progress(f"history: {HISTORY_DAYS} days for {len(named)} named members")
+    existing = SyntheticTruth.objects.filter(member__org_roles__organisation=organisation).count()
+    missing = SYNTHETIC_MEMBERS + len(named) - existing
+    if missing > 0:
+        progress(f"cohort: {missing} synthetic members, {HISTORY_DAYS} days each…")
+        call_command(
+            "synthesize", organisation=organisation.slug, members=missing, days=HISTORY_DAYS, seed=7,
+            program=PROGRAMS[organisation.slug][0], stdout=io.StringIO(),
+        )  # fmt: skip
+    return SyntheticTruth.objects.filter(member__org_roles__organisation=organisation).count()
+
+
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:
     existing = Organisation.objects.filter(slug=slug).first()
     return existing or actions.create_organisation(name, country, time_zone=time_zone, slug=slug)
@@ -181,6 +220,9 @@ def banner(seeded: Seeded, *, base_url: str | None) -> str:
             f"  Platform admin {base_url}/admin/",
             "",
         ]
+    if seeded.synthetic:
+        lines.append(f"{seeded.synthetic} members have six months of synthetic check-ins and questionnaires.")
+        lines.append("")
     lines.append(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for person in seeded.people:
         if person.roles:

@@ -188,3 +188,12 @@ def test_serve_in_production_mode_serves_hashed_static_files(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_unreachable_database_is_one_line(dev_env):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here
+    url = f"postgres://nobody@127.0.0.1:{port}/alongside"
+    result = run("migrate", env={**dev_env, "ALONGSIDE_DATABASE_URL": url})
+    assert_one_line_error(result, "ALONGSIDE_DATABASE_URL", "cannot use the database")

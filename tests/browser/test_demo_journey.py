@@ -89,6 +89,10 @@ def test_demo_member_signs_in_and_sees_their_space(demo_server, page):
     assert page.get_by_role("link", name="My space").get_attribute("aria-current") == "page"
     assert page.get_by_role("link", name="Care team").count() == 0
     assert_accessible(page, "demo-member-home")
+    page.get_by_role("link", name="My check-ins").click()
+    assert page.get_by_role("img", name="Mood and Anxiety, last 30 days").is_visible()
+    assert page.get_by_role("img", name="PHQ-9 over time").is_visible()
+    assert_accessible(page, "demo-member-history")
 
 
 def test_demo_clinician_signs_in_with_a_second_factor(demo_server, page):
