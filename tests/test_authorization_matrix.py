@@ -182,6 +182,11 @@ WEB_ROUTES: dict[str, Route] = {
         lambda w: reverse("monitoring:journal_delete", args=[w.entry.pk]),
         only({"member"}, outcome="redirect", otherwise=403) | {"other_member": 404},
     ),
+    "monitoring:program_instruments": Route(
+        "get",
+        lambda w: reverse("monitoring:program_instruments", args=[w.organisation.slug, w.program.pk]),
+        only({"org_admin"}),
+    ),
     "monitoring:questionnaires": Route(
         "get", lambda w: reverse("monitoring:questionnaires"), only(MEMBERS, otherwise=403)
     ),

@@ -148,3 +148,26 @@ class JournalForm(forms.Form):
 
 class JournalSearchForm(forms.Form):
     q = forms.CharField(label=_("Search your entries"), required=False, max_length=200)
+
+
+class InstrumentUploadForm(forms.Form):
+    file = forms.FileField(label=_("Definition file (JSON)"), required=False)
+    text = forms.CharField(
+        label=_("…or paste the definition"), required=False, widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("The same format as the built-in PHQ-9, GAD-7 and WHO-5 files."),
+    )  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("file") and not (cleaned.get("text") or "").strip():
+            raise forms.ValidationError(_("Choose a file or paste a definition."))
+        return cleaned
+
+    def definition(self) -> str:
+        upload = self.cleaned_data.get("file")
+        if upload:
+            try:
+                return upload.read(300_000).decode("utf-8")
+            except UnicodeDecodeError:
+                return "\ufffd"  # not text: the parser says so in words
+        return self.cleaned_data["text"]

@@ -171,3 +171,20 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.written_at:%Y-%m-%d}"
+
+
+class ProgramInstrument(models.Model):
+    """A questionnaire a program adds to the built-in ones: its definition file, checked when it is added."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="instruments")
+    code = models.SlugField(max_length=30)
+    name = models.CharField(max_length=80)
+    definition = models.TextField()  # the JSON file as uploaded
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="program_instrument_code")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.program})"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from alongside.care.models import SafetyEvent, SafetyKind
 from alongside.care.safety import record_safety_event
-from alongside.monitoring import instruments
+from alongside.monitoring import instruments, program_instruments
 from alongside.monitoring.models import Assessment, QuestionnaireResponse
 from alongside.programs.models import Enrolment
 
@@ -106,10 +106,9 @@ def submit(
 ) -> tuple[QuestionnaireResponse, SafetyEvent | None]:
     """Score and store a response. A safety answer is recorded as a safety event in the same transaction; if
     storing fails, the safety event is still recorded on its own before the error goes on."""
-    try:
-        instrument = instruments.get(code)
-    except KeyError:
-        raise ValidationError({"instrument": _("Unknown questionnaire %(code)s.") % {"code": code}}) from None
+    instrument = program_instruments.for_member(member).get(code)
+    if instrument is None:
+        raise ValidationError({"instrument": _("Unknown questionnaire %(code)s.") % {"code": code}})
     try:
         answers = {int(item): int(value) for item, value in answers.items()}
         score = instruments.score(instrument, answers, caseness_threshold=caseness_threshold(member, code))

@@ -11,11 +11,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alongside.monitoring import checkins, instruments, journal
+from alongside.accounts.models import admin_organisations
+from alongside.monitoring import checkins, journal, program_instruments
 from alongside.monitoring import history as history_charts
+from alongside.monitoring import instruments as instruments_module
 from alongside.monitoring import questionnaires as questionnaires_domain
-from alongside.monitoring.forms import CheckInForm, JournalForm, JournalSearchForm, QuestionnaireForm
+from alongside.monitoring.forms import (
+    CheckInForm,
+    InstrumentUploadForm,
+    JournalForm,
+    JournalSearchForm,
+    QuestionnaireForm,
+)
 from alongside.monitoring.models import CheckIn, JournalEntry, QuestionnaireResponse, TagKind
+from alongside.programs.models import Program
 
 
 def _require_member(request):
@@ -69,7 +78,7 @@ def questionnaires(request):
     _require_member(request)
     due = questionnaires_domain.due(request.user)
     responses = QuestionnaireResponse.objects.filter(member=request.user)[:30]
-    names = {code: instrument.name for code, instrument in instruments.load_builtin().items()}
+    names = {code: instrument.name for code, instrument in program_instruments.for_member(request.user).items()}
     return render(
         request,
         "monitoring/questionnaires.html",
@@ -81,10 +90,9 @@ def questionnaires(request):
 @login_required
 def answer_questionnaire(request, code):
     _require_member(request)
-    try:
-        instrument = instruments.get(code)
-    except KeyError:
-        raise Http404 from None
+    instrument = program_instruments.for_member(request.user).get(code)
+    if instrument is None:
+        raise Http404
     form = QuestionnaireForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         answers = form.answers()
@@ -102,7 +110,9 @@ def answer_questionnaire(request, code):
 def questionnaire_result(request, response_pk):
     _require_member(request)
     response = get_object_or_404(QuestionnaireResponse, pk=response_pk, member=request.user)
-    instrument = instruments.get(response.instrument)
+    instrument = program_instruments.for_member(request.user).get(response.instrument)
+    if instrument is None:  # the program that added it has since been left
+        raise Http404
     return render(request, "monitoring/questionnaire_result.html", {"response": response, "instrument": instrument})
 
 
@@ -165,3 +175,32 @@ def journal_delete(request, entry_pk):
     journal.delete(request.user, entry)
     messages.success(request, _("Entry deleted."))
     return redirect("monitoring:journal")
+
+
+def _program_for_admin(request, slug, program_pk) -> Program:
+    program = get_object_or_404(Program, pk=program_pk, organisation__slug=slug)
+    if not admin_organisations(request.user).filter(pk=program.organisation_id).exists():
+        raise Http404
+    return program
+
+
+@login_required
+def program_instruments_page(request, slug, program_pk):
+    """Org admins add questionnaires of their own to a program, as definition files like the built-in ones."""
+    program = _program_for_admin(request, slug, program_pk)
+    posted = request.method == "POST"
+    form = InstrumentUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = program_instruments.add(
+                by=request.user, program=program, definition=form.definition(), request=request
+            )
+            messages.success(request, _("%(name)s is added to %(program)s.") % {"name": added.name, "program": program})
+            return redirect("monitoring:program_instruments", slug=slug, program_pk=program.pk)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+    context = {"program": program, "organisation": program.organisation, "form": form,
+               "added": program.instruments.all(), "builtin": instruments_module.load_builtin().values()}  # fmt: skip
+    return render(request, "monitoring/program_instruments.html", context, status=400 if form.errors else 200)
