@@ -188,6 +188,17 @@ def admin_organisations(person) -> models.QuerySet[Organisation]:
     return Organisation.objects.filter(roles__user=person, roles__role=Role.ORG_ADMIN).distinct()
 
 
+def admin_organisation_or_404(person, slug: str) -> Organisation:
+    """The organisation with this slug if the person is one of its admins; 404 for everyone else, so that
+    other organisations' admin pages do not even show that they exist."""
+    from django.http import Http404
+
+    organisation = admin_organisations(person).filter(slug=slug).first()
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
 def can_invite(person, organisation: Organisation, role: Role | str) -> bool:
     """Org admins invite anyone; clinicians and case managers invite members."""
     if person is None or not person.is_authenticated or not person.is_active:

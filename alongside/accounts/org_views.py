@@ -5,8 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,21 +13,19 @@ from alongside.accounts import actions
 from alongside.accounts.audit_search import AuditSearchForm
 from alongside.accounts.forms import CrisisLineFormSet, OrganisationSettingsForm
 from alongside.accounts.models import (
-    Organisation,
     OrgRole,
     SettingsVersion,
-    admin_organisations,
+    admin_organisation_or_404,
 )
 from alongside.audit.models import AuditEvent
 from alongside.core import crisis
+from alongside.core.forms import add_domain_errors
 
 
 @login_required
 def org_audit_log(request, slug):
     """Org admins search their organisation's audit log."""
-    organisation = get_object_or_404(Organisation, slug=slug)
-    if not admin_organisations(request.user).filter(pk=organisation.pk).exists():
-        raise Http404
+    organisation = admin_organisation_or_404(request.user, slug)
     form = AuditSearchForm(request.GET or None)
     # Events about this organisation's data, and the sign-ins of its people (which belong to no organisation).
     people = OrgRole.objects.filter(organisation=organisation).values("user")
@@ -60,9 +57,7 @@ def org_audit_log(request, slug):
 @login_required
 def organisation_settings(request, slug):
     """Org admins: name, country, time zone, emergency number and crisis lines, support contact."""
-    organisation = get_object_or_404(Organisation, slug=slug)
-    if not admin_organisations(request.user).filter(pk=organisation.pk).exists():
-        raise Http404
+    organisation = admin_organisation_or_404(request.user, slug)
     current = actions.organisation_settings(organisation)
     form = OrganisationSettingsForm(request.POST or None, initial=current)
     lines = CrisisLineFormSet(request.POST or None, initial=organisation.crisis_lines, prefix="lines")
@@ -80,9 +75,7 @@ def organisation_settings(request, slug):
             return redirect("org:settings", slug=organisation.slug)
         except ValidationError as error:
             organisation.refresh_from_db()
-            for key, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
+            add_domain_errors(form, error)
     versions = SettingsVersion.objects.filter(subject=f"organisation:{organisation.pk}").select_related("changed_by")
     context = {"organisation": organisation, "form": form, "lines": lines, "versions": versions[:20]}
     invalid = request.method == "POST" and (form.errors or lines.total_error_count())

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from alongside.accounts import invitations
-from alongside.accounts.models import Invitation, Organisation, Role, can_invite
+from alongside.accounts.models import Invitation, Organisation, Role, admin_organisation_or_404, can_invite
 from alongside.care import actions, policy
 from alongside.care.forms import EnrolmentForm, MemberInvitationForm, StaffRolesForm, SuccessorForm
 from alongside.care.models import CareRelationship
 from alongside.core import ratelimit
+from alongside.core.forms import add_domain_errors
 from alongside.programs import actions as program_actions
 from alongside.programs.models import Enrolment, ProgramInvitation
 
@@ -26,10 +27,7 @@ User = get_user_model()
 
 
 def _admin_organisation(request, slug) -> Organisation:
-    organisation = get_object_or_404(Organisation, slug=slug)
-    if not policy.is_org_admin(request.user, organisation):
-        raise Http404
-    return organisation
+    return admin_organisation_or_404(request.user, slug)
 
 
 @login_required
@@ -93,9 +91,7 @@ def staff_manage(request, slug, person_pk):
                     return redirect("care:staff_list", slug=slug)
         except ValidationError as error:
             target = roles_form if "save_roles" in request.POST else leave_form
-            for key, problems in error.message_dict.items():
-                for problem in problems:
-                    target.add_error(key if key in target.fields else None, problem)
+            add_domain_errors(target, error)
         status = 400
     caseload = actions.caseload(person, organisation).select_related("member").order_by("member__display_name")
     context = {
@@ -139,9 +135,7 @@ def member_roster_entry(request, slug, member_pk):
                     messages.success(request, _("Saved."))
                     return redirect("care:roster_entry", slug=slug, member_pk=member.pk)
                 except ValidationError as error:
-                    for key, problems in error.message_dict.items():
-                        for problem in problems:
-                            form.add_error(key if key in form.fields else None, problem)
+                    add_domain_errors(form, error)
             status = 400
         forms.append((enrolment, form))
     team = CareRelationship.objects.care_team_of(member).filter(organisation=organisation)
@@ -186,9 +180,7 @@ def invite_people(request, slug):
                     form = MemberInvitationForm(roles=roles, organisation=organisation)
                     status = 200
                 except ValidationError as error:
-                    for key, problems in error.message_dict.items():
-                        for problem in problems:
-                            form.add_error(key if key in form.fields else None, problem)
+                    add_domain_errors(form, error)
     pending = Invitation.objects.filter(
         organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).select_related("invited_by", "program_link__program")

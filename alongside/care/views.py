@@ -2,17 +2,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alongside.accounts.models import Invitation, Organisation, Role
+from alongside.accounts.models import Invitation, Organisation, Role, admin_organisation_or_404
 from alongside.audit.models import AuditEvent
 from alongside.care import actions, policy
 from alongside.care.forms import AddSupporterForm, SharingForm
 from alongside.care.models import CareRelationship, Category
+from alongside.core.forms import add_domain_errors
 from alongside.programs.models import Enrolment, Program
 
 
@@ -50,7 +50,7 @@ def update_sharing(request, relationship_pk):
             )
             saved = True
         except ValidationError as error:
-            form.add_error(None, error)
+            add_domain_errors(form, error)
     if saved:
         relationship = CareRelationship.objects.care_team_of(request.user).get(pk=relationship.pk)
         form = SharingForm(relationship=relationship)
@@ -89,10 +89,7 @@ def label_events(events) -> None:
 
 
 def _admin_organisation(request, slug) -> Organisation:
-    organisation = get_object_or_404(Organisation, slug=slug)
-    if not policy.is_org_admin(request.user, organisation):
-        raise Http404
-    return organisation
+    return admin_organisation_or_404(request.user, slug)
 
 
 @login_required
@@ -113,7 +110,7 @@ def org_members(request, slug):
             messages.success(request, _("Supporter added."))
             return redirect("care:org_members", slug=organisation.slug)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_domain_errors(form, error)
     programs = Program.objects.filter(organisation=organisation).order_by("archived_at", "name")
     chosen = request.GET.get("program", "")
     members = policy.members_of(organisation).order_by("display_name")

@@ -73,6 +73,16 @@ def checkin_out(checkin: CheckIn) -> dict:
     }
 
 
+def once_per_key(request, create) -> Status:
+    """Run a create at most once per Idempotency-Key (core/idempotency.py) and answer as the API does."""
+    try:
+        status, body = idempotency.run_once(request, create)
+    except idempotency.IdempotencyProblem as problem:
+        field = [idempotency.HEADER] if problem.status == 400 else []
+        return Status(problem.status, {"detail": problem.detail, "fields": field})
+    return Status(status, body)
+
+
 def problem_from(error: ValidationError) -> dict:
     fields = sorted(error.message_dict) if hasattr(error, "error_dict") else []
     return {"detail": " ".join(error.messages), "fields": fields}
@@ -97,12 +107,7 @@ def create_checkin(request, payload: CheckInIn):
         # Stored for replays exactly as sent the first time.
         return 201, CheckInOut.model_validate(checkin_out(checkin)).model_dump(mode="json")
 
-    try:
-        status, body = idempotency.run_once(request, create)
-    except idempotency.IdempotencyProblem as problem:
-        field = [idempotency.HEADER] if problem.status == 400 else []
-        return Status(problem.status, {"detail": problem.detail, "fields": field})
-    return Status(status, body)
+    return once_per_key(request, create)
 
 
 @router.get(
@@ -210,12 +215,7 @@ def create_response(request, payload: ResponseIn):
             return 422, problem_from(error)
         return 201, ResponseOut.model_validate(response_out(response)).model_dump(mode="json")
 
-    try:
-        status, body = idempotency.run_once(request, create)
-    except idempotency.IdempotencyProblem as problem:
-        field = [idempotency.HEADER] if problem.status == 400 else []
-        return Status(problem.status, {"detail": problem.detail, "fields": field})
-    return Status(status, body)
+    return once_per_key(request, create)
 
 
 @router.get(
@@ -289,12 +289,7 @@ def create_journal_entry(request, payload: JournalIn):
             return 422, problem_from(error)
         return 201, JournalOut.model_validate(journal_out(entry)).model_dump(mode="json")
 
-    try:
-        status, body = idempotency.run_once(request, create)
-    except idempotency.IdempotencyProblem as problem:
-        field = [idempotency.HEADER] if problem.status == 400 else []
-        return Status(problem.status, {"detail": problem.detail, "fields": field})
-    return Status(status, body)
+    return once_per_key(request, create)
 
 
 @router.get(

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alongside.accounts.models import admin_organisations
+from alongside.accounts.models import admin_organisation_or_404
+from alongside.core.forms import add_domain_errors
 from alongside.monitoring import checkins, journal, program_instruments
 from alongside.monitoring import history as history_charts
 from alongside.monitoring import instruments as instruments_module
@@ -49,9 +50,7 @@ def checkin(request):
             messages.success(request, _("Checked in. Thank you."))
             return redirect("monitoring:history")
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            add_domain_errors(form, error)
     return render(request, "monitoring/checkin.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -159,9 +158,7 @@ def journal_write(request, entry_pk=None):
             messages.success(request, _("Saved to your journal."))
             return redirect("monitoring:journal")
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            add_domain_errors(form, error)
     return render(
         request, "monitoring/journal_write.html", {"form": form, "entry": entry}, status=400 if form.errors else 200
     )
@@ -178,10 +175,8 @@ def journal_delete(request, entry_pk):
 
 
 def _program_for_admin(request, slug, program_pk) -> Program:
-    program = get_object_or_404(Program, pk=program_pk, organisation__slug=slug)
-    if not admin_organisations(request.user).filter(pk=program.organisation_id).exists():
-        raise Http404
-    return program
+    organisation = admin_organisation_or_404(request.user, slug)
+    return get_object_or_404(Program, pk=program_pk, organisation=organisation)
 
 
 @login_required
@@ -198,9 +193,7 @@ def program_instruments_page(request, slug, program_pk):
             messages.success(request, _("%(name)s is added to %(program)s.") % {"name": added.name, "program": program})
             return redirect("monitoring:program_instruments", slug=slug, program_pk=program.pk)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            add_domain_errors(form, error)
     context = {"program": program, "organisation": program.organisation, "form": form,
                "added": program.instruments.all(), "builtin": instruments_module.load_builtin().values()}  # fmt: skip
     return render(request, "monitoring/program_instruments.html", context, status=400 if form.errors else 200)

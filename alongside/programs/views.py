@@ -1,37 +1,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alongside.accounts.models import Organisation, SettingsVersion, admin_organisations
+from alongside.accounts.models import Organisation, SettingsVersion, admin_organisation_or_404
+from alongside.core.forms import add_domain_errors
 from alongside.programs import actions
 from alongside.programs.forms import NewProgramForm, ProgramForm
 from alongside.programs.models import Program
 
 
 def _admin_organisation(request, slug) -> Organisation:
-    organisation = get_object_or_404(Organisation, slug=slug)
-    if not admin_organisations(request.user).filter(pk=organisation.pk).exists():
-        raise Http404
-    return organisation
+    return admin_organisation_or_404(request.user, slug)
 
 
 def _program(request, slug, program_pk) -> Program:
     organisation = _admin_organisation(request, slug)
     return get_object_or_404(Program, pk=program_pk, organisation=organisation)
-
-
-def _add_domain_errors(form, error: ValidationError, field_map: dict) -> None:
-    if hasattr(error, "error_dict"):
-        for key, problems in error.message_dict.items():
-            for problem in problems:
-                form.add_error(field_map.get(key), problem)
-    else:
-        for problem in error.messages:
-            form.add_error(None, problem)
 
 
 @login_required
@@ -48,7 +35,7 @@ def program_list(request, slug):
             )
             return redirect("programs:edit", slug=slug, program_pk=program.pk)
         except ValidationError as error:
-            _add_domain_errors(form, error, {"name": "name"})
+            add_domain_errors(form, error, {"name": "name"})
     programs = organisation.programs.prefetch_related("phases").order_by("archived_at", "name")
     return render(
         request,
@@ -76,7 +63,7 @@ def program_edit(request, slug, program_pk):
             messages.success(request, _("Saved."))
             return redirect("programs:edit", slug=slug, program_pk=program.pk)
         except ValidationError as error:
-            _add_domain_errors(form, error, ProgramForm.ERROR_FIELDS)
+            add_domain_errors(form, error, ProgramForm.ERROR_FIELDS)
     versions = SettingsVersion.objects.filter(subject=f"program:{program.pk}").select_related("changed_by")[:20]
     return render(
         request,
