@@ -65,21 +65,25 @@ def run_once(request, create: Callable[[], tuple[int, dict]]) -> tuple[int, dict
             )
         return record.status, record.body
 
-    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
-    if existing:
-        return replay(existing)
+    # Most keys are new, so the create runs first and the stored answer is inserted in the same transaction;
+    # a key seen before makes that insert fail, which rolls the create back, and the stored answer is replayed.
     try:
         with transaction.atomic():
             status, body = create()
             if 200 <= status < 300:
                 IdempotencyRecord.objects.create(user=user, key=key, fingerprint=print_, status=status, body=body)
-    except IntegrityError:
-        # The same key arrived twice at once and the other request committed first: answer as it did.
+            elif IdempotencyRecord.objects.filter(user=user, key=key).exists():
+                raise _SeenBefore
+    except (IntegrityError, _SeenBefore):
         existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if existing is None:
             raise
         return replay(existing)
     return status, body
+
+
+class _SeenBefore(Exception):
+    """A refused request under a key that already has a stored answer: the answer, not the refusal, counts."""
 
 
 def forget_old(now=None) -> int:

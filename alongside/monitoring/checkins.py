@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,8 +61,13 @@ def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) ->
     labels = [str(label).strip() for label in labels if str(label).strip()]
     if not labels:
         return []  # most check-ins carry no tags of a kind: no need to ask the database
-    known = {tag.label.lower(): tag for tag in Tag.objects.filter(member=member, kind=kind, archived=False)}
-    if not known and kind == TagKind.ACTIVITY:
+    wanted = {label.lower() for label in labels}
+    # Only the tags named are read (labels compared without case), not the member's whole list.
+    matching = Tag.objects.annotate(lowered=Lower("label")).filter(
+        member=member, kind=kind, archived=False, lowered__in=wanted
+    )
+    known = {tag.lowered: tag for tag in matching}
+    if not known and kind == TagKind.ACTIVITY and not Tag.objects.filter(member=member, kind=kind).exists():
         known = {tag.label.lower(): tag for tag in tags_for(member, kind)}  # first use: the default activities
     unknown = [label for label in labels if label.lower() not in known]
     if unknown:
