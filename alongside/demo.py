@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
@@ -119,7 +121,12 @@ def _care_teams(organisations: dict[str, Organisation]) -> None:
         by = admins[organisation.slug].user
         for email in member_emails:
             care_actions.add_supporter(
-                by=by, organisation=organisation, member=User.objects.get(email=email), staff=staff, role=role
+                by=by,
+                organisation=organisation,
+                member=User.objects.get(email=email),
+                staff=staff,
+                role=role,
+                started_at=timezone.now() - timedelta(days=HISTORY_DAYS),  # as long as the demo's history
             )
 
 
@@ -138,10 +145,6 @@ ENROLMENTS = (
 
 
 def _programs(organisations: dict[str, Organisation]) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     programs, admins = {}, {}
     for slug, (name, phases) in PROGRAMS.items():
         organisation = organisations[slug]
@@ -170,11 +173,9 @@ SYNTHETIC_MEMBERS = 150
 
 
 def _histories(organisation: Organisation, progress: Callable[[str], None]) -> int:
-    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     from django.core.management import call_command
-    from django.utils import timezone
 
     from alongside.monitoring import synthetic
     from alongside.monitoring.models import CheckIn, SyntheticTruth
