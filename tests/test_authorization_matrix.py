@@ -159,6 +159,17 @@ WEB_ROUTES: dict[str, Route] = {
     "accounts:new_recovery_codes": Route(
         "post", lambda w: reverse("accounts:new_recovery_codes"), only(STAFF, otherwise="redirect")
     ),
+    "accounts:new_token": Route(
+        "post",
+        lambda w: reverse("accounts:new_token"),
+        expect(200, anonymous="login"),
+        data={"name": "x", "scopes": ["read"]},
+    ),
+    "accounts:revoke_token": Route(
+        "post",
+        lambda w: reverse("accounts:revoke_token", args=[w.token.pk]),
+        only({"member"}, outcome="redirect"),
+    ),
     "accounts:password_reset": Route("get", lambda w: reverse("accounts:password_reset"), expect(200)),
     "accounts:password_reset_sent": Route("get", lambda w: reverse("accounts:password_reset_sent"), expect(200)),
     "accounts:password_reset_confirm": Route(

@@ -130,3 +130,13 @@ class CrisisLineForm(forms.Form):
 
 
 CrisisLineFormSet = forms.formset_factory(CrisisLineForm, extra=2, max_num=10)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("What is it for?"), max_length=80, help_text=_("For example “my phone”."))
+    scopes = forms.MultipleChoiceField(
+        label=_("It may"),
+        choices=[("read", _("read my data")), ("write", _("add check-ins, journal entries and answers"))],
+        initial=["read", "write"],
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -12,6 +12,8 @@ urlpatterns = [
     path("two-factor/", views.two_factor_step, name="two_factor"),
     path("security/", views.security, name="security"),
     path("security/recovery-codes/", views.new_recovery_codes, name="new_recovery_codes"),
+    path("security/tokens/", views.new_token, name="new_token"),
+    path("security/tokens/<int:token_pk>/revoke/", views.revoke_token, name="revoke_token"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",

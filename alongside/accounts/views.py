@@ -4,16 +4,16 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from alongside.accounts import actions, invitations, two_factor
-from alongside.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, SignInForm
-from alongside.accounts.models import User
+from alongside.accounts import actions, invitations, tokens, two_factor
+from alongside.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, SignInForm, TokenForm
+from alongside.accounts.models import ApiToken, User
 from alongside.audit.log import client_ip, record
 from alongside.audit.models import AuditAction
 from alongside.core import ratelimit
@@ -74,7 +74,35 @@ def two_factor_step(request):
 
 @login_required
 def security(request):
-    return render(request, "accounts/security.html", {"has_device": two_factor.has_device(request.user)})
+    context = {
+        "has_device": two_factor.has_device(request.user),
+        "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
+        "token_form": TokenForm(),
+    }
+    return render(request, "accounts/security.html", context)
+
+
+@login_required
+@require_POST
+def new_token(request):
+    """Make a personal access token from the account page; the token is shown once, here."""
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        context = {"has_device": two_factor.has_device(request.user), "token_form": form,
+                   "tokens": request.user.api_tokens.filter(revoked_at__isnull=True)}  # fmt: skip
+        return render(request, "accounts/security.html", context, status=400)
+    token, raw = tokens.issue(request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                              request=request)  # fmt: skip
+    return render(request, "accounts/new_token.html", {"token": token, "raw": raw})
+
+
+@login_required
+@require_POST
+def revoke_token(request, token_pk):
+    token = get_object_or_404(ApiToken, pk=token_pk, user=request.user, revoked_at__isnull=True)
+    tokens.revoke(token, by=request.user, request=request)
+    messages.success(request, _("Token %(name)s revoked: it no longer works.") % {"name": token.name})
+    return redirect("accounts:security")
 
 
 @login_required

@@ -165,3 +165,29 @@ def test_admin_site_is_for_platform_operators_past_their_second_factor(client_fo
     half_signed_in = client_for(operator, second_factor=False).get("/admin/")
     assert half_signed_in["Location"].startswith(reverse("accounts:two_factor"))
     assert client_for(operator).get("/admin/").status_code == 200
+
+
+def test_tokens_are_made_listed_and_revoked_on_the_account_page(client_for, member):
+    from alongside.accounts import tokens as token_domain
+
+    client = client_for(member)
+    made = client.post(reverse("accounts:new_token"), {"name": "My phone", "scopes": ["read", "write"]})
+    raw = re.search(r'data-testid="new-token">(alg_[^<]+)<', made.content.decode()).group(1)
+    page = client.get(reverse("accounts:security")).content.decode()
+    assert "My phone" in page and raw not in page  # listed, never shown again
+    token = token_domain.authenticate(raw)
+    assert token is not None
+    assert client.post(reverse("accounts:revoke_token", args=[token.pk])).status_code == 302
+    assert token_domain.authenticate(raw) is None
+    bad = client.post(reverse("accounts:new_token"), {"name": "", "scopes": ["admin"]})
+    assert bad.status_code == 400
+
+
+def test_nobody_revokes_someone_elses_token(client_for, member, organisation):
+    from alongside.accounts import tokens as token_domain
+    from alongside.testing.factories import make_member
+
+    token, raw = token_domain.issue(member, name="phone", scopes=["read"])
+    other = make_member(organisation)
+    assert client_for(other).post(reverse("accounts:revoke_token", args=[token.pk])).status_code == 404
+    assert token_domain.authenticate(raw) is not None
