@@ -10,13 +10,17 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
 from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
+from alongside.monitoring import synthetic
+from alongside.monitoring.models import CheckIn, SyntheticTruth
 from alongside.programs import actions as program_actions
 from alongside.programs.models import Program
 
@@ -173,13 +177,6 @@ SYNTHETIC_MEMBERS = 150
 
 
 def _histories(organisation: Organisation, progress: Callable[[str], None]) -> int:
-    from zoneinfo import ZoneInfo
-
-    from django.core.management import call_command
-
-    from alongside.monitoring import synthetic
-    from alongside.monitoring.models import CheckIn, SyntheticTruth
-
     named = [User.objects.get(email=person.email) for person in MEMBERS]
     if not CheckIn.objects.filter(member__in=named).exists():
         start = timezone.localdate(timezone=ZoneInfo(organisation.time_zone)) - timedelta(days=HISTORY_DAYS)
