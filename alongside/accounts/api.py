@@ -69,9 +69,14 @@ class NewTokenOut(TokenOut):
 
 def _token_out(token: ApiToken) -> dict:
     return {
-        "id": token.pk, "name": token.name, "prefix": token.prefix, "scopes": token.scopes,
-        "created_at": token.created_at, "expires_at": token.expires_at, "last_used_at": token.last_used_at,
-    }  # fmt: skip
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": token.scopes,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+    }
 
 
 @router.get("/me", response=MeOut, summary="The signed-in person")

@@ -88,11 +88,15 @@ def new_token(request):
     """Make a personal access token from the account page; the token is shown once, here."""
     form = TokenForm(request.POST)
     if not form.is_valid():
-        context = {"has_device": two_factor.has_device(request.user), "token_form": form,
-                   "tokens": request.user.api_tokens.filter(revoked_at__isnull=True)}  # fmt: skip
+        context = {
+            "has_device": two_factor.has_device(request.user),
+            "token_form": form,
+            "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
+        }
         return render(request, "accounts/security.html", context, status=400)
-    token, raw = tokens.issue(request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                              request=request)  # fmt: skip
+    token, raw = tokens.issue(
+        request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], request=request
+    )
     return render(request, "accounts/new_token.html", {"token": token, "raw": raw})
 
 

@@ -181,12 +181,20 @@ class DueOut(Schema):
 
 def response_out(response) -> dict:
     return {
-        "id": response.pk, "instrument": response.instrument, "instrument_version": response.instrument_version,
-        "answers": response.answers, "followup": response.followup, "raw_score": response.raw_score,
-        "total": response.total, "band": response.band, "complete": response.complete, "is_case": response.is_case,
-        "safety_event": bool(response.safety_items), "completed_at": response.completed_at,
+        "id": response.pk,
+        "instrument": response.instrument,
+        "instrument_version": response.instrument_version,
+        "answers": response.answers,
+        "followup": response.followup,
+        "raw_score": response.raw_score,
+        "total": response.total,
+        "band": response.band,
+        "complete": response.complete,
+        "is_case": response.is_case,
+        "safety_event": bool(response.safety_items),
+        "completed_at": response.completed_at,
         "corrects": response.corrects_id,
-    }  # fmt: skip
+    }
 
 
 @router.post(
@@ -208,9 +216,14 @@ def create_response(request, payload: ResponseIn):
                 return 422, {"detail": "Unknown response to correct.", "fields": ["corrects"]}
         try:
             response, _event = questionnaires.submit(
-                request.user, payload.instrument, payload.answers, followup=payload.followup,
-                completed_at=payload.completed_at, corrects=corrects, source="api",
-            )  # fmt: skip
+                request.user,
+                payload.instrument,
+                payload.answers,
+                followup=payload.followup,
+                completed_at=payload.completed_at,
+                corrects=corrects,
+                source="api",
+            )
         except ValidationError as error:
             return 422, problem_from(error)
         return 201, ResponseOut.model_validate(response_out(response)).model_dump(mode="json")
@@ -233,18 +246,24 @@ def list_responses(request, member_id: int | None = None, limit: int = Query(100
 
 
 @router.get(
-    "/questionnaires/due", response={200: list[DueOut], 403: Problem}, summary="My questionnaires due now",
+    "/questionnaires/due",
+    response={200: list[DueOut], 403: Problem},
+    summary="My questionnaires due now",
     tags=["questionnaires"],
-)  # fmt: skip
+)
 def list_due(request):
     require_scope(request, "read")
     if not request.user.is_member:
         return Status(403, {"detail": "Only members answer questionnaires."})
     return [
-        {"instrument": a.instrument, "name": instruments.get(a.instrument).name, "opens_at": a.opens_at,
-         "closes_at": a.closes_at}
+        {
+            "instrument": a.instrument,
+            "name": instruments.get(a.instrument).name,
+            "opens_at": a.opens_at,
+            "closes_at": a.closes_at,
+        }
         for a in questionnaires.due(request.user)
-    ]  # fmt: skip
+    ]
 
 
 class JournalIn(Schema):
@@ -265,10 +284,13 @@ class JournalOut(Schema):
 
 def journal_out(entry) -> dict:
     return {
-        "id": entry.pk, "written_at": entry.written_at, "local_date": entry.local_date.isoformat(),
-        "prompt": entry.prompt, "text": entry.text,
+        "id": entry.pk,
+        "written_at": entry.written_at,
+        "local_date": entry.local_date.isoformat(),
+        "prompt": entry.prompt,
+        "text": entry.text,
         "shared_with": sorted(entry.shared_with.values_list("pk", flat=True)),
-    }  # fmt: skip
+    }
 
 
 @router.post(
@@ -298,8 +320,9 @@ def create_journal_entry(request, payload: JournalIn):
     summary="My journal entries (optionally matching q), or the entries a member shared with me",
     tags=["journal"],
 )
-def list_journal(request, member_id: int | None = None, q: str = Query("", max_length=200),
-                 limit: int = Query(100, ge=1, le=500)):  # fmt: skip
+def list_journal(
+    request, member_id: int | None = None, q: str = Query("", max_length=200), limit: int = Query(100, ge=1, le=500)
+):
     require_scope(request, "read")
     if member_id is None or member_id == request.user.pk:
         return [journal_out(entry) for entry in journal.search(request.user, q, limit=limit)]

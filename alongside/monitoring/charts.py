@@ -86,12 +86,31 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # CSS properties matplotlib writes that SVG also accepts as presentation attributes.
 PRESENTATION = frozenset(
     {
-        "clip-path", "fill", "fill-opacity", "fill-rule", "font-family", "font-size", "font-stretch",
-        "font-style", "font-variant", "font-weight", "opacity", "stroke", "stroke-dasharray",
-        "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-opacity",
-        "stroke-width", "text-anchor", "image-rendering", "stop-color", "stop-opacity",
+        "clip-path",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "font-family",
+        "font-size",
+        "font-stretch",
+        "font-style",
+        "font-variant",
+        "font-weight",
+        "opacity",
+        "stroke",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-opacity",
+        "stroke-width",
+        "text-anchor",
+        "image-rendering",
+        "stop-color",
+        "stop-opacity",
     }
-)  # fmt: skip
+)
 
 FIELD_LABELS = {
     "mood": gettext_lazy("Mood"),

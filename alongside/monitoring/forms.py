@@ -68,8 +68,9 @@ class CheckInForm(forms.Form):
     activities = forms.MultipleChoiceField(
         label=_("What did you do?"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    note = forms.CharField(label=_("A short note"), required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    note = forms.CharField(
+        label=_("A short note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, fields: list[str], activities, warning_signs, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,9 +154,11 @@ class JournalSearchForm(forms.Form):
 class InstrumentUploadForm(forms.Form):
     file = forms.FileField(label=_("Definition file (JSON)"), required=False)
     text = forms.CharField(
-        label=_("…or paste the definition"), required=False, widget=forms.Textarea(attrs={"rows": 8}),
+        label=_("…or paste the definition"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("The same format as the built-in PHQ-9, GAD-7 and WHO-5 files."),
-    )  # fmt: skip
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -62,8 +62,15 @@ def _clean(text: str, prompt: str, errors: dict) -> tuple[str, str]:
 
 
 @transaction.atomic
-def write(member, *, text: str, prompt: str = "", shared_with: Iterable[int] = (),
-          written_at: datetime | None = None, source: str = "web") -> JournalEntry:  # fmt: skip
+def write(
+    member,
+    *,
+    text: str,
+    prompt: str = "",
+    shared_with: Iterable[int] = (),
+    written_at: datetime | None = None,
+    source: str = "web",
+) -> JournalEntry:
     errors: dict[str, str] = {}
     text, prompt = _clean(text, prompt, errors)
     sharing = _resolve_sharing(member, shared_with, errors)

@@ -28,11 +28,16 @@ def add(*, by, program: Program, definition: str, request=None) -> ProgramInstru
     except instruments.InstrumentError as error:
         raise ValidationError({"definition": str(error)}) from None
     if instrument.code in instruments.load_builtin():
-        raise ValidationError({"definition": _("%(code)s is a built-in questionnaire; choose another code.") % {
-            "code": instrument.code}})  # fmt: skip
+        raise ValidationError(
+            {"definition": _("%(code)s is a built-in questionnaire; choose another code.") % {"code": instrument.code}}
+        )
     if ProgramInstrument.objects.filter(program=program, code=instrument.code).exists():
-        raise ValidationError({"definition": _("%(program)s already has a questionnaire with the code %(code)s.") % {
-            "program": program, "code": instrument.code}})  # fmt: skip
+        raise ValidationError(
+            {
+                "definition": _("%(program)s already has a questionnaire with the code %(code)s.")
+                % {"program": program, "code": instrument.code}
+            }
+        )
     added = ProgramInstrument.objects.create(
         program=program, code=instrument.code, name=instrument.name, definition=definition, added_by=by
     )

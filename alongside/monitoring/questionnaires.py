@@ -121,8 +121,9 @@ def submit(
     if timezone.is_naive(completed_at) or completed_at > now + timedelta(minutes=5):
         raise ValidationError({"completed_at": _("Give a time that is not in the future, with its time zone.")})
     if corrects is not None and (corrects.member_id != member.pk or corrects.instrument != code):
-        raise ValidationError({"corrects": _("A correction must be for one of your own %(name)s answers.") % {
-            "name": instrument.name}})  # fmt: skip
+        raise ValidationError(
+            {"corrects": _("A correction must be for one of your own %(name)s answers.") % {"name": instrument.name}}
+        )
     assessment = next((a for a in current_assessments(member, completed_at) if a.instrument == code), None)
     try:
         with transaction.atomic():

@@ -81,9 +81,13 @@ def questionnaires(request):
     return render(
         request,
         "monitoring/questionnaires.html",
-        {"due": [(a, names.get(a.instrument, a.instrument)) for a in due], "responses": responses, "names": names,
-         "available": sorted(names.items(), key=lambda item: item[1])},
-    )  # fmt: skip
+        {
+            "due": [(a, names.get(a.instrument, a.instrument)) for a in due],
+            "responses": responses,
+            "names": names,
+            "available": sorted(names.items(), key=lambda item: item[1]),
+        },
+    )
 
 
 @login_required
@@ -139,8 +143,11 @@ def journal_write(request, entry_pk=None):
     entry = get_object_or_404(JournalEntry, pk=entry_pk, member=request.user) if entry_pk else None
     initial = None
     if entry:
-        initial = {"prompt": entry.prompt, "text": entry.text,
-                   "shared_with": [str(pk) for pk in entry.shared_with.values_list("pk", flat=True)]}  # fmt: skip
+        initial = {
+            "prompt": entry.prompt,
+            "text": entry.text,
+            "shared_with": [str(pk) for pk in entry.shared_with.values_list("pk", flat=True)],
+        }
     elif request.GET.get("prompt"):
         initial = {"prompt": request.GET["prompt"]}
     form = _journal_form(request, request.POST or None, initial)
@@ -194,6 +201,11 @@ def program_instruments_page(request, slug, program_pk):
             return redirect("monitoring:program_instruments", slug=slug, program_pk=program.pk)
         except ValidationError as error:
             add_domain_errors(form, error)
-    context = {"program": program, "organisation": program.organisation, "form": form,
-               "added": program.instruments.all(), "builtin": instruments_module.load_builtin().values()}  # fmt: skip
+    context = {
+        "program": program,
+        "organisation": program.organisation,
+        "form": form,
+        "added": program.instruments.all(),
+        "builtin": instruments_module.load_builtin().values(),
+    }
     return render(request, "monitoring/program_instruments.html", context, status=400 if form.errors else 200)

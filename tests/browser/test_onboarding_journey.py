@@ -50,8 +50,17 @@ def set_up_two_factor(page, screenshot: str) -> None:
 def test_a_new_clinic_from_createorg_to_a_members_first_check_in(live_server, open_page, settings, db):
     settings.SITE_URL = live_server.url
     output = io.StringIO()
-    call_command("createorg", "Lakeside Recovery", "--country", "US", "--admin", "boss@lakeside.example",
-                 "--time-zone", "America/Chicago", stdout=output)  # fmt: skip
+    call_command(
+        "createorg",
+        "Lakeside Recovery",
+        "--country",
+        "US",
+        "--admin",
+        "boss@lakeside.example",
+        "--time-zone",
+        "America/Chicago",
+        stdout=output,
+    )
     admin_link = re.search(r"(http://\S+/accounts/invite/\S+/)", output.getvalue()).group(1)
 
     # The admin joins, sets up two-factor, and configures a program and a crisis line.

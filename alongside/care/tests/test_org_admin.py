@@ -21,12 +21,21 @@ def admin(organisation):
 
 def settings_post(organisation, **overrides):
     data = {
-        "name": organisation.name, "country": organisation.country, "time_zone": organisation.time_zone,
-        "emergency_number": organisation.emergency_number, "emergency_note": "", "support_contact": "",
-        "lines-TOTAL_FORMS": "3", "lines-INITIAL_FORMS": "1", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "10",
-        "lines-0-name": "988 Suicide & Crisis Lifeline", "lines-0-phone": "988", "lines-0-text": "988",
+        "name": organisation.name,
+        "country": organisation.country,
+        "time_zone": organisation.time_zone,
+        "emergency_number": organisation.emergency_number,
+        "emergency_note": "",
+        "support_contact": "",
+        "lines-TOTAL_FORMS": "3",
+        "lines-INITIAL_FORMS": "1",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "10",
+        "lines-0-name": "988 Suicide & Crisis Lifeline",
+        "lines-0-phone": "988",
+        "lines-0-text": "988",
         "lines-0-note": "call or text",
-    }  # fmt: skip
+    }
     data.update(overrides)
     return data
 
@@ -66,8 +75,10 @@ def test_bad_organisation_settings_rerender_and_save_nothing(client_for, admin, 
     assert message in response.content.decode()
     after = Organisation.objects.get(pk=organisation.pk)
     assert (after.crisis_lines, after.time_zone, after.emergency_number) == (
-        before.crisis_lines, before.time_zone, before.emergency_number,
-    )  # fmt: skip
+        before.crisis_lines,
+        before.time_zone,
+        before.emergency_number,
+    )
     assert not SettingsVersion.objects.exists()
 
 
@@ -164,9 +175,13 @@ def test_roster_entry_changes_phase_and_discharge_date(client_for, admin, organi
     maintenance = program.phases.get(name="Maintenance")
     url = reverse("care:roster_entry", args=[organisation.slug, member.pk])
     response = client_for(admin).post(
-        url, {f"save_{enrolment.pk}": "1", f"e{enrolment.pk}-phase": maintenance.pk,
-              f"e{enrolment.pk}-discharge_date": "2026-10-01"}
-    )  # fmt: skip
+        url,
+        {
+            f"save_{enrolment.pk}": "1",
+            f"e{enrolment.pk}-phase": maintenance.pk,
+            f"e{enrolment.pk}-discharge_date": "2026-10-01",
+        },
+    )
     assert response.status_code == 302
     enrolment.refresh_from_db()
     assert enrolment.phase == maintenance and str(enrolment.discharge_date) == "2026-10-01"
@@ -178,8 +193,16 @@ def test_roster_entry_changes_phase_and_discharge_date(client_for, admin, organi
 
 
 def test_createorg_and_orgs_commands(capsys, db):
-    call_command("createorg", "Lakeside Recovery", "--country", "IE", "--admin", "Boss@Lakeside.example",
-                 "--time-zone", "Europe/Dublin")  # fmt: skip
+    call_command(
+        "createorg",
+        "Lakeside Recovery",
+        "--country",
+        "IE",
+        "--admin",
+        "Boss@Lakeside.example",
+        "--time-zone",
+        "Europe/Dublin",
+    )
     out = capsys.readouterr().out
     organisation = Organisation.objects.get(name="Lakeside Recovery")
     assert organisation.emergency_number == "112" and organisation.time_zone == "Europe/Dublin"

@@ -71,8 +71,9 @@ def test_the_program_chooses_the_fields(member, organisation):
     admin = make_staff(organisation, Role.ORG_ADMIN)
     program = program_actions.create_program(by=admin, organisation=organisation, name="Sober living")
     settings = {**program.settings, "checkin_fields": ["mood", "sleep_hours"]}
-    program_actions.update_program(by=admin, program=program, name=program.name, description="",
-                                   phases=["One"], settings=settings)  # fmt: skip
+    program_actions.update_program(
+        by=admin, program=program, name=program.name, description="", phases=["One"], settings=settings
+    )
     program_actions.enrol(by=admin, program=program, member=member)
     assert checkins.fields_for(member) == ["mood", "sleep_hours"]
 
@@ -105,9 +106,11 @@ def test_notes_render_escaped_in_history(client_for, member):
 
 def api_post(client, body, key="key-1", **headers):
     return client.post(
-        "/api/v1/checkins", body if isinstance(body, str) else json.dumps(body), content_type="application/json",
+        "/api/v1/checkins",
+        body if isinstance(body, str) else json.dumps(body),
+        content_type="application/json",
         headers={"Idempotency-Key": key, **headers} if key else headers,
-    )  # fmt: skip
+    )
 
 
 def test_api_retry_with_the_same_key_creates_nothing_twice(client_for, member):
@@ -171,8 +174,9 @@ def test_token_endpoint_requires_the_second_factor_for_staff(client, staff, memb
 
     ok = client.post("/api/v1/tokens", {"email": member.email, "password": PASSWORD}, content_type="application/json")
     assert ok.status_code == 201 and ok.json()["token"].startswith("alg_")
-    missing = client.post("/api/v1/tokens", {"email": staff.email, "password": PASSWORD},
-                          content_type="application/json")  # fmt: skip
+    missing = client.post(
+        "/api/v1/tokens", {"email": staff.email, "password": PASSWORD}, content_type="application/json"
+    )
     assert missing.status_code == 401 and missing.json()["fields"] == ["totp"]
     device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     body = {"email": staff.email, "password": PASSWORD, "totp": two_factor.current_code(device)}

@@ -133,11 +133,25 @@ def test_loinc_codes():
     assert (PHQ9.loinc_panel, PHQ9.loinc_total) == ("44249-1", "44261-6")
     assert (GAD7.loinc_panel, GAD7.loinc_total) == ("69737-5", "70274-6")
     assert [item.loinc for item in PHQ9.items] == [
-        "44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8",
-    ]  # fmt: skip
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
+    ]
     assert [item.loinc for item in GAD7.items] == [
-        "69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7",
-    ]  # fmt: skip
+        "69725-0",
+        "68509-9",
+        "69733-4",
+        "69734-2",
+        "69735-9",
+        "69689-8",
+        "69736-7",
+    ]
     answer_codes = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]
     assert [o.loinc for o in PHQ9.options] == answer_codes
     assert [o.loinc for o in GAD7.options] == answer_codes
@@ -157,10 +171,18 @@ def test_who5_has_no_loinc_codes_only_the_projects_own():
 @pytest.mark.parametrize(
     ("total", "band"),
     [
-        (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-        (15, "moderately severe"), (19, "moderately severe"), (20, "severe"), (27, "severe"),
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (27, "severe"),
     ],
-)  # fmt: skip
+)
 def test_phq9_band_edges(total, band):
     result = score(PHQ9, answers_for(PHQ9, total))
     assert (result.raw, result.total, result.band, result.complete) == (total, total, band, True)
@@ -168,9 +190,17 @@ def test_phq9_band_edges(total, band):
 
 @pytest.mark.parametrize(
     ("total", "band"),
-    [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"), (15, "severe"),
-     (21, "severe")],
-)  # fmt: skip
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
+)
 def test_gad7_band_edges(total, band):
     result = score(GAD7, answers_for(GAD7, total))
     assert (result.total, result.band) == (total, band)

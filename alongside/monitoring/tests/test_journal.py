@@ -15,9 +15,11 @@ pytestmark = pytest.mark.django_db
 
 def share_journal(member, relationship):
     care_actions.set_sharing(
-        member=member, relationship=relationship, categories=[*relationship.shared_categories, "journal"],
+        member=member,
+        relationship=relationship,
+        categories=[*relationship.shared_categories, "journal"],
         safety_alerts=relationship.safety_alerts,
-    )  # fmt: skip
+    )
 
 
 def test_entries_are_encrypted_at_rest_and_private_by_default(member, staff, relationship, client_for):

@@ -15,13 +15,18 @@ pytestmark = pytest.mark.django_db
 
 def sleep_scale() -> dict:
     return {
-        "code": "sleep3", "name": "Three sleep questions", "version": "1",
-        "citation": "Written by the program team for internal use.", "licence": "Internal use.",
+        "code": "sleep3",
+        "name": "Three sleep questions",
+        "version": "1",
+        "citation": "Written by the program team for internal use.",
+        "licence": "Internal use.",
         "stem": "Over the last week:",
         "options": [{"label": "Never", "score": 0}, {"label": "Sometimes", "score": 1}, {"label": "Often", "score": 2}],
-        "items": [{"number": 1, "text": "I had trouble falling asleep"},
-                  {"number": 2, "text": "I woke up during the night"},
-                  {"number": 3, "text": "I felt tired in the morning"}],
+        "items": [
+            {"number": 1, "text": "I had trouble falling asleep"},
+            {"number": 2, "text": "I woke up during the night"},
+            {"number": 3, "text": "I felt tired in the morning"},
+        ],
         "followup": None,
         "scoring": {"method": "sum", "multiplier": 1},
         "total": {"min": 0, "max": 6},
@@ -29,10 +34,13 @@ def sleep_scale() -> dict:
         "caseness": {"threshold": 3, "direction": "at_or_above"},
         "safety_rules": [],
         "reliable_change": {"threshold": 2, "better": "lower", "basis": "program choice"},
-        "codes": {"system": "https://alongside.example/fhir/CodeSystem/instruments", "panel": "sleep3",
-                  "total": "sleep3-total"},
+        "codes": {
+            "system": "https://alongside.example/fhir/CodeSystem/instruments",
+            "panel": "sleep3",
+            "total": "sleep3-total",
+        },
         "notes": [],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture

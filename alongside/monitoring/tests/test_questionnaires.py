@@ -81,8 +81,9 @@ def test_program_thresholds_decide_caseness(enrolled, organisation):
     program = enrolled.enrolments.get().program
     settings = {**program.settings, "caseness_thresholds": {"phq9": 10, "gad7": 8, "who5": 50}}
     admin = organisation.roles.get(role=Role.ORG_ADMIN).user
-    program_actions.update_program(by=admin, program=program, name=program.name, description="",
-                                   phases=["Intensive"], settings=settings)  # fmt: skip
+    program_actions.update_program(
+        by=admin, program=program, name=program.name, description="", phases=["Intensive"], settings=settings
+    )
     response, _ = questionnaires.submit(enrolled, "gad7", {1: 2, 2: 2, 3: 1, 4: 1, 5: 1, 6: 1, 7: 0})
     assert response.total == 8 and response.is_case is True
 
@@ -136,13 +137,19 @@ def test_web_questionnaire_without_a_safety_answer_shows_the_result(client_for, 
 def test_api_response_with_idempotency_and_safety_flag(client_for, member):
     client = client_for(member)
     body = json.dumps({"instrument": "phq9", "answers": {str(i): 0 for i in range(1, 9)} | {"9": 1}})
-    first = client.post("/api/v1/questionnaire-responses", body, content_type="application/json",
-                        headers={"Idempotency-Key": "q-1"})  # fmt: skip
-    again = client.post("/api/v1/questionnaire-responses", body, content_type="application/json",
-                        headers={"Idempotency-Key": "q-1"})  # fmt: skip
+    first = client.post(
+        "/api/v1/questionnaire-responses", body, content_type="application/json", headers={"Idempotency-Key": "q-1"}
+    )
+    again = client.post(
+        "/api/v1/questionnaire-responses", body, content_type="application/json", headers={"Idempotency-Key": "q-1"}
+    )
     assert first.status_code == again.status_code == 201
     assert first.json()["safety_event"] is True and first.json() == again.json()
     assert QuestionnaireResponse.objects.count() == 1 and SafetyEvent.objects.count() == 1
-    bad = client.post("/api/v1/questionnaire-responses", json.dumps({"instrument": "phq9", "answers": {"1": 7}}),
-                      content_type="application/json", headers={"Idempotency-Key": "q-2"})  # fmt: skip
+    bad = client.post(
+        "/api/v1/questionnaire-responses",
+        json.dumps({"instrument": "phq9", "answers": {"1": 7}}),
+        content_type="application/json",
+        headers={"Idempotency-Key": "q-2"},
+    )
     assert bad.status_code == 422 and bad.json()["fields"] == ["answers"]

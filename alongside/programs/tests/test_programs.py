@@ -38,15 +38,21 @@ def test_a_new_program_works_at_once_with_defaults(program):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"caseness_thresholds": {"phq9": 28, "gad7": 10, "who5": 50}}, "caseness_thresholds",
-         "outside its range 0 to 27"),
-        ({"ladder": [{"after_hours": 48, "action": "remind_member"}, {"after_hours": 24, "action": "notify_peer"}]},
-         "ladder", "must come in order"),
+        (
+            {"caseness_thresholds": {"phq9": 28, "gad7": 10, "who5": 50}},
+            "caseness_thresholds",
+            "outside its range 0 to 27",
+        ),
+        (
+            {"ladder": [{"after_hours": 48, "action": "remind_member"}, {"after_hours": 24, "action": "notify_peer"}]},
+            "ladder",
+            "must come in order",
+        ),
         ({"reminder_times": ["25:00"]}, "reminder_times", "not a time of day"),
         ({"checkin_fields": ["sleep_hours"]}, "checkin_fields", "Mood is always part of a check-in"),
         ({"alert_sla_minutes": {"urgent": 600, "high": 60, "routine": 1440}}, "alert_sla_minutes", "urgent alerts"),
     ],
-)  # fmt: skip
+)
 def test_bad_settings_are_refused_with_a_clear_message_and_nothing_saved(admin, program, changes, field, message):
     before = Program.objects.get(pk=program.pk).settings
     with pytest.raises(ValidationError) as caught:
@@ -74,9 +80,13 @@ def test_phases_keep_their_members_when_reordered_and_cannot_vanish_under_them(a
     enrolment = actions.enrol(by=admin, program=program, member=member)
     intensive = enrolment.phase
     actions.update_program(
-        by=admin, program=program, name=program.name, description="",
-        phases=["Maintenance", "Intensive", "Graduated"], settings=program.settings,
-    )  # fmt: skip
+        by=admin,
+        program=program,
+        name=program.name,
+        description="",
+        phases=["Maintenance", "Intensive", "Graduated"],
+        settings=program.settings,
+    )
     enrolment.refresh_from_db()
     assert enrolment.phase == intensive and enrolment.phase.position == 2
     with pytest.raises(ValidationError, match="Move members out of these phases first: Intensive"):
@@ -92,10 +102,13 @@ def test_phases_keep_their_members_when_reordered_and_cannot_vanish_under_them(a
 
 def test_every_change_is_versioned_with_before_and_after(admin, program):
     actions.update_program(
-        by=admin, program=program, name=program.name, description="For people leaving the IOP",
+        by=admin,
+        program=program,
+        name=program.name,
+        description="For people leaving the IOP",
         phases=["Intensive", "Step-down", "Maintenance", "Graduated"],
         settings=settings_with(caseness_thresholds={"phq9": 10, "gad7": 8, "who5": 50}),
-    )  # fmt: skip
+    )
     latest = SettingsVersion.objects.filter(subject=f"program:{program.pk}").first()
     assert latest.number == 2 and latest.changed_by == admin
     changed = {change["field"]: (change["before"], change["after"]) for change in latest.changes}
@@ -145,8 +158,13 @@ def test_program_form_saves_a_valid_change(client_for, admin, program):
     url = reverse("programs:edit", args=[program.organisation.slug, program.pk])
     client = client_for(admin)
     form_data = {key: value for key, value in client.get(url).context["form"].initial.items() if value is not None}
-    form_data.update({"checkin_fields": ["sleep_hours", "medication"], "reminder_times": "20:30, 09:00",
-                      "phases": "Early\nLater\n\n"})  # fmt: skip
+    form_data.update(
+        {
+            "checkin_fields": ["sleep_hours", "medication"],
+            "reminder_times": "20:30, 09:00",
+            "phases": "Early\nLater\n\n",
+        }
+    )
     assert client.post(url, form_data).status_code == 302
     program.refresh_from_db()
     assert program.settings["checkin_fields"] == ["mood", "sleep_hours", "medication"]

@@ -15,9 +15,32 @@ from alongside.programs import actions as program_actions
 from alongside.programs.models import Program
 
 FIRST_NAMES = (
-    "Alex", "Blake", "Cameron", "Dakota", "Eli", "Frankie", "Gray", "Harper", "Indy", "Jesse", "Kai", "Logan",
-    "Marley", "Noor", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Tatum", "Umi", "Val", "Wren", "Yael", "Zion",
-)  # fmt: skip
+    "Alex",
+    "Blake",
+    "Cameron",
+    "Dakota",
+    "Eli",
+    "Frankie",
+    "Gray",
+    "Harper",
+    "Indy",
+    "Jesse",
+    "Kai",
+    "Logan",
+    "Marley",
+    "Noor",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Reese",
+    "Sage",
+    "Tatum",
+    "Umi",
+    "Val",
+    "Wren",
+    "Yael",
+    "Zion",
+)
 INITIALS = "ABCDEFGHJKLMNPRSTVWZ"
 
 
