@@ -39,6 +39,7 @@ def create_person(email: str, display_name: str, password: str | None, *, time_z
 
 def grant_role(user: User, organisation: Organisation, role: Role | str) -> OrgRole:
     grant, _created = OrgRole.objects.get_or_create(user=user, organisation=organisation, role=Role(role))
+    user.forget_roles()
     return grant
 
 

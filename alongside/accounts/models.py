@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core import crisis
@@ -148,10 +149,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def roles_in(self, organisation: Organisation) -> set[str]:
         return {grant.role for grant in self.org_roles.all() if grant.organisation_id == organisation.pk}
 
-    @property
+    @cached_property
     def role_set(self) -> set[str]:
-        """Every role this person holds, in any organisation (for navigation, not for authorization)."""
+        """Every role this person holds, in any organisation (for navigation, not for authorization).
+
+        Read once per object, so once per request for the signed-in person; granting or removing a role
+        through accounts.actions forgets it."""
         return {grant.role for grant in self.org_roles.all()}
+
+    def forget_roles(self) -> None:
+        self.__dict__.pop("role_set", None)
 
     @property
     def is_care_staff(self) -> bool:

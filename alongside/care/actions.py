@@ -205,6 +205,7 @@ def set_staff_roles(*, by, organisation: Organisation, person, roles: Iterable[s
     OrgRole.objects.filter(user=person, organisation=organisation, role__in=dropping).delete()
     for role in wanted - held:
         OrgRole.objects.create(user=person, organisation=organisation, role=role)
+    person.forget_roles()
     if dropping or wanted - held:
         changes = [f"+{role}" for role in sorted(wanted - held)] + [f"-{role}" for role in sorted(dropping)]
         record(
