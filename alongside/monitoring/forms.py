@@ -6,32 +6,27 @@ from alongside.monitoring.models import Medication
 SCALE_CHOICES = [(value, str(value)) for value in range(11)]
 
 
+def scale(label, *, required: bool = False, help_text: str = "") -> forms.TypedChoiceField:
+    """A 0 to 10 scale as a row of buttons to tap."""
+    return forms.TypedChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=SCALE_CHOICES,
+        coerce=int,
+        required=required,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+
+
 class CheckInForm(forms.Form):
     """Only the fields the member's program asks about are kept; mood is always there."""
 
-    mood = forms.TypedChoiceField(
-        label=_("How is your mood right now?"),
-        help_text=_("0 is the worst you have felt, 10 the best."),
-        choices=SCALE_CHOICES,
-        coerce=int,
-        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    mood = scale(
+        _("How is your mood right now?"), required=True, help_text=_("0 is the worst you have felt, 10 the best.")
     )
-    anxiety = forms.TypedChoiceField(
-        label=_("Anxiety (0 none, 10 extreme)"),
-        choices=SCALE_CHOICES,
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect(attrs={"class": "scale"}),
-    )
-    energy = forms.TypedChoiceField(
-        label=_("Energy (0 none, 10 plenty)"),
-        choices=SCALE_CHOICES,
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect(attrs={"class": "scale"}),
-    )
+    anxiety = scale(_("Anxiety (0 none, 10 extreme)"))
+    energy = scale(_("Energy (0 none, 10 plenty)"))
     sleep_hours = forms.DecimalField(
         label=_("Hours of sleep last night"),
         min_value=0,
@@ -40,28 +35,14 @@ class CheckInForm(forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"step": "0.5"}),
     )
-    sleep_quality = forms.TypedChoiceField(
-        label=_("Sleep quality (0 awful, 10 great)"),
-        choices=SCALE_CHOICES,
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect(attrs={"class": "scale"}),
-    )
+    sleep_quality = scale(_("Sleep quality (0 awful, 10 great)"))
     medication = forms.ChoiceField(
         label=_("Medication today"),
         choices=[("", _("Skip")), *Medication.choices],
         required=False,
         widget=forms.RadioSelect,
     )
-    cravings = forms.TypedChoiceField(
-        label=_("Cravings or urges (0 none, 10 overwhelming)"),
-        choices=SCALE_CHOICES,
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect(attrs={"class": "scale"}),
-    )
+    cravings = scale(_("Cravings or urges (0 none, 10 overwhelming)"))
     warning_signs = forms.MultipleChoiceField(
         label=_("Any of your warning signs?"), required=False, widget=forms.CheckboxSelectMultiple
     )
