@@ -253,7 +253,7 @@ class SettingsVersion(models.Model):
     and what changed (before and after) for people to read."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="settings_versions")
-    subject = models.CharField(max_length=60)  # "organisation" or "program:<id>"
+    subject = models.CharField(max_length=60)  # "organisation:<id>" or "program:<id>"
     number = models.PositiveIntegerField()
     data = models.JSONField()
     changes = models.JSONField(default=list)  # [{"field", "before", "after"}]

@@ -72,14 +72,18 @@ def two_factor_step(request):
     return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-def security(request):
+def _security_page(request, token_form, status=200):
     context = {
         "has_device": two_factor.has_device(request.user),
         "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
-        "token_form": TokenForm(),
+        "token_form": token_form,
     }
-    return render(request, "accounts/security.html", context)
+    return render(request, "accounts/security.html", context, status=status)
+
+
+@login_required
+def security(request):
+    return _security_page(request, TokenForm())
 
 
 @login_required
@@ -88,12 +92,7 @@ def new_token(request):
     """Make a personal access token from the account page; the token is shown once, here."""
     form = TokenForm(request.POST)
     if not form.is_valid():
-        context = {
-            "has_device": two_factor.has_device(request.user),
-            "token_form": form,
-            "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
-        }
-        return render(request, "accounts/security.html", context, status=400)
+        return _security_page(request, form, status=400)
     token, raw = tokens.issue(
         request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], request=request
     )

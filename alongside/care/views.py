@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from alongside.accounts.decorators import member_required
 from alongside.accounts.models import Invitation, Organisation, Role, admin_organisation_or_404
 from alongside.audit.models import AuditEvent
 from alongside.care import actions, policy
@@ -16,15 +17,9 @@ from alongside.core.forms import add_domain_errors
 from alongside.programs.models import Enrolment, Program
 
 
-def _require_member(request):
-    if not request.user.is_member:
-        raise PermissionDenied
-
-
-@login_required
+@member_required
 def sharing(request):
     """The member's own page: who supports them, and what each supporter may see."""
-    _require_member(request)
     cards = [
         (relationship, SharingForm(relationship=relationship))
         for relationship in CareRelationship.objects.care_team_of(request.user)
@@ -32,10 +27,9 @@ def sharing(request):
     return render(request, "care/sharing.html", {"cards": cards})
 
 
-@login_required
+@member_required
 @require_POST
 def update_sharing(request, relationship_pk):
-    _require_member(request)
     relationship = get_object_or_404(CareRelationship.objects.care_team_of(request.user), pk=relationship_pk)
     form = SharingForm(request.POST, relationship=relationship)
     saved = False
@@ -70,10 +64,9 @@ def update_sharing(request, relationship_pk):
     return render(request, "care/sharing.html", {"cards": cards}, status=400)
 
 
-@login_required
+@member_required
 def access_log(request):
     """Who has seen my data: every staff read or change of this member's record."""
-    _require_member(request)
     events = AuditEvent.objects.filter(member=request.user).exclude(actor=request.user).select_related("actor")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     label_events(page.object_list)

@@ -2,7 +2,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from alongside.accounts.decorators import member_required
 from alongside.accounts.models import admin_organisation_or_404
 from alongside.core.forms import add_domain_errors
 from alongside.monitoring import checkins, journal, program_instruments
@@ -28,15 +29,9 @@ from alongside.monitoring.models import CheckIn, JournalEntry, QuestionnaireResp
 from alongside.programs.models import Program
 
 
-def _require_member(request):
-    if not request.user.is_member:
-        raise PermissionDenied
-
-
-@login_required
+@member_required
 def checkin(request):
     """Check in: tap a mood, tap Save. Everything else is optional."""
-    _require_member(request)
     member = request.user
     form = CheckInForm(
         request.POST or None,
@@ -54,9 +49,8 @@ def checkin(request):
     return render(request, "monitoring/checkin.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@login_required
+@member_required
 def history(request):
-    _require_member(request)
     entries = CheckIn.objects.filter(member=request.user).prefetch_related("tags")
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
     period = "week" if request.GET.get("period") == "week" else "month"
@@ -71,10 +65,9 @@ def history(request):
     return render(request, "monitoring/history.html", context)
 
 
-@login_required
+@member_required
 def questionnaires(request):
     """What is due now, and past results."""
-    _require_member(request)
     due = questionnaires_domain.due(request.user)
     responses = QuestionnaireResponse.objects.filter(member=request.user)[:30]
     names = {code: instrument.name for code, instrument in program_instruments.for_member(request.user).items()}
@@ -90,9 +83,8 @@ def questionnaires(request):
     )
 
 
-@login_required
+@member_required
 def answer_questionnaire(request, code):
-    _require_member(request)
     instrument = program_instruments.for_member(request.user).get(code)
     if instrument is None:
         raise Http404
@@ -109,9 +101,8 @@ def answer_questionnaire(request, code):
     return render(request, "monitoring/questionnaire_form.html", {"form": form, "instrument": instrument})
 
 
-@login_required
+@member_required
 def questionnaire_result(request, response_pk):
-    _require_member(request)
     response = get_object_or_404(QuestionnaireResponse, pk=response_pk, member=request.user)
     instrument = program_instruments.for_member(request.user).get(response.instrument)
     if instrument is None:  # the program that added it has since been left
@@ -128,18 +119,16 @@ def _journal_form(request, data=None, initial=None):
     )
 
 
-@login_required
+@member_required
 def journal_list(request):
-    _require_member(request)
     search = JournalSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     entries = journal.search(request.user, query)
     return render(request, "monitoring/journal_list.html", {"entries": entries, "search": search, "query": query})
 
 
-@login_required
+@member_required
 def journal_write(request, entry_pk=None):
-    _require_member(request)
     entry = get_object_or_404(JournalEntry, pk=entry_pk, member=request.user) if entry_pk else None
     initial = None
     if entry:
@@ -171,10 +160,9 @@ def journal_write(request, entry_pk=None):
     )
 
 
-@login_required
+@member_required
 @require_POST
 def journal_delete(request, entry_pk):
-    _require_member(request)
     entry = get_object_or_404(JournalEntry, pk=entry_pk, member=request.user)
     journal.delete(request.user, entry)
     messages.success(request, _("Entry deleted."))

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from alongside.accounts.decorators import member_required
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
 from alongside.care import policy, safety
 from alongside.care.models import CareRelationship, Category
@@ -29,10 +30,8 @@ def home(request):
     return render(request, "web/no_role.html")
 
 
-@login_required
+@member_required
 def member_home(request):
-    if not request.user.is_member:
-        raise PermissionDenied
     organisations = Organisation.objects.filter(roles__user=request.user, roles__role=Role.MEMBER).distinct()
     enrolments = (
         Enrolment.objects.current()
