@@ -128,14 +128,16 @@ def database_settings(directory: Path) -> dict:
 
 def sqlite_settings(path: Path) -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "alongside.core.sqlite",
         "NAME": str(path),
+        # Opening a SQLite file and setting its pragmas costs more than most requests' queries: keep it open.
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # WAL lets the web processes read while the worker writes; IMMEDIATE takes the write lock at the
-            # start of a transaction so that two writers wait on the busy timeout instead of failing mid-way.
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
-            ),
+            # start of a transaction so that two writers wait for it (core/sqlite/base.py) instead of failing
+            # mid-way.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },

@@ -5,7 +5,8 @@ a member with a personal access token, then for each concurrency level sends a b
 (and stops after a time limit) to:
   - GET /ping                 (no database: the server's ceiling)
   - POST /api/v1/checkins     (token auth, a new Idempotency-Key each time, a realistic check-in)
-and prints requests/s, p50 and p99 latency, errors, and the check-in/ping throughput ratio.
+and prints requests/s, p50 and p99 latency, errors, the server's CPU time per request (its processes, read from
+/proc), and the check-in/ping throughput ratio.
 
 The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run it under
 scripts/with-throwaway-postgres. Usage:
@@ -66,6 +67,24 @@ def wait_for(port: int, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("the server did not start")
+
+
+def server_cpu_seconds(server_pid: int) -> float | None:
+    """CPU time (user + system) of the server process and its workers so far, from /proc (Linux only)."""
+    proc = Path("/proc")
+    if not proc.exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended while we looked
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if pid == server_pid or parent == server_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def run_level(port: int, concurrency: int, total: int, seconds: float, make_request) -> dict:
@@ -162,14 +181,20 @@ def main() -> int:
 
         print(f"database: {database}; server: gunicorn {args.workers} processes x {args.threads} threads; "
               f"{os.cpu_count()} cores; up to {args.requests} requests or {args.seconds:.0f}s per cell")  # fmt: skip
-        print(f"{'clients':>7} | {'endpoint':<20} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6}")
+        print(f"{'clients':>7} | {'endpoint':<20} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | "
+              f"{'server CPU ms/req':>17}")  # fmt: skip
         for level in [int(part) for part in args.levels.split(",")]:
             run_level(port, level, min(200, args.requests), args.seconds, ping)  # warm-up
             results = {}
             for name, make in (("GET /ping", ping), ("POST /api/v1/checkins", post_checkin)):
+                cpu_before = server_cpu_seconds(server.pid)
                 results[name] = result = run_level(port, level, args.requests, args.seconds, make)
+                cpu_after = server_cpu_seconds(server.pid)
+                cpu = "n/a"
+                if cpu_before is not None and result["requests"]:
+                    cpu = f"{1000 * (cpu_after - cpu_before) / result['requests']:.2f}"
                 print(f"{level:>7} | {name:<20} | {result['rps']:>8.0f} | {result['p50_ms']:>7.1f} | "
-                      f"{result['p99_ms']:>7.1f} | {result['errors']:>6}")  # fmt: skip
+                      f"{result['p99_ms']:>7.1f} | {result['errors']:>6} | {cpu:>17}")  # fmt: skip
             ratio = results["POST /api/v1/checkins"]["rps"] / max(results["GET /ping"]["rps"], 1e-9)
             print(f"{level:>7} | check-in / ping throughput ratio: {ratio:.2f}")
     finally:

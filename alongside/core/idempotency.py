@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alongside.core import sql
 from alongside.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -71,7 +72,7 @@ def run_once(request, create: Callable[[], tuple[int, dict]]) -> tuple[int, dict
         with transaction.atomic():
             status, body = create()
             if 200 <= status < 300:
-                IdempotencyRecord.objects.create(user=user, key=key, fingerprint=print_, status=status, body=body)
+                sql.insert(IdempotencyRecord(user=user, key=key, fingerprint=print_, status=status, body=body))
             elif IdempotencyRecord.objects.filter(user=user, key=key).exists():
                 raise _SeenBefore
     except (IntegrityError, _SeenBefore):

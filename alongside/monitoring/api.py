@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from alongside.accounts.api import require_scope
@@ -73,14 +74,17 @@ def checkin_out(checkin: CheckIn) -> dict:
     }
 
 
-def once_per_key(request, create) -> Status:
-    """Run a create at most once per Idempotency-Key (core/idempotency.py) and answer as the API does."""
+def once_per_key(request, create) -> JsonResponse:
+    """Run a create at most once per Idempotency-Key (core/idempotency.py) and answer as the API does.
+
+    `create` returns a body already validated against the operation's response schema and dumped to JSON
+    types (the stored answer that retries replay), so it is sent as it is rather than validated again."""
     try:
         status, body = idempotency.run_once(request, create)
     except idempotency.IdempotencyProblem as problem:
         field = [idempotency.HEADER] if problem.status == 400 else []
-        return Status(problem.status, {"detail": problem.detail, "fields": field})
-    return Status(status, body)
+        return JsonResponse({"detail": problem.detail, "fields": field}, status=problem.status)
+    return JsonResponse(body, status=status)
 
 
 def problem_from(error: ValidationError) -> dict:

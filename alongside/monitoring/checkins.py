@@ -8,11 +8,11 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models.functions import Lower
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alongside.core import sql
 from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
 from alongside.programs.models import Enrolment
 from alongside.programs.settings_schema import CHECKIN_FIELDS
@@ -61,12 +61,18 @@ def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) ->
     labels = [str(label).strip() for label in labels if str(label).strip()]
     if not labels:
         return []  # most check-ins carry no tags of a kind: no need to ask the database
-    wanted = {label.lower() for label in labels}
-    # Only the tags named are read (labels compared without case), not the member's whole list.
-    matching = Tag.objects.annotate(lowered=Lower("label")).filter(
-        member=member, kind=kind, archived=False, lowered__in=wanted
+    wanted = sorted({label.lower() for label in labels})
+    # Only the tags named are read (labels compared without case), not the member's whole list; the statement
+    # is written out because this runs for most check-ins (core/sql.py says why).
+    quote = connection.ops.quote_name
+    matching = sql.fetch(
+        # Only names from the model are formatted in; member, kind and labels are parameters.
+        f"SELECT {sql.columns(Tag, 't')} FROM {quote(Tag._meta.db_table)} t WHERE t.{quote('member_id')} = %s "  # noqa: S608
+        f"AND t.{quote('kind')} = %s AND NOT t.{quote('archived')} "
+        f"AND LOWER(t.{quote('label')}) IN ({', '.join(['%s'] * len(wanted))})",
+        [member.pk, kind.value, *wanted],
     )
-    known = {tag.lowered: tag for tag in matching}
+    known = {tag.label.lower(): tag for tag in (sql.load(Tag, row) for row in matching)}
     if not known and kind == TagKind.ACTIVITY and not Tag.objects.filter(member=member, kind=kind).exists():
         known = {tag.label.lower(): tag for tag in tags_for(member, kind)}  # first use: the default activities
     unknown = [label for label in labels if label.lower() not in known]
@@ -77,7 +83,6 @@ def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) ->
     return [known[label.lower()] for label in labels if label.lower() in known]
 
 
-@transaction.atomic
 def record(
     member,
     *,
@@ -94,7 +99,10 @@ def record(
     recorded_at: datetime | None = None,
     source: str = "web",
 ) -> CheckIn:
-    """Validate everything first, then store the check-in and its tags together (or nothing)."""
+    """Validate everything first, then store the check-in and its tags together (or nothing).
+
+    Nothing is written until every value has passed, so inside a caller's transaction (the API's idempotent
+    create) the inserts join it without a savepoint of their own."""
     errors: dict[str, str] = {}
     values = {"mood": mood, "anxiety": anxiety, "energy": energy, "sleep_quality": sleep_quality, "cravings": cravings}
     for field in SCALE_FIELDS:
@@ -128,7 +136,7 @@ def record(
     tags += _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
     if errors:
         raise ValidationError(errors)
-    checkin = CheckIn.objects.create(
+    checkin = CheckIn(
         member=member,
         recorded_at=recorded_at,
         local_date=recorded_at.astimezone(ZoneInfo(member.time_zone)).date(),
@@ -142,13 +150,10 @@ def record(
         note=note,
         source=source,
     )
-    if tags:
-        # One insert for all tags (the check-in is new, so there is nothing to compare against).
-        CheckIn.tags.through.objects.bulk_create(
-            [
-                CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag.pk)
-                for tag in {tag.pk: tag for tag in tags}.values()
-            ]
-        )
+    with transaction.atomic(savepoint=False):
+        sql.insert(checkin)
+        # The check-in is new, so its tag links are plain inserts with nothing to compare against.
+        for tag_pk in dict.fromkeys(tag.pk for tag in tags):
+            sql.insert(CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag_pk))
     checkin.tag_list = tags
     return checkin

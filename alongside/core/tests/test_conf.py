@@ -66,7 +66,7 @@ def test_demo_key_is_generated_once_and_kept_private(env, tmp_path):
 
 def test_sqlite_by_default_in_wal_mode(env, tmp_path):
     database = conf.database_settings(tmp_path)
-    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["ENGINE"] == "alongside.core.sqlite"
     assert database["NAME"] == str(tmp_path / "alongside.sqlite3")
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
 

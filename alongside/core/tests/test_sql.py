@@ -1,0 +1,72 @@
+"""The prepared statements of core/sql.py store and load exactly what the ORM would."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import connection
+
+from alongside.accounts import tokens
+from alongside.accounts.models import ApiToken, Role
+from alongside.core import sql
+from alongside.core.models import IdempotencyRecord
+from alongside.monitoring.models import CheckIn
+
+
+def test_insert_stores_what_the_orm_reads_back(member):
+    when = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    checkin = CheckIn(
+        member=member,
+        recorded_at=when,
+        local_date=when.date(),
+        mood=4,
+        sleep_hours=Decimal("6.25"),
+        note="<b>slept badly</b>",
+        source="api",
+    )
+    sql.insert(checkin)
+
+    assert checkin.pk is not None and not checkin._state.adding
+    assert checkin.created_at is not None  # auto_now_add ran
+    stored = CheckIn.objects.get(pk=checkin.pk)
+    assert (stored.recorded_at, stored.mood, stored.sleep_hours, stored.note) == (
+        when,
+        4,
+        Decimal("6.25"),
+        "<b>slept badly</b>",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT note FROM monitoring_checkin WHERE id = %s", [checkin.pk])
+        assert "slept" not in cursor.fetchone()[0]  # encrypted at rest, as through the ORM
+
+
+def test_insert_and_load_keep_json_and_dates(member):
+    record = sql.insert(IdempotencyRecord(user=member, key="k1", fingerprint="f" * 64, status=201, body={"a": [1]}))
+    select = f"SELECT {sql.columns(IdempotencyRecord, 'r')} FROM core_idempotencyrecord r WHERE r.id = %s"  # noqa: S608
+    rows = sql.fetch(select, [record.pk])
+    loaded = sql.load(IdempotencyRecord, rows[0])
+    assert loaded.body == {"a": [1]} and loaded.status == 201
+    assert loaded.created_at == IdempotencyRecord.objects.get(pk=record.pk).created_at
+    assert isinstance(loaded.created_at, datetime)
+
+
+def test_token_lookup_loads_the_person_with_all_their_roles(member, organisation, other_organisation):
+    from alongside.accounts import actions
+
+    actions.grant_role(member, other_organisation, Role.PEER_MENTOR)
+    token, raw = tokens.issue(member, name="phone", scopes=["read"])
+
+    found = tokens.find(raw)
+    assert found.pk == token.pk and found.scopes == ["read"] and found.expires_at == token.expires_at
+    assert found.user.pk == member.pk and found.user.email == member.email
+    assert found.user.role_set == {Role.MEMBER, Role.PEER_MENTOR}
+    assert tokens.find(raw + "x") is None
+
+
+def test_token_lookup_for_a_person_without_roles(db):
+    from alongside.accounts import actions
+
+    person = actions.create_person("noroles@example.org", "No Roles", "a long pass phrase")
+    token, raw = tokens.issue(person, name="script", scopes=["read"])
+    found = tokens.find(raw)
+    assert found.user.role_set == set()
+    assert found.created_at == ApiToken.objects.get(pk=token.pk).created_at
