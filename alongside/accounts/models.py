@@ -109,6 +109,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Members may choose a pseudonym; it is what other people see.
     display_name = models.CharField(_("display name"), max_length=80)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    # For supporters: shown to the members they support on the care network page.
+    contact_details = models.CharField(
+        _("how and when to reach me"),
+        max_length=300,
+        blank=True,
+        help_text=_("For example: “Call or text 555 0101, weekdays 9 to 5; messages answered within a day.”"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform operator"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

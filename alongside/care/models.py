@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alongside.accounts.models import Role
+from alongside.core.crypto import EncryptedTextField
 
 
 class Category(models.TextChoices):
@@ -138,6 +139,8 @@ class SafetyEvent(models.Model):
     source = models.CharField(max_length=120, blank=True)
     # Whether the member asked for their team to reach out (the "I'm struggling" button offers it).
     team_asked = models.BooleanField(default=False)
+    # The key a device sent with the event (an offline retry sends it again): one event per key.
+    client_key = models.CharField(max_length=80, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -147,6 +150,116 @@ class SafetyEvent(models.Model):
         ordering = ["-occurred_at"]
         verbose_name = _("safety event")
         verbose_name_plural = _("safety events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "client_key"], condition=~Q(client_key=""), name="safety_event_client_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} {self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class AftercarePlan(models.Model):
+    """A member's aftercare and safety plan. Its content lives in versions; the newest is the plan."""
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="aftercare_plan", verbose_name=_("member")
+    )
+    review_due = models.DateField(_("review due"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("aftercare plan")
+        verbose_name_plural = _("aftercare plans")
+
+    def __str__(self) -> str:
+        return f"plan of {self.member}"
+
+
+class PlanVersion(models.Model):
+    """One save of a plan, never changed afterwards. The content (sections, see care/plan.py) is encrypted at
+    rest: it holds a person's crisis plan, their contacts and their reasons for living."""
+
+    plan = models.ForeignKey(AftercarePlan, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    content_json = EncryptedTextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("saved by")
+    )
+    saved_at = models.DateTimeField(_("saved"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["plan", "-number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="plan_version_number")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} v{self.number}"
+
+
+class SignOffRole(models.TextChoices):
+    MEMBER = "member", _("Member")
+    CARE_TEAM = "care_team", _("Care team")
+
+
+class PlanSignOff(models.Model):
+    """Someone marked a version as agreed."""
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="signoffs")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    as_role = models.CharField(max_length=20, choices=SignOffRole.choices)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [models.UniqueConstraint(fields=["version", "person"], name="plan_signoff_once")]
+
+    def __str__(self) -> str:
+        return f"{self.version} agreed by {self.person}"
+
+
+class Resource(models.Model):
+    """An item in an organisation's educational resources library: a link or a text of its own."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="resources", verbose_name=_("organisation")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    url = models.URLField(_("link"), max_length=500, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    topics = models.CharField(_("topics"), max_length=300, blank=True, help_text=_("Separated by commas."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def topic_list(self) -> list[str]:
+        return [topic.strip() for topic in self.topics.split(",") if topic.strip()]
+
+
+class ResourceAssignment(models.Model):
+    """A supporter added a resource to a member's plan; the member may mark it read."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="assignments")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resources")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_at"]
+        constraints = [models.UniqueConstraint(fields=["resource", "member"], name="resource_assigned_once")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} for {self.member}"

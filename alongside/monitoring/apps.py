@@ -6,3 +6,6 @@ class MonitoringConfig(AppConfig):
     name = "alongside.monitoring"
     label = "monitoring"
     verbose_name = _("Self-monitoring")
+
+    def ready(self) -> None:
+        from alongside.monitoring import receivers  # noqa: F401 (connects the receivers)

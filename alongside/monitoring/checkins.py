@@ -57,6 +57,15 @@ def add_tag(member, kind: TagKind | str, label: str) -> Tag:
     return Tag.objects.create(member=member, kind=kind, label=label)
 
 
+def use_warning_signs(member, signs: Iterable[str]) -> list[Tag]:
+    """Make these the member's warning-sign tags (from their plan): new ones added, missing ones archived."""
+    kept = [add_tag(member, TagKind.WARNING_SIGN, sign) for sign in signs]
+    Tag.objects.filter(member=member, kind=TagKind.WARNING_SIGN, archived=False).exclude(
+        pk__in=[tag.pk for tag in kept]
+    ).update(archived=True)
+    return kept
+
+
 def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) -> list[Tag]:
     labels = [str(label).strip() for label in labels if str(label).strip()]
     if not labels:

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alongside.core.crypto import EncryptedTextField
 from alongside.programs.settings_schema import ProgramSettings
 
 DEFAULT_PHASES = ("Intensive", "Step-down", "Maintenance", "Graduated")
@@ -104,3 +105,45 @@ class ProgramInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invitation} → {self.program}"
+
+
+class TransitionKind(models.TextChoices):
+    DISCHARGE = "discharge", _("Discharge from treatment")
+    STEP_DOWN = "step_down", _("Step down")
+    PHASE = "phase", _("Phase change")
+    GRADUATION = "graduation", _("Graduation")
+
+
+# What a care team checks before a member moves on; programs may add their own items.
+DEFAULT_TRANSITION_CHECKLIST = (
+    _("Aftercare plan reviewed and agreed with the member"),
+    _("Follow-up appointment booked within seven days"),
+    _("Crisis contacts and crisis line confirmed"),
+    _("Medication plan and supply confirmed"),
+    _("Peer support group offered"),
+    _("Member knows how to check in and use “I'm struggling”"),
+)
+
+
+class Transition(models.Model):
+    """A member moved on within a program (discharge, step-down, another phase), with the checklist the care
+    team went through. Kept as history; the enrolment holds the current phase and discharge date."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="transitions")
+    kind = models.CharField(_("kind"), max_length=20, choices=TransitionKind.choices)
+    from_phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    effective_date = models.DateField(_("date"))
+    # [{"label": ..., "done": bool}] in the order shown.
+    checklist = models.JSONField(default=list)
+    note = EncryptedTextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        ordering = ["-effective_date", "-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment}: {self.get_kind_display()} on {self.effective_date}"
