@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("alongside.web.urls")),
     path("accounts/", include("alongside.accounts.urls")),
     path("", include("alongside.care.urls")),
+    path("", include("alongside.care.plan_urls")),
     path("", include("alongside.programs.urls")),
     path("", include("alongside.monitoring.urls")),
     path("org/", include((org_urlpatterns, "org"))),

@@ -20,7 +20,7 @@ from alongside.accounts import invitations, tokens
 from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
-from alongside.care import policy
+from alongside.care import plan, policy, resources
 from alongside.monitoring import checkins, journal, questionnaires
 from alongside.programs import actions as program_actions
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
@@ -46,6 +46,7 @@ MAY_SEE_SUBJECT = {"member", *SUPPORTERS, "org_admin"}
 STAFF = {*SUPPORTERS, "ended_clinician", "org_admin", "other_org_clinician", "other_org_admin"}
 MEMBERS = {"member", "other_member"}
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
+LIBRARY_KEEPERS = {"org_admin", "clinician", "case_manager", "clinician_no_consent", "ended_clinician"}
 
 
 @dataclass
@@ -59,6 +60,8 @@ class World:
     token: object = None
     response: object = None
     entry: object = None
+    resource: object = None
+    assignment: object = None
 
 
 @pytest.fixture
@@ -99,6 +102,9 @@ def world(db) -> World:
     )
     w.entry = journal.write(subject, text="Shared with my clinician only", shared_with=[w.relationship.pk])
     journal.write(subject, text="Nobody else reads this")
+    plan.save_plan(
+        subject, by=subject, content={"coping_strategies": ["A walk"], "reason_for_living": "Sky"}, based_on=0
+    )
     w.response, _event = questionnaires.submit(subject, "phq9", {item: 2 for item in range(1, 9)} | {9: 0})
     w.program = program_actions.create_program(by=p["org_admin"], organisation=org, name="Aftercare")
     program_actions.enrol(by=p["org_admin"], program=w.program, member=subject)
@@ -106,6 +112,11 @@ def world(db) -> World:
     w.invitation = invitations.invite(
         by=p["clinician"], organisation=org, email="pending@example.org", role=Role.MEMBER
     ).invitation
+    # A resource from the library is on the member's plan.
+    w.resource = resources.save_resource(
+        by=p["org_admin"], organisation=org, title="Sleep and recovery", url="https://example.org/sleep"
+    )
+    w.assignment = resources.assign(by=p["clinician"], member=subject, resource=w.resource)
     return w
 
 
@@ -156,6 +167,9 @@ WEB_ROUTES: dict[str, Route] = {
         "get", lambda w: reverse("accounts:two_factor"), only(MEMBERS, otherwise="redirect") | {"anonymous": "login"}
     ),
     "accounts:security": Route("get", lambda w: reverse("accounts:security"), expect(200, anonymous="login")),
+    "accounts:contact_details": Route(
+        "get", lambda w: reverse("accounts:contact_details"), expect(200, anonymous="login")
+    ),
     "accounts:new_recovery_codes": Route(
         "post", lambda w: reverse("accounts:new_recovery_codes"), only(STAFF, otherwise="redirect")
     ),
@@ -218,10 +232,73 @@ WEB_ROUTES: dict[str, Route] = {
         data=lambda w: {f"r{w.relationship.pk}-categories": ["goals"]},
     ),
     "care:access_log": Route("get", lambda w: reverse("care:access_log"), only(MEMBERS, otherwise=403)),
+    "care:network": Route("get", lambda w: reverse("care:network"), only(MEMBERS, otherwise=403)),
+    # Recording a transition takes a clinician's or case manager's relationship and the member's plan consent.
+    "care:record_transition": Route(
+        "get",
+        lambda w: reverse("care:record_transition", args=[subject_pk(w)]),
+        only({"clinician", "case_manager"}),
+    ),
     "web:member_record": Route(
         "get",
         lambda w: reverse("web:member_record", args=[subject_pk(w)]),
         only({*SUPPORTERS, "org_admin"}),
+    ),
+    "web:struggling": Route("get", lambda w: reverse("web:struggling"), only(MEMBERS, otherwise=403)),
+    **{
+        f"plan:{name}": Route("get", lambda w, name=name, args=args: reverse(f"plan:{name}", args=args), expected)
+        for name, args, expected in (
+            ("mine", [], only(MEMBERS, otherwise=403)),
+            ("edit_mine", [], only(MEMBERS, otherwise=403)),
+            ("history_mine", [], only(MEMBERS, otherwise=403)),
+            # The other member has no plan, so no version 1 and nothing to compare.
+            ("version_mine", [1], only({"member"}, otherwise=403) | {"other_member": 404}),
+            ("diff_mine", [], only({"member"}, otherwise=403) | {"other_member": 404}),
+            ("print_mine", [], only(MEMBERS, otherwise=403)),
+            ("card_mine", [], only(MEMBERS, otherwise=403)),
+        )
+    },
+    "plan:sign_mine": Route(
+        "post",
+        lambda w: reverse("plan:sign_mine"),
+        only(MEMBERS, outcome="redirect", otherwise=403),
+        data={"version": "1"},
+    ),
+    "plan:review_mine": Route(
+        "post",
+        lambda w: reverse("plan:review_mine"),
+        only(MEMBERS, outcome="redirect", otherwise=403),
+        data={"review_due": "2027-01-15"},
+    ),
+    # A supporter reads the plan only while the member shares it with them; only clinicians and case
+    # managers co-author it. The member reaches their own plan through /me/plan/.
+    **{
+        f"plan:{name}": Route(
+            "get",
+            lambda w, name=name, extra=extra: reverse(f"plan:{name}", args=[subject_pk(w), *extra]),
+            only({"clinician", "case_manager"}),
+        )
+        for name, extra in (
+            ("view", []),
+            ("edit", []),
+            ("history", []),
+            ("version", [1]),
+            ("diff", []),
+            ("print", []),
+            ("card", []),
+        )
+    },
+    "plan:sign": Route(
+        "post",
+        lambda w: reverse("plan:sign", args=[subject_pk(w)]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+        data={"version": "1"},
+    ),
+    "plan:review": Route(
+        "post",
+        lambda w: reverse("plan:review", args=[subject_pk(w)]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+        data={"review_due": "2027-01-15"},
     ),
     "care:org_members": Route(
         "get", lambda w: reverse("care:org_members", args=[w.organisation.slug]), only({"org_admin"})
@@ -268,6 +345,46 @@ WEB_ROUTES: dict[str, Route] = {
         "post",
         lambda w: reverse("care:withdraw_invitation", args=[w.organisation.slug, w.invitation.pk]),
         only({"org_admin", "clinician"}, outcome="redirect"),
+    ),
+    # The resources library is kept by the organisation's admins, clinicians and case managers.
+    "care:resource_library": Route(
+        "get", lambda w: reverse("care:resource_library", args=[w.organisation.slug]), only(LIBRARY_KEEPERS)
+    ),
+    "care:resource_new": Route(
+        "get", lambda w: reverse("care:resource_new", args=[w.organisation.slug]), only(LIBRARY_KEEPERS)
+    ),
+    "care:resource_edit": Route(
+        "get",
+        lambda w: reverse("care:resource_edit", args=[w.organisation.slug, w.resource.pk]),
+        only(LIBRARY_KEEPERS),
+    ),
+    "care:resource_archive": Route(
+        "post",
+        lambda w: reverse("care:resource_archive", args=[w.organisation.slug, w.resource.pk]),
+        only(LIBRARY_KEEPERS, outcome="redirect"),
+    ),
+    "care:my_resources": Route("get", lambda w: reverse("care:my_resources"), only(MEMBERS, otherwise=403)),
+    "care:my_resource": Route(
+        "get",
+        lambda w: reverse("care:my_resource", args=[w.assignment.pk]),
+        only({"member"}, otherwise=403) | {"other_member": 404},
+    ),
+    "care:resource_mark_read": Route(
+        "post",
+        lambda w: reverse("care:resource_mark_read", args=[w.assignment.pk]),
+        only({"member"}, outcome="redirect", otherwise=403) | {"other_member": 404},
+    ),
+    # Changing the plan's resources takes the member's plan consent and a co-authoring role.
+    "care:resource_assign": Route(
+        "post",
+        lambda w: reverse("care:resource_assign", args=[subject_pk(w)]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+        data=lambda w: {"resource": w.resource.pk},
+    ),
+    "care:resource_unassign": Route(
+        "post",
+        lambda w: reverse("care:resource_unassign", args=[subject_pk(w), w.assignment.pk]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
     ),
 }
 
@@ -318,6 +435,21 @@ API_ROUTES: dict[tuple[str, str], Route] = {
         data={"categories": ["goals"], "safety_alerts": True},
     ),
     ("get", "/api/v1/me/access"): Route("get", "/api/v1/me/access", only(MEMBERS, otherwise=403, anonymous=401)),
+    ("get", "/api/v1/plan"): Route("get", "/api/v1/plan", only(MEMBERS, otherwise=403, anonymous=401)),
+    # The other member's plan is still at version 0, so their save from version 1 is stale.
+    ("put", "/api/v1/plan"): Route(
+        "put",
+        "/api/v1/plan",
+        only({"member"}, otherwise=403, anonymous=401) | {"other_member": 409},
+        data={"content": {"post_crisis": "Rest"}, "version": 1},
+    ),
+    ("post", "/api/v1/struggling"): Route(
+        "post",
+        "/api/v1/struggling",
+        only(MEMBERS, outcome=201, otherwise=403, anonymous=401),
+        data={"ask_team": False},
+        headers={"Idempotency-Key": "matrix-s-1"},
+    ),
     ("get", "/api/v1/members"): Route("get", "/api/v1/members", expect(200, anonymous=401)),
     ("get", "/api/v1/members/{member_id}"): Route(
         "get", lambda w: f"/api/v1/members/{subject_pk(w)}", only({*SUPPORTERS, "org_admin"}, anonymous=401)

@@ -101,6 +101,28 @@ def update_organisation(*, by: User, organisation: Organisation, request=None, *
     return organisation
 
 
+MAX_CONTACT_DETAILS = User._meta.get_field("contact_details").max_length
+
+
+def set_contact_details(person: User, text: str) -> User:
+    """A person says how and when the members they support can reach them (shown on the members' care network
+    page). Only the person themselves changes it; empty means nothing is shown."""
+    text = "\n".join(line.strip() for line in str(text or "").replace("\r\n", "\n").strip().splitlines())
+    if "\x00" in text:
+        raise ValidationError({"contact_details": _("This text contains a character that cannot be stored.")})
+    if len(text) > MAX_CONTACT_DETAILS:
+        raise ValidationError(
+            {
+                "contact_details": _("Keep this under %(limit)s characters (it has %(n)s).")
+                % {"limit": MAX_CONTACT_DETAILS, "n": len(text)}
+            }
+        )
+    if person.contact_details != text:
+        person.contact_details = text
+        person.save(update_fields=["contact_details"])
+    return person
+
+
 def end_all_sessions(user: User) -> None:
     """End every session and API token of this person, on every device, now (the counter is part of each
     session's signature)."""

@@ -140,3 +140,16 @@ class TokenForm(forms.Form):
         initial=["read", "write"],
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class ContactDetailsForm(forms.Form):
+    contact_details = forms.CharField(
+        label=_("How and when to reach me"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "The members you support see this on their care network page. For example: “Call or text 555 0101, "
+            "weekdays 9 to 5; messages answered within a day.”"
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("signout/everywhere/", views.sign_out_everywhere_view, name="sign_out_everywhere"),
     path("two-factor/", views.two_factor_step, name="two_factor"),
     path("security/", views.security, name="security"),
+    path("contact/", views.contact_details, name="contact_details"),
     path("security/recovery-codes/", views.new_recovery_codes, name="new_recovery_codes"),
     path("security/tokens/", views.new_token, name="new_token"),
     path("security/tokens/<int:token_pk>/revoke/", views.revoke_token, name="revoke_token"),

@@ -12,11 +12,19 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from alongside.accounts import actions, invitations, tokens, two_factor
-from alongside.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, SignInForm, TokenForm
+from alongside.accounts.forms import (
+    AcceptInvitationForm,
+    CodeForm,
+    ContactDetailsForm,
+    EnrolForm,
+    SignInForm,
+    TokenForm,
+)
 from alongside.accounts.models import ApiToken, User
 from alongside.audit.log import client_ip, record
 from alongside.audit.models import AuditAction
 from alongside.core import ratelimit
+from alongside.core.forms import add_domain_errors
 
 
 class SignInView(auth_views.LoginView):
@@ -84,6 +92,20 @@ def _security_page(request, token_form, status=200):
 @login_required
 def security(request):
     return _security_page(request, TokenForm())
+
+
+@login_required
+def contact_details(request):
+    """A person's own "how and when to reach me", shown to the members they support."""
+    form = ContactDetailsForm(request.POST or None, initial={"contact_details": request.user.contact_details})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_contact_details(request.user, form.cleaned_data["contact_details"])
+            messages.success(request, _("Saved. The members you support see this on their care network page."))
+            return redirect("accounts:contact_details")
+        except ValidationError as error:
+            add_domain_errors(form, error)
+    return render(request, "accounts/contact_details.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required

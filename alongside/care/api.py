@@ -1,13 +1,16 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from alongside.accounts.api import require_scope
 from alongside.audit.models import AuditEvent
-from alongside.care import actions, policy
+from alongside.care import actions, crisis_screen, plan, policy, safety
 from alongside.care.models import SHAREABLE_CATEGORIES, CareRelationship, Category
 
 router = Router(tags=["care team and consent"])
@@ -51,9 +54,9 @@ class MemberRecordOut(Schema):
     care_team: list[str]
 
 
-def _require_member(request):
+def _require_member(request, detail: str = "") -> None:
     if not request.user.is_member:
-        raise HttpError(403, "Only members have sharing settings.")
+        raise HttpError(403, detail or _("Only members have sharing settings."))
 
 
 def _sharing_out(relationship: CareRelationship) -> SupporterSharingOut:
@@ -139,4 +142,140 @@ def member_record(request, member_id: int):
     ]
     return MemberRecordOut(
         id=member.pk, display_name=member.display_name, shared_with_you=sorted(shared), care_team=team
+    )
+
+
+# The member's own aftercare and safety plan ---------------------------------------------------------------
+
+
+class PlanProblem(Schema):
+    detail: str
+    fields: list[str] = []
+    current_version: int | None = None
+
+
+class SignOffOut(Schema):
+    name: str
+    role: str
+    signed_at: datetime
+
+
+class PlanOut(Schema):
+    version: int = Field(..., description="0 before the first save; send it back (or as If-Match) to save")
+    saved_at: datetime | None
+    saved_by: str
+    review_due: date | None
+    agreed: bool
+    signoffs: list[SignOffOut]
+    content: dict = Field(
+        ..., description="Sections by key: text, lists of lines, {item, response} pairs or {name, phone, note} contacts"
+    )
+
+
+class PlanIn(Schema):
+    content: dict
+    version: int | None = Field(None, description="The version this edit started from (or send If-Match)")
+
+
+def _plan_out(member, response) -> dict:
+    version = plan.current_version(member)
+    number = version.number if version else 0
+    response["ETag"] = f'"{number}"'
+    the_plan = plan.plan_of(member) if version else None
+    signoffs = list(version.signoffs.select_related("person")) if version else []
+    return {
+        "version": number,
+        "saved_at": version.saved_at if version else None,
+        "saved_by": version.author.display_name if version and version.author else "",
+        "review_due": the_plan.review_due if the_plan else None,
+        "agreed": plan.is_agreed(version),
+        "signoffs": [{"name": s.person.display_name, "role": s.as_role, "signed_at": s.signed_at} for s in signoffs],
+        "content": plan.content_of(version),
+    }
+
+
+def _if_match(request) -> int | None:
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        return None
+    try:
+        return int(header.removeprefix("W/").strip('"'))
+    except ValueError:
+        return -1  # matches no version: answered as stale
+
+
+@router.get("/plan", response={200: PlanOut, 403: PlanProblem}, summary="My aftercare and safety plan (with ETag)")
+def get_my_plan(request, response: HttpResponse):
+    require_scope(request, "read")
+    _require_member(request, _("Only members have a plan of their own."))
+    return _plan_out(request.user, response)
+
+
+@router.put(
+    "/plan",
+    response={200: PlanOut, 403: PlanProblem, 409: PlanProblem, 422: PlanProblem, 428: PlanProblem},
+    summary="Save my plan as a new version; 409 if it changed since the version sent",
+)
+def put_my_plan(request, payload: PlanIn, response: HttpResponse):
+    require_scope(request, "write")
+    _require_member(request, _("Only members have a plan of their own."))
+    based_on = _if_match(request)
+    if based_on is None:
+        based_on = payload.version
+    if based_on is None:
+        return Status(428, {"detail": _("Send the version you edited, as If-Match or version."), "fields": ["version"]})
+    try:
+        plan.save_plan(request.user, by=request.user, content=payload.content, based_on=based_on, request=request)
+    except DjangoValidationError as error:
+        return Status(
+            422,
+            {"detail": " ".join(error.messages), "fields": sorted(f"content.{field}" for field in error.message_dict)},
+        )
+    except plan.StalePlan as stale:
+        return Status(
+            409,
+            {
+                "detail": _("The plan changed since version %(number)s. Read it again and reapply your edit.")
+                % {"number": based_on},
+                "fields": ["version"],
+                "current_version": stale.number,
+            },
+        )
+    return _plan_out(request.user, response)
+
+
+class StrugglingIn(Schema):
+    ask_team: bool = False
+
+
+class StrugglingOut(Schema):
+    event_id: int
+    team_asked: bool
+    told: list[str] = Field(..., description="Supporters who receive this member's safety alerts")
+    emergency: list[dict]
+    coping_strategies: list[str]
+    contacts: list[dict]
+
+
+@router.post(
+    "/struggling",
+    response={201: StrugglingOut, 403: PlanProblem},
+    summary="“I'm struggling” (send an Idempotency-Key): records it, and returns my plan's steps and crisis lines",
+)
+def struggling(request, payload: StrugglingIn):
+    require_scope(request, "write")
+    _require_member(request, _("Only members use “I'm struggling”."))
+    key = request.headers.get("Idempotency-Key", "")
+    event = safety.record_struggling(request.user, ask_team=payload.ask_team, client_key=key)
+    steps = plan.crisis_steps(request.user)
+    return Status(
+        201,
+        {
+            "event_id": event.pk,
+            "team_asked": event.team_asked,
+            "told": [r.staff.display_name for r in safety.safety_recipients(request.user)],
+            "emergency": crisis_screen.lines_for(request.user),
+            "coping_strategies": steps["coping_strategies"],
+            "contacts": [contact for _title, people in steps["people"] for contact in people],
+        },
     )

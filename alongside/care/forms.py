@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alongside.accounts.models import Role
 from alongside.care.models import SHAREABLE_CATEGORIES, SUPPORT_ROLES
+from alongside.care.plan_sections import CONTACTS, LINES, PAIRS, SECTIONS, TEXT
 from alongside.care.policy import members_of
 
 
@@ -110,3 +111,56 @@ class EnrolmentForm(forms.Form):
     def __init__(self, *args, enrolment, **kwargs):
         super().__init__(*args, prefix=f"e{enrolment.pk}", **kwargs)
         self.fields["phase"].queryset = enrolment.program.phases.all()
+
+
+# The aftercare plan's form. Its sections are data (care/plan_sections.py), so the fields are named after them:
+# a list section is one textarea (one item per line), a text section one textarea, and pair and contact
+# sections are rows of inputs ("triggers-0-item", "help_contacts-2-phone") with room for a few new rows.
+BLANK_ROWS = 2
+MAX_ROWS = 60
+
+
+def plan_content_from_post(post) -> dict:
+    """The plan content as typed, before validation (plan.clean_content checks it)."""
+    content: dict = {}
+    for section in SECTIONS:
+        if section.kind == TEXT:
+            content[section.key] = post.get(section.key, "")
+        elif section.kind == LINES:
+            content[section.key] = [line for line in post.get(section.key, "").splitlines() if line.strip()]
+        else:
+            try:
+                rows = min(int(post.get(f"{section.key}-rows", 0)), MAX_ROWS)
+            except ValueError:
+                rows = 0
+            parts = ("item", "response") if section.kind == PAIRS else ("name", "phone", "note")
+            items = []
+            for index in range(rows):
+                item = {part: post.get(f"{section.key}-{index}-{part}", "") for part in parts}
+                items.append(item)
+            # Empty rows are dropped here; a row's number in an error message still counts from the form.
+            while items and not any(str(value).strip() for value in items[-1].values()):
+                items.pop()
+            content[section.key] = items
+    return content
+
+
+def plan_rows(content: dict, sections, errors: dict) -> list[dict]:
+    """What the edit template needs for each section: its current value(s), rows with blanks to add more, and
+    its error messages."""
+    shown = []
+    for section in sections:
+        value = content.get(section.key)
+        entry = {"section": section, "errors": errors.get(section.key, [])}
+        if section.kind == LINES:
+            entry["text"] = "\n".join(value or [])
+        elif section.kind in (PAIRS, CONTACTS):
+            rows = list(value or [])
+            blank = {"item": "", "response": ""} if section.kind == PAIRS else {"name": "", "phone": "", "note": ""}
+            rows += [dict(blank) for _ in range(BLANK_ROWS)]
+            entry["rows"] = [{"index": index, **row} for index, row in enumerate(rows)]
+            entry["row_count"] = len(rows)
+        else:
+            entry["text"] = value or ""
+        shown.append(entry)
+    return shown

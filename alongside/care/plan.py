@@ -126,9 +126,10 @@ plan_saved = Signal()
 class StalePlan(Exception):
     """The plan was saved by someone else after the version this save started from."""
 
-    def __init__(self, current: PlanVersion):
-        super().__init__(f"the plan is at version {current.number}")
+    def __init__(self, current: PlanVersion | None):
         self.current = current
+        self.number = current.number if current else 0  # 0: the plan has no version yet
+        super().__init__(f"the plan is at version {self.number}")
 
 
 def plan_of(member) -> AftercarePlan:
@@ -266,13 +267,33 @@ def differences(old: dict, new: dict) -> list[SectionChange]:
     return changes
 
 
+def merge(base: dict, theirs: dict, mine: dict) -> tuple[dict, list]:
+    """Three-way merge by section after a stale save: sections only the other person changed take their
+    version, sections only I changed keep mine, and sections we both changed differently keep mine and are
+    returned as conflicts for me to check against theirs."""
+    merged, conflicts = {}, []
+    for section in SECTIONS:
+        key = section.key
+        was, other, own = base.get(key), theirs.get(key), mine.get(key)
+        if own == was:
+            merged[key] = other
+        else:
+            merged[key] = own
+            if other != was and other != own:
+                conflicts.append(section)
+    return merged, conflicts
+
+
 def crisis_steps(member) -> dict:
     """What the crisis screen shows from the member's own plan: their coping strategies and their people."""
     content = content_of(current_version(member))
+    people = [
+        (SECTION_BY_KEY[key].title, content[key])
+        for key in ("help_contacts", "professionals", "distractions")
+        if content[key]
+    ]
     return {
         "coping_strategies": content["coping_strategies"],
-        "distractions": content["distractions"],
-        "help_contacts": content["help_contacts"],
-        "professionals": content["professionals"],
+        "people": people,
         "reason_for_living": content["reason_for_living"],
     }

@@ -144,5 +144,19 @@ def open_member_record(request, member_pk, category: Category | str, *, action: 
     return member
 
 
+def member_to_change(person, member_pk, category: Category | str):
+    """The member (not the person themselves) whose `category` data the person is about to change, or 404.
+
+    Writes nothing to the audit log: the domain function that makes the change records exactly what changed."""
+    try:
+        member_pk = int(member_pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    member = members_visible_to(person, category, Action.CHANGE).filter(pk=member_pk).first()
+    if member is None:
+        raise Http404
+    return member
+
+
 def can_manage_care_team(person, organisation: Organisation) -> bool:
     return is_org_admin(person, organisation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from alongside.care.models import CareRelationship, SafetyEvent, SafetyKind
 
@@ -18,6 +18,34 @@ def record_safety_event(member, kind: SafetyKind | str, *, source: str = "", tea
         event = SafetyEvent.objects.create(member=member, kind=SafetyKind(kind), source=source, team_asked=team_asked)
     # Logged without any of the member's words: enough for operators to see that the path ran.
     log.warning("safety event %s for member %s (%s)", event.pk, member.pk, event.kind)
+    return event
+
+
+def record_struggling(member, *, ask_team: bool, client_key: str = "") -> SafetyEvent:
+    """The member pressed "I'm struggling" (ask_team False) or asked their team to reach out (True).
+
+    A device sends a key with each press; the same key sent again (an offline retry) returns the event
+    already stored instead of a second one. Each press is on the member's timeline; asking the team is the
+    urgent kind that alerts route at once."""
+    client_key = (client_key or "").strip()[:80]
+    if client_key:
+        existing = SafetyEvent.objects.filter(member=member, client_key=client_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            event = SafetyEvent.objects.create(
+                member=member,
+                kind=SafetyKind.STRUGGLING,
+                source="asked the team to reach out" if ask_team else "pressed I'm struggling",
+                team_asked=ask_team,
+                client_key=client_key,
+            )
+    except IntegrityError:
+        # The same key arrived twice at once: the other request stored it.
+        return SafetyEvent.objects.get(member=member, client_key=client_key)
+    asked = ", team asked" if ask_team else ""
+    log.warning("safety event %s for member %s (%s%s)", event.pk, member.pk, event.kind, asked)
     return event
 
 

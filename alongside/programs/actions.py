@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,7 +16,7 @@ from alongside.accounts.models import Organisation, Role, admin_organisations
 from alongside.accounts.versioning import save_version
 from alongside.audit.log import record
 from alongside.audit.models import AuditAction
-from alongside.programs.models import DEFAULT_PHASES, Enrolment, Phase, Program
+from alongside.programs.models import DEFAULT_PHASES, Enrolment, Phase, Program, Transition, TransitionKind
 from alongside.programs.settings_schema import ProgramSettings
 
 
@@ -241,3 +242,132 @@ def change_enrolment(
             detail="; ".join(changes),
         )
     return enrolment
+
+
+# Transitions: a member is discharged from treatment, steps down, or moves to another phase or graduates.
+MAX_TRANSITION_NOTE = 2000
+TRANSITION_FUTURE_DAYS = 30
+# Transitions that move the member to another phase, and so must say which.
+PHASE_MOVES = (TransitionKind.STEP_DOWN, TransitionKind.PHASE, TransitionKind.GRADUATION)
+TRANSITION_ROLES = (Role.CLINICIAN, Role.CASE_MANAGER)
+
+
+def transition_checklist(program: Program) -> list[str]:
+    """The items a care team goes through when a member of this program moves on, as stored (untranslated
+    defaults or the program's own words); show them through gettext."""
+    return list(program.config.transition_checklist)
+
+
+def member_today(member) -> date:
+    return timezone.localdate(timezone=ZoneInfo(member.time_zone))
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@transaction.atomic
+def record_transition(
+    *,
+    by,
+    enrolment: Enrolment,
+    kind: TransitionKind | str,
+    to_phase: Phase | None = None,
+    effective_date: date,
+    checklist_done: Iterable[str] = (),
+    note: str = "",
+    request=None,
+) -> Transition:
+    """Record that a member moves on within a program, and move their enrolment with it, together.
+
+    A discharge sets the enrolment's discharge date (and its phase too, if one is given); a step-down, phase
+    change or graduation moves the enrolment to `to_phase`. The whole checklist is stored, each item ticked or
+    not. Clinicians and case managers of the program's organisation may record one; which members they may do
+    it for (their own, who share their plan with them) is the care policy's decision, made by the caller.
+    The staff note is encrypted at rest and never written to the audit log.
+    """
+    program = enrolment.program
+    held = by.roles_in(program.organisation) if by.is_authenticated else set()
+    if not held & set(TRANSITION_ROLES):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    try:
+        kind = TransitionKind(kind)
+    except ValueError:
+        raise ValidationError({"kind": _("Choose what kind of move this is.")}) from None
+    if to_phase is not None and to_phase.program_id != program.pk:
+        errors.setdefault("to_phase", []).append(_("Choose a phase of this program."))
+    elif to_phase is None and kind in PHASE_MOVES:
+        errors.setdefault("to_phase", []).append(_("Choose the phase they move to."))
+    if isinstance(effective_date, datetime):
+        effective_date = effective_date.date()
+    if not isinstance(effective_date, date):
+        errors.setdefault("effective_date", []).append(_("Give the date it takes effect."))
+    else:
+        today = member_today(enrolment.member)
+        if effective_date < _year_before(today):
+            errors.setdefault("effective_date", []).append(_("That date is more than a year ago."))
+        elif effective_date > today + timedelta(days=TRANSITION_FUTURE_DAYS):
+            errors.setdefault("effective_date", []).append(
+                _("That date is more than %(n)s days away.") % {"n": TRANSITION_FUTURE_DAYS}
+            )
+    note = (note or "").replace("\r\n", "\n").strip()
+    if "\x00" in note:
+        errors.setdefault("note", []).append(_("This text contains a character that cannot be stored."))
+    elif len(note) > MAX_TRANSITION_NOTE:
+        errors.setdefault("note", []).append(
+            _("Keep the note under %(limit)s characters (it has %(n)s).")
+            % {"limit": MAX_TRANSITION_NOTE, "n": len(note)}
+        )
+    items = transition_checklist(program)
+    ticked = {str(label) for label in checklist_done}
+    if ticked - set(items):
+        errors.setdefault("checklist", []).append(_("Tick items of this program's checklist only."))
+    if errors:
+        raise ValidationError(errors)
+
+    # Lock the enrolment: two people recording at once must not both start from the same phase.
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    if enrolment.ended_at is not None:
+        raise ValidationError(_("This enrolment has ended."))
+    from_phase = enrolment.phase
+    if kind in PHASE_MOVES and to_phase.pk == enrolment.phase_id:
+        raise ValidationError({"to_phase": _("They are already in %(phase)s.") % {"phase": to_phase}})
+    changed = []
+    if to_phase is not None and to_phase.pk != enrolment.phase_id:
+        enrolment.phase = to_phase
+        changed.append("phase")
+    if kind == TransitionKind.DISCHARGE and enrolment.discharge_date != effective_date:
+        enrolment.discharge_date = effective_date
+        changed.append("discharge_date")
+    if changed:
+        enrolment.save(update_fields=changed)
+    transition = Transition.objects.create(
+        enrolment=enrolment,
+        kind=kind,
+        from_phase=from_phase,
+        to_phase=to_phase,
+        effective_date=effective_date,
+        checklist=[{"label": item, "done": item in ticked} for item in items],
+        note=note,
+        recorded_by=by,
+    )
+    moved = to_phase is not None and to_phase != from_phase
+    phases = f"{from_phase or '—'} → {to_phase}" if moved else f"{from_phase or '—'}"
+    record(
+        AuditAction.CHANGE,
+        actor=by,
+        request=request,
+        member=enrolment.member,
+        organisation=program.organisation,
+        category="plan",
+        actor_roles=",".join(sorted(held & set(TRANSITION_ROLES))),
+        detail=(
+            f"{kind.value} in {program.name}: {phases} on {effective_date.isoformat()}; "
+            f"checklist {len(ticked)} of {len(items)} done"
+        ),
+    )
+    return transition

@@ -40,6 +40,13 @@ class ProgramForm(forms.Form):
         help_text=_("24-hour times in the member's own time zone, separated by commas, e.g. 09:00, 20:00."),
     )
 
+    transition_checklist = forms.CharField(
+        label=_("Checklist for discharge and phase changes"),
+        required=False,
+        help_text=_("One item per line. The care team goes through it when a member moves on."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for key, name in INSTRUMENT_NAMES.items():
@@ -80,6 +87,7 @@ class ProgramForm(forms.Form):
             "phases": "\n".join(program.phases.values_list("name", flat=True)),
             "checkin_fields": settings["checkin_fields"],
             "reminder_times": ", ".join(settings["reminder_times"]),
+            "transition_checklist": "\n".join(program.config.transition_checklist),
         }
         for key in INSTRUMENT_NAMES:
             initial[f"every_{key}"] = settings["assessment_every_days"].get(key, 0)
@@ -119,6 +127,9 @@ class ProgramForm(forms.Form):
             ],
             "alert_sla_minutes": {severity: data[f"sla_{severity}"] for severity in ALERT_SEVERITIES},
             "experimental_detectors": {key: data[f"detector_{key}"] for key in EXPERIMENTAL_DETECTORS},
+            "transition_checklist": [
+                line.strip() for line in data["transition_checklist"].splitlines() if line.strip()
+            ],
         }
 
     # Which form field shows an error the domain reports for a settings key.
@@ -132,4 +143,5 @@ class ProgramForm(forms.Form):
         "ladder": "ladder_1_hours",
         "alert_sla_minutes": "sla_urgent",
         "experimental_detectors": None,
+        "transition_checklist": "transition_checklist",
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -43,6 +44,10 @@ EXPERIMENTAL_DETECTORS = {"critical_slowing_down": _("Rising variance and autoco
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
+# A transition checklist's items are also the values of its checkboxes, so each must be distinct.
+MAX_CHECKLIST_ITEMS = 30
+MAX_CHECKLIST_ITEM = 200
+
 
 class LadderStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -67,6 +72,14 @@ def _default_ladder() -> list[LadderStep]:
     ]
 
 
+def default_transition_checklist() -> list[str]:
+    """The default checklist as stored: the untranslated labels, which are translated when shown."""
+    from alongside.programs.models import DEFAULT_TRANSITION_CHECKLIST  # models imports this module
+
+    with translation.override(None):
+        return [str(label) for label in DEFAULT_TRANSITION_CHECKLIST]
+
+
 class ProgramSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -86,6 +99,8 @@ class ProgramSettings(BaseModel):
     experimental_detectors: dict[str, bool] = Field(
         default_factory=lambda: dict.fromkeys(EXPERIMENTAL_DETECTORS, False)
     )
+    # What the care team goes through when a member is discharged or moves to another phase.
+    transition_checklist: list[str] = Field(default_factory=default_transition_checklist)
 
     @field_validator("checkin_fields")
     @classmethod
@@ -156,3 +171,20 @@ class ProgramSettings(BaseModel):
         if unknown:
             raise ValueError(gettext("unknown detectors: %(names)s") % {"names": ", ".join(unknown)})
         return {**dict.fromkeys(EXPERIMENTAL_DETECTORS, False), **value}
+
+    @field_validator("transition_checklist")
+    @classmethod
+    def checklist_items(cls, value: list[str]) -> list[str]:
+        items = [" ".join(str(item).split()) for item in value]
+        if any(not item for item in items):
+            raise ValueError(gettext("every checklist item needs some words"))
+        if len(items) > MAX_CHECKLIST_ITEMS:
+            raise ValueError(gettext("a checklist has at most %(n)s items") % {"n": MAX_CHECKLIST_ITEMS})
+        long = [item for item in items if len(item) > MAX_CHECKLIST_ITEM]
+        if long:
+            raise ValueError(gettext("keep each checklist item under %(n)s characters") % {"n": MAX_CHECKLIST_ITEM})
+        lowered = [item.lower() for item in items]
+        twice = sorted({item for item in items if lowered.count(item.lower()) > 1})
+        if twice:
+            raise ValueError(gettext("checklist items listed twice: %(items)s") % {"items": ", ".join(twice)})
+        return items

@@ -9,6 +9,7 @@ urlpatterns = [
     path("me/", views.member_home, name="member_home"),
     path("team/", views.staff_home, name="staff_home"),
     path("crisis/", views.crisis, name="crisis"),
+    path("me/struggling/", views.struggling, name="struggling"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("team/members/<int:member_pk>/", views.member_record, name="member_record"),
 ]

@@ -5,16 +5,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from alongside.accounts.decorators import member_required
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
-from alongside.care import policy, safety
+from alongside.care import crisis_screen, network, plan, policy, safety
 from alongside.care.models import CareRelationship, Category
-from alongside.core import crisis as crisis_defaults
 from alongside.monitoring import history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
@@ -67,45 +66,54 @@ def staff_home(request):
     )
 
 
-def crisis(request):
-    """Emergency number and crisis lines. Public: it must never ask anyone to sign in first.
+def _crisis_context(request) -> dict:
+    """The crisis screen's parts, in the order the crisis guidance sets (care/crisis_screen.py)."""
+    context = {"sources": crisis_screen.lines_for(request.user)}
+    if request.user.is_authenticated and request.user.is_member:
+        context["steps"] = plan.crisis_steps(request.user)
+        recipients = list(safety.safety_recipients(request.user))
+        context["recipients"] = recipients
+        context["recipient_names"] = ", ".join(relationship.staff.display_name for relationship in recipients)
+    return context
 
-    Signed-in people see their own organisations' lines; everyone else sees the defaults for the
-    deployment's country.
-    """
-    sources = []
-    if request.user.is_authenticated:
-        for organisation in Organisation.objects.filter(roles__user=request.user).distinct():
-            sources.append(
-                {
-                    "title": organisation.name,
-                    "emergency_number": organisation.emergency_number,
-                    "emergency_note": organisation.emergency_note,
-                    "lines": organisation.crisis_lines,
-                }
-            )
-    if not sources:
-        defaults = crisis_defaults.defaults_for(settings.DEFAULT_COUNTRY)
-        sources.append(
-            {
-                "title": defaults.name,
-                "emergency_number": defaults.emergency_number,
-                "emergency_note": defaults.emergency_note,
-                "lines": [line.as_dict() for line in defaults.lines],
-            }
-        )
-    context = {"sources": sources}
-    if request.user.is_authenticated and request.GET.get("after") == "questionnaire":
-        # Right after a safety answer: say what happened and who now knows.
-        context["after_safety_answer"] = True
-        context["told"] = [relationship.staff for relationship in safety.safety_recipients(request.user)]
-        context["told_names"] = ", ".join(person.display_name for person in context["told"])
-    response = render(request, "web/crisis.html", context)
+
+def _with_cache_headers(request, response):
+    # Personal pages are never kept by shared caches; the public crisis page may be, briefly.
     if request.user.is_authenticated:
         patch_cache_control(response, private=True, no_cache=True)
     else:
         patch_cache_control(response, public=True, max_age=600)
     return response
+
+
+def crisis(request):
+    """Emergency number and crisis lines. Public: it must never ask anyone to sign in first.
+
+    Signed-in people see their own organisations' lines, and members their own plan's steps; everyone else
+    sees the defaults for the deployment's country.
+    """
+    context = _crisis_context(request)
+    if request.user.is_authenticated and request.GET.get("after") == "questionnaire":
+        # Right after a safety answer: say what happened and who now knows.
+        context["after_safety_answer"] = True
+    return _with_cache_headers(request, render(request, "web/crisis.html", context))
+
+
+@member_required
+def struggling(request):
+    """ "I'm struggling": the crisis screen with the member's own plan, at once. Pressing the button (a POST,
+    so no link preview or prefetch can trigger it) records the moment and tells the team who receive safety
+    alerts; "Ask my team to reach out" records the urgent kind. From the page cached on the device the same
+    posts are queued and sent when the network returns, with their keys, so none is lost or doubled."""
+    context = _crisis_context(request)
+    context["struggling"] = True
+    if request.method == "POST":
+        ask_team = request.POST.get("ask_team") == "1"
+        event = safety.record_struggling(request.user, ask_team=ask_team, client_key=request.POST.get("key", ""))
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"event": event.pk, "team_asked": event.team_asked, "told": context["recipient_names"]})
+        context["recorded"] = event
+    return _with_cache_headers(request, render(request, "web/crisis.html", context))
 
 
 @login_required
@@ -123,6 +131,13 @@ def member_record(request, member_pk):
         "sections": [(category, category.value in shared) for category in Category if category != Category.PROFILE],
     }
     context["safety_events"] = list(safety.events_visible_to(request.user, member)[:10])
+    context["plan_shared"] = Category.PLAN in shared
+    # Programs and transitions come with the profile, limited to the viewer's organisations; the care team's
+    # transition notes only with the plan.
+    viewer_organisations = {relationship.organisation_id for relationship in context["relationships"]}
+    viewer_organisations |= set(admin_organisations(request.user).values_list("pk", flat=True))
+    context["network"] = network.network_for(member, organisations=viewer_organisations)
+    context["may_record_transition"] = policy.can(request.user, policy.Action.CHANGE, member, Category.PLAN)
     today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
     context["period"] = "week" if request.GET.get("period") == "week" else "month"
     if Category.CHECKINS in shared:

@@ -1,9 +1,9 @@
-// Keeps the check-in page and the crisis page available without a network. Everything else goes to the
+// Keeps the check-in page, the crisis page and the member's "I'm struggling" screen available without a network. Everything else goes to the
 // network as usual; nothing personal is cached beyond these two pages.
 "use strict";
 
-var CACHE = "alongside-pages-v1";
-var OFFLINE_PAGES = ["/me/checkin/", "/crisis/"];
+var CACHE = "alongside-pages-v2";
+var OFFLINE_PAGES = ["/me/checkin/", "/crisis/", "/me/struggling/"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -15,7 +15,14 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim());
+  // Copies kept by an older version of this worker are dropped.
+  event.waitUntil(
+    caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name !== CACHE; }).map(function (name) {
+        return caches.delete(name);
+      }));
+    }).then(function () { return self.clients.claim(); })
+  );
 });
 
 self.addEventListener("fetch", function (event) {
@@ -36,6 +43,7 @@ self.addEventListener("fetch", function (event) {
       return response;
     }).catch(function () {
       return caches.match(request).then(function (cached) {
+        // No copy of this page yet: the public crisis page always has one.
         return cached || caches.match("/crisis/");
       });
     })
