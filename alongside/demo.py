@@ -19,10 +19,11 @@ from django.utils import timezone
 from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
+from alongside.care import plan, resources
 from alongside.monitoring import synthetic
 from alongside.monitoring.models import CheckIn, SyntheticTruth
 from alongside.programs import actions as program_actions
-from alongside.programs.models import Program
+from alongside.programs.models import Enrolment, Program, TransitionKind
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 (documented demo credential, demo mode only)
 DEMO_ORG_SLUG = "riverside"
@@ -111,6 +112,8 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
     _care_teams(organisations)
     progress(f"people: {len(result.people)} accounts ({result.created} new)")
     _programs(organisations)
+    _plans(organisations)
+    progress("aftercare plans, resources and transitions")
     result.synthetic = _histories(organisations[DEMO_ORG_SLUG], progress)
     return result
 
@@ -167,6 +170,91 @@ def _programs(organisations: dict[str, Organisation]) -> None:
             member=member,
             phase=program.phases.get(name=phase_name),
             discharge_date=timezone.localdate() - timedelta(days=days),
+        )
+
+
+CONTACT_DETAILS = {
+    "clinician@demo.example": "Call or text 555 010 0150, weekdays 9 to 5. Messages are answered the same day.",
+    "casemanager@demo.example": "555 010 0160, Monday to Thursday. Text first if you can.",
+    "peer@demo.example": "Text 555 010 0170 any evening; I'm at the Thursday group every week.",
+}
+SAM_PLAN = {
+    "wellness_toolbox": ["Morning walk by the river", "Calling my sister", "Guitar for twenty minutes"],
+    "when_well": "I get up on time, answer messages, cook dinner and make bad jokes.",
+    "daily_maintenance": ["Medication at 8", "Breakfast", "Check in on Alongside", "A 20-minute walk"],
+    "some_days": ["Thursday peer group", "Tidy the flat"],
+    "triggers": [
+        {"item": "Arguments with my father", "response": "Leave the room and call my sister"},
+        {"item": "Payday weekend", "response": "Plan the evening with someone sober"},
+    ],
+    "early_warning_signs": [
+        {"item": "Skipping meals", "response": "Eat something small and tell my sister"},
+        {"item": "Staying in bed", "response": "Open the curtains and walk round the block"},
+        {"item": "Avoiding calls", "response": "Answer one message today"},
+    ],
+    "breaking_down": [{"item": "Two nights without sleep", "response": "Call Dr. Chen the same day"}],
+    "crisis_signs": ["Talking about being a burden", "Giving things away"],
+    "crisis_supporters": [{"name": "Jess (sister)", "phone": "555 010 0101", "note": "Stay with me, call Dr. Chen"}],
+    "treatment_preferences": "Day hospital rather than admission if possible.",
+    "crisis_helps": "A calm voice and a walk help. Being left alone does not.",
+    "post_crisis": "A week of normal sleep, then back to the Thursday group.",
+    "warning_signs": ["Feeling trapped", "Wanting to drink alone"],
+    "coping_strategies": ["Box breathing for two minutes", "Cold water on my face", "Music in the headphones"],
+    "distractions": [{"name": "The library café", "phone": "", "note": "open until 8"}],
+    "help_contacts": [
+        {"name": "Jess (sister)", "phone": "555 010 0101", "note": "evenings"},
+        {"name": "Marcus (sponsor)", "phone": "555 010 0102", "note": "any time"},
+    ],
+    "professionals": [{"name": "Dr. Maya Chen", "phone": "555 010 0150", "note": "weekdays 9 to 5"}],
+    "safe_environment": ["Medication kept in the lockbox", "No alcohol at home"],
+    "reason_for_living": "My niece, and teaching her the guitar.",
+    "counselling": ["Every other Tuesday with Dr. Chen"],
+    "peer_support": ["Thursday evening recovery group"],
+    "case_management": ["Monthly call with Luis"],
+    "relapse_prevention": ["Keep the daily routine", "Say no to payday drinks"],
+}
+RESOURCES = (
+    ("Noticing early warning signs", "How small changes in sleep, appetite and contact can signal a relapse.",
+     "", "Early warning signs are small changes that come before a bigger setback.\n\nWrite down yours, and "
+     "what you will do when you notice one.", "relapse prevention, warning signs"),
+    ("Sleep and mood", "Why sleep matters in recovery, and a week-long sleep routine to try.", "",
+     "Go to bed and get up at the same time every day, including weekends.", "sleep"),
+    ("Talking with family about recovery", "Starting the conversation, and what to ask for.",
+     "https://example.org/family-conversations", "", "family"),
+)  # fmt: skip
+
+
+def _plans(organisations: dict[str, Organisation]) -> None:
+    """A co-written, agreed plan for Sam with resources and a recorded step-down; a first draft for Riley."""
+    for email, text in CONTACT_DETAILS.items():
+        actions.set_contact_details(User.objects.get(email=email), text)
+    sam, riley = User.objects.get(email="member@demo.example"), User.objects.get(email="riley@demo.example")
+    clinician = User.objects.get(email="clinician@demo.example")
+    if plan.current_version(sam) is None:
+        draft = {key: SAM_PLAN[key] for key in ("coping_strategies", "help_contacts", "early_warning_signs")}
+        plan.save_plan(sam, by=sam, content=draft, based_on=0)
+        version = plan.save_plan(sam, by=clinician, content=SAM_PLAN, based_on=1)
+        plan.sign_off(version, by=sam)
+        plan.sign_off(version, by=clinician)
+    if plan.current_version(riley) is None:
+        plan.save_plan(riley, by=riley, content={"coping_strategies": ["Call my brother", "Go for a run"]}, based_on=0)
+    riverside = organisations[DEMO_ORG_SLUG]
+    if not riverside.resources.exists():
+        for title, summary, url, body, topics in RESOURCES:
+            resources.save_resource(
+                by=clinician, organisation=riverside, title=title, summary=summary, url=url, body=body, topics=topics
+            )
+        for resource in riverside.resources.order_by("title")[:2]:
+            resources.assign(by=clinician, member=sam, resource=resource)
+    enrolment = Enrolment.objects.current().filter(member=sam).select_related("program").first()
+    if enrolment and not enrolment.transitions.exists():
+        program_actions.record_transition(
+            by=clinician,
+            enrolment=enrolment,
+            kind=TransitionKind.DISCHARGE,
+            effective_date=enrolment.discharge_date,
+            checklist_done=list(program_actions.transition_checklist(enrolment.program))[:4],
+            note="Discharged from the intensive phase; follow-up booked.",
         )
 
 

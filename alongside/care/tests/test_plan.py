@@ -241,3 +241,15 @@ def test_api_reads_and_writes_with_version_checks(member, client_for):
 
 def test_api_plan_is_only_for_members(staff, client_for):
     assert api(client_for(staff), "get").status_code == 403
+
+
+def test_merge_keeps_both_peoples_edits_and_names_the_sections_both_changed():
+    base = plan.clean_content(CONTENT)
+    theirs = base | {"post_crisis": "Theirs", "when_well": "Theirs too"}
+    mine = base | {"coping_strategies": ["Mine"], "when_well": "Mine too"}
+    merged, conflicts = plan.merge(base, theirs, mine)
+    assert merged["post_crisis"] == "Theirs"  # only they changed it
+    assert merged["coping_strategies"] == ["Mine"]  # only I changed it
+    assert merged["when_well"] == "Mine too"  # both changed it: mine stays in the form …
+    assert [section.key for section in conflicts] == ["when_well"]  # … and the section is named
+    assert merged["help_contacts"] == base["help_contacts"]
