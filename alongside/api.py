@@ -17,6 +17,7 @@ from alongside.accounts.api import TokenAuth
 from alongside.accounts.api import router as accounts_router
 from alongside.care.api import router as care_router
 from alongside.monitoring.api import router as monitoring_router
+from alongside.schedule.api import router as schedule_router
 
 api = NinjaAPI(
     title="Alongside API",
@@ -29,6 +30,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", care_router)
 api.add_router("/", monitoring_router)
+api.add_router("/", schedule_router)
 
 
 @api.exception_handler(Http404)

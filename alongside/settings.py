@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "alongside.programs",
     "alongside.care",
     "alongside.monitoring",
+    "alongside.schedule",
     "alongside.web",
 ]
 

@@ -1,0 +1,410 @@
+"""Appointments and their occurrences: the one place that creates, changes and expands them.
+
+A series is an RFC 5545 recurrence rule over a local wall-clock start in a named time zone (expanded with
+dateutil). Its occurrences are stored: each keeps the instant the rule gave it (`original_start`, the
+RECURRENCE-ID of calendar feeds) and its own status, so cancelling or moving one never touches the others.
+Open-ended series are stored a year ahead and extended by the worker (`extend`). Every change refreshes the
+occurrence's reminder due times (schedule/reminders.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alongside.accounts.models import Organisation, Role, validate_time_zone
+from alongside.audit.log import record
+from alongside.audit.models import AuditAction
+from alongside.care import policy
+from alongside.care.models import Category
+from alongside.schedule import reminders, times
+from alongside.schedule.models import (
+    Appointment,
+    AppointmentKind,
+    LocationKind,
+    Occurrence,
+    OccurrenceStatus,
+)
+
+# Ten years of a weekly appointment. A rule that would make more is refused, not truncated.
+MAX_OCCURRENCES = 520
+# Open-ended series are stored this far ahead; the worker keeps extending them.
+HORIZON = timedelta(days=400)
+EXTEND_WHEN_WITHIN = timedelta(days=335)
+ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+MAX_DURATION_MINUTES = 12 * 60
+
+
+# Rules ---------------------------------------------------------------------------------------------------
+
+
+def _rule_parts(rule: str) -> dict[str, str]:
+    parts = {}
+    for part in rule.split(";"):
+        if "=" not in part:
+            raise ValueError(part)
+        name, value = part.split("=", 1)
+        parts[name.strip().upper()] = value.strip()
+    return parts
+
+
+def clean_rule(rule: str, first_local: datetime, zone: ZoneInfo) -> str:
+    """A recurrence rule checked for Alongside: a known frequency, at most MAX_OCCURRENCES occurrences, at least
+    one. UNTIL given in UTC ("…Z") is kept as written; the expansion reads it in the series' zone."""
+    rule = (rule or "").strip().removeprefix("RRULE:").strip().rstrip(";")
+    if not rule:
+        return ""
+    problem = _("This repeat rule cannot be read. Use RFC 5545 form, e.g. FREQ=WEEKLY;COUNT=10.")
+    if len(rule) > 300:
+        raise ValidationError({"rrule": problem})
+    try:
+        parts = _rule_parts(rule)
+    except ValueError:
+        raise ValidationError({"rrule": problem}) from None
+    if parts.get("FREQ") not in ALLOWED_FREQUENCIES:
+        raise ValidationError(
+            {"rrule": _("Repeat daily, weekly, monthly or yearly (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).")}
+        )
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise ValidationError({"rrule": _("Give either COUNT or UNTIL, not both.")})
+    if "COUNT" in parts and (not parts["COUNT"].isdigit() or int(parts["COUNT"]) < 1):
+        raise ValidationError({"rrule": _("COUNT must be a whole number of at least 1.")})
+    try:
+        expansion = _expand(rule, first_local, zone)
+        first_ones = list(islice(expansion, MAX_OCCURRENCES + 1))
+    except (ValueError, TypeError, OverflowError):
+        raise ValidationError({"rrule": problem}) from None
+    if not first_ones:
+        raise ValidationError({"rrule": _("This rule never happens. Check the first date and the rule.")})
+    bounded = "COUNT" in parts or "UNTIL" in parts
+    if bounded and len(first_ones) > MAX_OCCURRENCES:
+        raise ValidationError(
+            {"rrule": _("A series may have at most %(n)s occurrences; this one has more.") % {"n": MAX_OCCURRENCES}}
+        )
+    return rule
+
+
+def _expand(rule: str, first_local: datetime, zone: ZoneInfo):
+    """The rule's local wall-clock starts (naive datetimes), in order."""
+    parts = _rule_parts(rule)
+    until = parts.get("UNTIL")
+    if until:
+        # RFC 5545 writes UNTIL in UTC ("…Z") when the start has a zone; the rule runs on local times here.
+        match = re.fullmatch(r"(\d{8})(T(\d{6}))?(Z?)", until)
+        if not match:
+            raise ValueError(until)
+        digits = match.group(1) + (match.group(3) or "235959")
+        if match.group(4):
+            moment = datetime.strptime(digits + "+0000", "%Y%m%d%H%M%S%z").astimezone(zone).replace(tzinfo=None)
+        else:
+            # A local (floating) UNTIL, already on the series' clock.
+            moment = datetime.strptime(digits + "+0000", "%Y%m%d%H%M%S%z").replace(tzinfo=None)
+        parts["UNTIL"] = moment.strftime("%Y%m%dT%H%M%S")
+        rule = ";".join(f"{name}={value}" for name, value in parts.items())
+    return iter(rrulestr("RRULE:" + rule, dtstart=first_local.replace(tzinfo=None)))
+
+
+def local_starts(appointment: Appointment):
+    first = datetime.combine(appointment.start_date, appointment.start_time)
+    if not appointment.rrule:
+        return iter([first])
+    return _expand(appointment.rrule, first, ZoneInfo(appointment.time_zone))
+
+
+def _instants(appointment: Appointment, local_start: datetime) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(appointment.time_zone)
+    # Start and end are both local wall-clock times, so 18:00 to 19:00 stays so on a night the clocks change.
+    return times.to_utc(local_start, zone), times.to_utc(
+        local_start + timedelta(minutes=appointment.duration_minutes), zone
+    )
+
+
+def _generate(appointment: Appointment, until: datetime) -> int:
+    """Store the occurrences up to `until` that are not stored yet; returns how many were added."""
+    known = set(appointment.occurrences.values_list("original_start", flat=True))
+    new = []
+    for count, local_start in enumerate(local_starts(appointment)):
+        if count >= MAX_OCCURRENCES:
+            break
+        start, end = _instants(appointment, local_start)
+        if start > until:
+            break
+        if start not in known:
+            new.append(Occurrence(appointment=appointment, original_start=start, start=start, end=end))
+    Occurrence.objects.bulk_create(new)
+    appointment.generated_until = until
+    appointment.save(update_fields=["generated_until"])
+    for occurrence in appointment.occurrences.filter(original_start__in=[o.original_start for o in new]):
+        reminders.refresh(occurrence)
+    return len(new)
+
+
+# Who may -------------------------------------------------------------------------------------------------
+
+
+def may_view(person, appointment: Appointment) -> bool:
+    if person.pk in (appointment.member_id, appointment.staff_id):
+        return True
+    return policy.can(person, policy.Action.VIEW, appointment.member, Category.APPOINTMENTS)
+
+
+def may_manage(person, appointment: Appointment) -> bool:
+    """Move, cancel or record attendance: the staff member in it, or a co-author of the member's appointments."""
+    if person.pk == appointment.staff_id:
+        return True
+    return person.pk != appointment.member_id and policy.can(
+        person, policy.Action.CHANGE, appointment.member, Category.APPOINTMENTS
+    )
+
+
+def visible_appointments(person):
+    """Appointments the person is in, or may see by the member's consent."""
+    members = policy.members_visible_to(person, Category.APPOINTMENTS).values("pk")
+    return Appointment.objects.filter(Q(member=person) | Q(staff=person) | Q(member__in=members))
+
+
+# Creating ------------------------------------------------------------------------------------------------
+
+
+def schedule_appointment(
+    *,
+    by,
+    member,
+    organisation: Organisation | None = None,
+    staff=None,
+    kind: str,
+    title: str,
+    location_kind: str,
+    address: str = "",
+    video_url: str = "",
+    time_zone: str,
+    start_date: date,
+    start_time: time,
+    duration_minutes: int,
+    rrule: str = "",
+    request=None,
+) -> Appointment:
+    """A new appointment or series. The member may add their own; a clinician or case manager adds them for
+    members who share their appointments with them. Raises ValidationError naming the fields."""
+    if by.pk != member.pk and not policy.can(by, policy.Action.CHANGE, member, Category.APPOINTMENTS):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    title = " ".join(str(title or "").split())
+    if not title:
+        errors["title"] = _("Give the appointment a title (it is what reminders say).")
+    elif len(title) > 120:
+        errors["title"] = _("Keep the title under 120 characters.")
+    if kind not in AppointmentKind.values:
+        errors["kind"] = _("Choose a kind of appointment.")
+    if location_kind not in LocationKind.values:
+        errors["location_kind"] = _("Choose in person or online.")
+    elif location_kind == LocationKind.IN_PERSON and not address.strip():
+        errors["address"] = _("Give the address for an appointment in person.")
+    elif location_kind == LocationKind.ONLINE and not video_url.strip().startswith("https://"):
+        errors["video_url"] = _("Give the video link (starting with https://) for an online appointment.")
+    try:
+        validate_time_zone(time_zone)
+        zone = ZoneInfo(time_zone)
+    except (ValidationError, ValueError):
+        errors["time_zone"] = _("Unknown time zone. Use a name such as America/New_York.")
+        zone = None
+    if not isinstance(duration_minutes, int) or duration_minutes <= 0:
+        errors["duration_minutes"] = _("The end must be after the start.")
+    elif duration_minutes > MAX_DURATION_MINUTES:
+        errors["duration_minutes"] = _("An appointment lasts at most 12 hours.")
+    organisation = organisation or _organisation_for(by, member)
+    if organisation is None:
+        errors["organisation"] = _("This member is not in an organisation you work in.")
+    if (
+        staff is not None
+        and organisation is not None
+        and not staff.org_roles.filter(organisation=organisation).exclude(role=Role.MEMBER).exists()
+    ):
+        errors["staff"] = _("Choose someone on the organisation's staff.")
+    if zone is not None and "rrule" not in errors:
+        try:
+            rrule = clean_rule(rrule, datetime.combine(start_date, start_time), zone)
+        except ValidationError as error:
+            errors.update({key: " ".join(value) for key, value in error.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    if rrule:
+        # The first occurrence is where the rule starts (RFC 5545 counts DTSTART as one), so calendar clients
+        # and Alongside agree on every date.
+        first = next(_expand(rrule, datetime.combine(start_date, start_time), zone))
+        start_date, start_time = first.date(), first.time()
+    with transaction.atomic():
+        appointment = Appointment.objects.create(
+            organisation=organisation, member=member, staff=staff, kind=kind, title=title,
+            location_kind=location_kind, address=address.strip()[:300], video_url=video_url.strip(),
+            time_zone=time_zone, start_date=start_date, start_time=start_time,
+            duration_minutes=duration_minutes, rrule=rrule, created_by=by,
+        )  # fmt: skip
+        _generate(appointment, timezone.now() + HORIZON)
+        _audit(request, by, appointment, f"scheduled {appointment.kind} {appointment.pk}")
+    return appointment
+
+
+def _organisation_for(by, member) -> Organisation | None:
+    if by.pk == member.pk:
+        return Organisation.objects.filter(roles__user=member, roles__role=Role.MEMBER).order_by("pk").first()
+    relationship = policy.live_relationships(by).filter(member=member).select_related("organisation").first()
+    return relationship.organisation if relationship else None
+
+
+def extend(now: datetime | None = None) -> int:
+    """Store the next stretch of open-ended series whose stored occurrences run out within a few months."""
+    now = now or timezone.now()
+    added = 0
+    due = Appointment.objects.exclude(rrule="").filter(generated_until__lt=now + EXTEND_WHEN_WITHIN)
+    for appointment in due.iterator():
+        with transaction.atomic():
+            added += _generate(appointment, now + HORIZON)
+    return added
+
+
+# Changing one occurrence -----------------------------------------------------------------------------------
+
+
+def _set_status(occurrence: Occurrence, status: str, by, reason: str = "") -> Occurrence:
+    occurrence.status = status
+    occurrence.status_by = by
+    occurrence.status_at = timezone.now()
+    occurrence.reason = reason
+    occurrence.sequence = F("sequence") + 1
+    occurrence.save(update_fields=["status", "status_by", "status_at", "reason", "sequence", "start", "end"])
+    occurrence.refresh_from_db()
+    reminders.refresh(occurrence)
+    return occurrence
+
+
+def _clean_reason(reason: str, *, required: bool) -> str:
+    reason = " ".join(str(reason or "").split())
+    if required and not reason:
+        raise ValidationError({"reason": _("Say why, in a few words.")})
+    if len(reason) > 300:
+        raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
+    return reason
+
+
+def confirm(occurrence: Occurrence, *, by) -> Occurrence:
+    """The member says they will come."""
+    if by.pk != occurrence.appointment.member_id:
+        raise PermissionDenied
+    if not occurrence.is_upcoming:
+        raise ValidationError({"status": _("Only an upcoming appointment can be confirmed.")})
+    return _set_status(occurrence, OccurrenceStatus.CONFIRMED, by)
+
+
+def request_reschedule(occurrence: Occurrence, *, by, reason: str) -> Occurrence:
+    """The member asks for another time; the care team moves it (or not)."""
+    if by.pk != occurrence.appointment.member_id:
+        raise PermissionDenied
+    reason = _clean_reason(reason, required=True)
+    if not occurrence.is_upcoming:
+        raise ValidationError({"status": _("Only an upcoming appointment can be rescheduled.")})
+    return _set_status(occurrence, OccurrenceStatus.RESCHEDULE_REQUESTED, by, reason)
+
+
+def cancel(occurrence: Occurrence, *, by, reason: str = "", request=None) -> Occurrence:
+    """Cancel this one occurrence (the rest of the series is untouched). The member or the care team."""
+    appointment = occurrence.appointment
+    if by.pk != appointment.member_id and not may_manage(by, appointment):
+        raise PermissionDenied
+    reason = _clean_reason(reason, required=False)
+    if not occurrence.is_upcoming:
+        raise ValidationError({"status": _("Only an upcoming appointment can be cancelled.")})
+    with transaction.atomic():
+        _set_status(occurrence, OccurrenceStatus.CANCELLED, by, reason)
+        Appointment.objects.filter(pk=appointment.pk).update(sequence=F("sequence") + 1)  # its EXDATEs changed
+        _audit(request, by, appointment, f"cancelled occurrence {occurrence.pk}")
+    return occurrence
+
+
+def move(occurrence: Occurrence, *, by, new_date: date, new_time: time, reason: str = "", request=None) -> Occurrence:
+    """Move this one occurrence to another local date and time (in the series' zone)."""
+    appointment = occurrence.appointment
+    if not may_manage(by, appointment):
+        raise PermissionDenied
+    reason = _clean_reason(reason, required=False)
+    if occurrence.status in (OccurrenceStatus.CANCELLED, OccurrenceStatus.ATTENDED, OccurrenceStatus.MISSED):
+        raise ValidationError({"status": _("This appointment has already happened or was cancelled.")})
+    start, end = _instants(appointment, datetime.combine(new_date, new_time))
+    if start <= timezone.now():
+        raise ValidationError({"new_date": _("Choose a time in the future.")})
+    with transaction.atomic():
+        occurrence.start, occurrence.end = start, end
+        _set_status(occurrence, OccurrenceStatus.RESCHEDULED, by, reason)
+        _audit(request, by, appointment, f"moved occurrence {occurrence.pk}")
+    return occurrence
+
+
+def record_attendance(occurrence: Occurrence, *, by, attended: bool, request=None) -> Occurrence:
+    """The care team records whether the member came. Missed appointments feed the early-warning engine."""
+    appointment = occurrence.appointment
+    if not may_manage(by, appointment):
+        raise PermissionDenied
+    if occurrence.status == OccurrenceStatus.CANCELLED:
+        raise ValidationError({"status": _("This appointment was cancelled.")})
+    if occurrence.start > timezone.now():
+        raise ValidationError({"status": _("Attendance can be recorded once the appointment has started.")})
+    status = OccurrenceStatus.ATTENDED if attended else OccurrenceStatus.MISSED
+    with transaction.atomic():
+        _set_status(occurrence, status, by)
+        _audit(request, by, appointment, f"recorded occurrence {occurrence.pk} as {status}")
+    return occurrence
+
+
+def missed(member, since: datetime | None = None):
+    """The member's missed appointments (for the early-warning engine and the care team)."""
+    rows = Occurrence.objects.filter(appointment__member=member, status=OccurrenceStatus.MISSED)
+    return rows.filter(start__gte=since) if since else rows
+
+
+def _audit(request, by, appointment: Appointment, detail: str) -> None:
+    if by.pk == appointment.member_id:
+        return  # the member's own changes are theirs, not a staff access
+    roles, organisation = policy.relation_to(by, appointment.member)
+    record(
+        AuditAction.CHANGE, request=request, actor=by, member=appointment.member,
+        organisation=organisation or appointment.organisation, category=Category.APPOINTMENTS, detail=detail,
+        actor_roles=roles,
+    )  # fmt: skip
+
+
+# The member moved --------------------------------------------------------------------------------------------
+
+
+def follow_member_to_zone(member, old_zone: str, new_zone: str) -> int:
+    """A member who moves sees their future appointments at the same local time: series kept in their old
+    zone move to the new one, and their future occurrences are placed again (moved ones keep their local
+    time too). Past occurrences stay where they happened."""
+    now = timezone.now()
+    changed = 0
+    for appointment in Appointment.objects.filter(member=member, time_zone=old_zone):
+        with transaction.atomic():
+            old, new = ZoneInfo(old_zone), ZoneInfo(new_zone)
+            appointment.time_zone = new_zone
+            appointment.sequence = F("sequence") + 1
+            appointment.save(update_fields=["time_zone", "sequence"])
+            appointment.refresh_from_db()
+            for occurrence in appointment.occurrences.filter(start__gt=now):
+                original_local = occurrence.original_start.astimezone(old).replace(tzinfo=None)
+                start_local = occurrence.start.astimezone(old).replace(tzinfo=None)
+                occurrence.original_start = times.to_utc(original_local, new)
+                occurrence.start = times.to_utc(start_local, new)
+                occurrence.end = times.to_utc(start_local + timedelta(minutes=appointment.duration_minutes), new)
+                occurrence.sequence += 1
+                occurrence.save(update_fields=["original_start", "start", "end", "sequence"])
+                reminders.refresh(occurrence)
+            changed += 1
+    return changed
