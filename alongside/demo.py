@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
@@ -24,6 +24,8 @@ from alongside.monitoring import synthetic
 from alongside.monitoring.models import CheckIn, SyntheticTruth
 from alongside.programs import actions as program_actions
 from alongside.programs.models import Enrolment, Program, TransitionKind
+from alongside.schedule import routines, series
+from alongside.schedule.models import Appointment, RoutineCheck, RoutineItem
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 (documented demo credential, demo mode only)
 DEMO_ORG_SLUG = "riverside"
@@ -114,6 +116,9 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
     _programs(organisations)
     _plans(organisations)
     progress("aftercare plans, resources and transitions")
+    _appointments()
+    _routine()
+    progress("appointments and routines")
     result.synthetic = _histories(organisations[DEMO_ORG_SLUG], progress)
     return result
 
@@ -256,6 +261,65 @@ def _plans(organisations: dict[str, Organisation]) -> None:
             checklist_done=list(program_actions.transition_checklist(enrolment.program))[:4],
             note="Discharged from the intensive phase; follow-up booked.",
         )
+
+
+def _appointments() -> None:
+    """Sam's weekly therapy (one past date missed, the next confirmed), a fortnightly peer coaching series and
+    a monthly medication review; Riley's weekly online therapy."""
+    if Appointment.objects.filter(member__email__in=[person.email for person in MEMBERS]).exists():
+        return
+    sam, riley = User.objects.get(email="member@demo.example"), User.objects.get(email="riley@demo.example")
+    clinician = User.objects.get(email="clinician@demo.example")
+    manager = User.objects.get(email="casemanager@demo.example")
+    today = timezone.localdate(timezone=ZoneInfo(sam.time_zone))
+    tuesday = today - timedelta(days=today.weekday()) - timedelta(days=13)  # a Tuesday two weeks ago
+    therapy = series.schedule_appointment(
+        by=clinician, member=sam, staff=clinician, kind="therapy", title="Therapy with Dr. Chen",
+        location_kind="in_person", address="Riverside Recovery Collective, 40 River Street, room 3",
+        time_zone=sam.time_zone, start_date=tuesday, start_time=time(18, 0), duration_minutes=50,
+        rrule="FREQ=WEEKLY;COUNT=26",
+    )  # fmt: skip
+    past = list(therapy.occurrences.filter(start__lt=timezone.now()).order_by("start"))
+    if past:
+        series.record_attendance(past[0], by=clinician, attended=True)
+        series.record_attendance(past[-1], by=clinician, attended=False)
+    upcoming = therapy.occurrences.filter(start__gt=timezone.now()).order_by("start").first()
+    if upcoming:
+        series.confirm(upcoming, by=sam)
+    series.schedule_appointment(
+        by=manager, member=sam, staff=manager, kind="case_management", title="Check-in call with Luis",
+        location_kind="online", video_url="https://video.example/riverside/luis", time_zone=sam.time_zone,
+        start_date=today + timedelta(days=2), start_time=time(10, 30), duration_minutes=30,
+        rrule="FREQ=WEEKLY;INTERVAL=2",
+    )  # fmt: skip
+    series.schedule_appointment(
+        by=clinician, member=sam, staff=clinician, kind="medication_review", title="Medication review",
+        location_kind="in_person", address="Riverside clinic, 40 River Street", time_zone=sam.time_zone,
+        start_date=today + timedelta(days=9), start_time=time(9, 0), duration_minutes=20,
+        rrule="FREQ=MONTHLY;BYDAY=2TH;COUNT=6",
+    )  # fmt: skip
+    series.schedule_appointment(
+        by=clinician, member=riley, staff=clinician, kind="therapy", title="Therapy",
+        location_kind="online", video_url="https://video.example/riverside/riley", time_zone=riley.time_zone,
+        start_date=today + timedelta(days=1), start_time=time(16, 0), duration_minutes=30,
+        rrule="FREQ=WEEKLY;COUNT=12",
+    )  # fmt: skip
+
+
+def _routine() -> None:
+    """Sam's routine: the plan's daily maintenance, with three weeks of mostly kept check-offs."""
+    sam = User.objects.get(email="member@demo.example")
+    if RoutineItem.objects.filter(member=sam).exists():
+        return
+    items = routines.add_from_plan(sam)
+    today = routines.local_today(sam)
+    for index, item in enumerate(items):
+        for days_ago in range(1, 22):
+            # Most days kept; each item has its own off days, so streaks and strengths differ.
+            if (days_ago + index) % (5 + index) != 0:
+                RoutineCheck.objects.get_or_create(item=item, local_date=today - timedelta(days=days_ago))
+    for item in items:
+        RoutineItem.objects.filter(pk=item.pk).update(created_at=timezone.now() - timedelta(days=21))
 
 
 # Six months of realistic synthetic history: for the named demo members, and a cohort of members who fill the

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 
 import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from alongside.accounts import invitations, tokens
 from alongside.accounts.models import Role
@@ -23,6 +25,8 @@ from alongside.care import actions as care_actions
 from alongside.care import plan, policy, resources
 from alongside.monitoring import checkins, journal, questionnaires
 from alongside.programs import actions as program_actions
+from alongside.schedule import feeds, series
+from alongside.schedule import routines as schedule_routines
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
 SUBJECT_NAME = "Mira Subject-7731"
@@ -60,8 +64,10 @@ class World:
     token: object = None
     response: object = None
     entry: object = None
+    occurrence: object = None
     resource: object = None
     assignment: object = None
+    routine_item: object = None
 
 
 @pytest.fixture
@@ -102,6 +108,14 @@ def world(db) -> World:
     )
     w.entry = journal.write(subject, text="Shared with my clinician only", shared_with=[w.relationship.pk])
     journal.write(subject, text="Nobody else reads this")
+    w.occurrence = series.schedule_appointment(
+        by=p["clinician"], member=subject, staff=p["clinician"], kind="therapy", title="Weekly therapy",
+        location_kind="online", video_url="https://video.example/matrix", time_zone="America/New_York",
+        start_date=timezone.localdate() + timedelta(days=10), start_time=time(18, 0), duration_minutes=50,
+        rrule="FREQ=WEEKLY;COUNT=4",
+    ).occurrences.first()  # fmt: skip
+    # The member has a calendar feed link (its URL is secret; the matrix asks with a wrong one).
+    feeds.issue_feed(subject)
     plan.save_plan(
         subject, by=subject, content={"coping_strategies": ["A walk"], "reason_for_living": "Sky"}, based_on=0
     )
@@ -117,6 +131,9 @@ def world(db) -> World:
         by=p["org_admin"], organisation=org, title="Sleep and recovery", url="https://example.org/sleep"
     )
     w.assignment = resources.assign(by=p["clinician"], member=subject, resource=w.resource)
+    # An item of the member's daily routine, ticked off today.
+    w.routine_item = schedule_routines.add_item(subject, title="Morning walk", schedule="daily")
+    schedule_routines.check(subject, w.routine_item, schedule_routines.local_today(subject))
     return w
 
 
@@ -243,6 +260,47 @@ WEB_ROUTES: dict[str, Route] = {
         "get",
         lambda w: reverse("web:member_record", args=[subject_pk(w)]),
         only({*SUPPORTERS, "org_admin"}),
+    ),
+    "schedule:mine": Route("get", lambda w: reverse("schedule:mine"), only(MEMBERS, otherwise=403)),
+    "schedule:new_mine": Route("get", lambda w: reverse("schedule:new_mine"), only(MEMBERS, otherwise=403)),
+    "schedule:staff": Route("get", lambda w: reverse("schedule:staff"), only(STAFF, otherwise=403)),
+    # Clinicians and case managers schedule for members who share their appointments with them.
+    "schedule:new_for_member": Route(
+        "get",
+        lambda w: reverse("schedule:new_for_member", args=[subject_pk(w)]),
+        only({"clinician", "case_manager"}),
+    ),
+    "schedule:occurrence": Route(
+        "get",
+        lambda w: reverse("schedule:occurrence", args=[w.occurrence.pk]),
+        only({"member", "clinician", "case_manager"}),
+    ),
+    "schedule:confirm": Route(
+        "post", lambda w: reverse("schedule:confirm", args=[w.occurrence.pk]), only({"member"}, outcome="redirect")
+    ),
+    "schedule:cancel": Route(
+        "post",
+        lambda w: reverse("schedule:cancel", args=[w.occurrence.pk]),
+        only({"member", "clinician", "case_manager"}, outcome="redirect"),
+    ),
+    "schedule:request_reschedule": Route(
+        "post",
+        lambda w: reverse("schedule:request_reschedule", args=[w.occurrence.pk]),
+        only({"member"}, outcome="redirect"),
+        data={"reason": "Work shift"},
+    ),
+    "schedule:move": Route(
+        "post",
+        lambda w: reverse("schedule:move", args=[w.occurrence.pk]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+        data=lambda w: {"new_date": (timezone.localdate() + timedelta(days=12)).isoformat(), "new_time": "09:00"},
+    ),
+    # Before the appointment has started, attendance is refused with the reason on the page.
+    "schedule:attendance": Route(
+        "post",
+        lambda w: reverse("schedule:attendance", args=[w.occurrence.pk]),
+        only({"clinician", "case_manager"}),
+        data={"attended": "0"},
     ),
     "web:struggling": Route("get", lambda w: reverse("web:struggling"), only(MEMBERS, otherwise=403)),
     **{
@@ -386,9 +444,49 @@ WEB_ROUTES: dict[str, Route] = {
         lambda w: reverse("care:resource_unassign", args=[subject_pk(w), w.assignment.pk]),
         only({"clinician", "case_manager"}, outcome="redirect"),
     ),
+    # The daily routine is the member's own; another member's item is not found.
+    "schedule:routine": Route("get", lambda w: reverse("schedule:routine"), only(MEMBERS, otherwise=403)),
+    "schedule:routine_new": Route("get", lambda w: reverse("schedule:routine_new"), only(MEMBERS, otherwise=403)),
+    "schedule:routine_from_plan": Route(
+        "post", lambda w: reverse("schedule:routine_from_plan"), only(MEMBERS, outcome="redirect", otherwise=403)
+    ),
+    "schedule:routine_edit": Route(
+        "get",
+        lambda w: reverse("schedule:routine_edit", args=[w.routine_item.pk]),
+        only({"member"}, otherwise=403) | {"other_member": 404},
+    ),
+    **{
+        f"schedule:{name}": Route(
+            "post",
+            lambda w, name=name: reverse(f"schedule:{name}", args=[w.routine_item.pk]),
+            only({"member"}, outcome="redirect", otherwise=403) | {"other_member": 404},
+        )
+        for name in ("routine_archive", "routine_check", "routine_uncheck")
+    },
+    # Calendar feeds: a wrong token finds nobody, whoever asks; the settings are each person's own; one
+    # appointment as .ics for the people who may see the appointment.
+    "schedule:feed": Route("get", lambda w: reverse("schedule:feed", args=["alf_not-a-real-token"]), expect(404)),
+    "schedule:calendar_settings": Route(
+        "get", lambda w: reverse("schedule:calendar_settings"), expect(200, anonymous="login")
+    ),
+    "schedule:calendar_new_link": Route(
+        "post", lambda w: reverse("schedule:calendar_new_link"), expect(200, anonymous="login")
+    ),
+    "schedule:calendar_revoke": Route(
+        "post", lambda w: reverse("schedule:calendar_revoke"), expect("redirect", anonymous="login")
+    ),
+    "schedule:occurrence_ics": Route(
+        "get",
+        lambda w: reverse("schedule:occurrence_ics", args=[w.occurrence.pk]),
+        only({"member", "clinician", "case_manager"}),
+    ),
 }
 
 API_ROUTES: dict[tuple[str, str], Route] = {
+    # Only the member has a calendar link; its URL is shown only when made (POST), which replaces it.
+    ("get", "/api/v1/calendar/feed"): Route("get", "/api/v1/calendar/feed", only({"member"}, anonymous=401)),
+    ("post", "/api/v1/calendar/feed"): Route("post", "/api/v1/calendar/feed", expect(201, anonymous=401)),
+    ("delete", "/api/v1/calendar/feed"): Route("delete", "/api/v1/calendar/feed", expect(204, anonymous=401)),
     ("get", "/api/v1/me"): Route("get", "/api/v1/me", expect(200, anonymous=401)),
     ("post", "/api/v1/tokens"): Route(
         "post", "/api/v1/tokens", expect(401), data=lambda w: {"email": w.people["member"].email, "password": "wrong"}

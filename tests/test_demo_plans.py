@@ -20,6 +20,8 @@ def seed_people_and_plans():
     demo._care_teams(organisations)
     demo._programs(organisations)
     demo._plans(organisations)
+    demo._appointments()
+    demo._routine()
 
 
 def test_demo_plans_are_seeded_once(db):
@@ -33,3 +35,32 @@ def test_demo_plans_are_seeded_once(db):
     assert ResourceAssignment.objects.filter(member=sam).count() == 2
     assert Transition.objects.filter(enrolment__member=sam).count() == 1
     assert "555 010 0150" in User.objects.get(email="clinician@demo.example").contact_details
+
+
+def test_demo_appointments_are_seeded_once(db):
+    from alongside.schedule.models import Appointment, OccurrenceStatus
+
+    seed_people_and_plans()
+    seed_people_and_plans()
+    sam = User.objects.get(email="member@demo.example")
+    assert Appointment.objects.filter(member=sam).count() == 3
+    statuses = set(Appointment.objects.get(member=sam, kind="therapy").occurrences.values_list("status", flat=True))
+    assert {OccurrenceStatus.ATTENDED, OccurrenceStatus.MISSED, OccurrenceStatus.CONFIRMED} <= statuses
+
+
+def test_demo_routine_comes_from_the_plan(db):
+    from alongside.schedule import routines
+    from alongside.schedule.models import RoutineItem
+
+    seed_people_and_plans()
+    seed_people_and_plans()
+    sam = User.objects.get(email="member@demo.example")
+    items = list(RoutineItem.objects.filter(member=sam))
+    assert [item.title for item in items] == [
+        "Medication at 8",
+        "Breakfast",
+        "Check in on Alongside",
+        "A 20-minute walk",
+    ]
+    today = routines.local_today(sam)
+    assert all(0 < routines.habit_strength(item, today) < 1 for item in items)

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from alongside.accounts.models import Organisation, OrgRole, Role, User
+from alongside.accounts.models import Organisation, OrgRole, Role, User, validate_time_zone
+from alongside.accounts.signals import time_zone_changed
 from alongside.core import crisis
 
 
@@ -132,3 +133,16 @@ def end_all_sessions(user: User) -> None:
 
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     revoke_all(user)
+
+
+def set_time_zone(person: User, zone: str) -> User:
+    """A person moved (or travels for a while): their local dates and schedules follow the new zone."""
+    zone = str(zone or "").strip()
+    validate_time_zone(zone)
+    old = person.time_zone
+    if old != zone:
+        with transaction.atomic():
+            person.time_zone = zone
+            person.save(update_fields=["time_zone"])
+            time_zone_changed.send(sender=User, person=person, old=old, new=zone)
+    return person

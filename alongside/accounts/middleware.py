@@ -1,8 +1,10 @@
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.accounts import two_factor
@@ -29,3 +31,26 @@ class StaffTwoFactorMiddleware:
                 return JsonResponse({"detail": _("Two-factor sign-in is required.")}, status=403)
             return redirect(f"{reverse('accounts:two_factor')}?next={quote(request.get_full_path())}")
         return self.get_response(request)
+
+
+class PersonTimeZoneMiddleware:
+    """Pages show times on the signed-in person's own clock (their time zone), as Django's template filters
+    convert to the active zone. Everything is stored in UTC; visitors see the site's zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        zone = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        if zone:
+            try:
+                timezone.activate(ZoneInfo(zone))
+            except (ValueError, ZoneInfoNotFoundError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -128,15 +128,20 @@ def _instants(appointment: Appointment, local_start: datetime) -> tuple[datetime
     )
 
 
-def _generate(appointment: Appointment, until: datetime) -> int:
-    """Store the occurrences up to `until` that are not stored yet; returns how many were added."""
+def _is_open_ended(appointment: Appointment) -> bool:
+    return bool(appointment.rrule) and not {"COUNT", "UNTIL"} & set(_rule_parts(appointment.rrule))
+
+
+def _generate(appointment: Appointment, until: datetime | None) -> int:
+    """Store the occurrences up to `until` (all of them for a bounded series: at most MAX_OCCURRENCES) that
+    are not stored yet; returns how many were added."""
     known = set(appointment.occurrences.values_list("original_start", flat=True))
     new = []
     for count, local_start in enumerate(local_starts(appointment)):
         if count >= MAX_OCCURRENCES:
             break
         start, end = _instants(appointment, local_start)
-        if start > until:
+        if until is not None and start > until:
             break
         if start not in known:
             new.append(Occurrence(appointment=appointment, original_start=start, start=start, end=end))
@@ -249,7 +254,7 @@ def schedule_appointment(
             time_zone=time_zone, start_date=start_date, start_time=start_time,
             duration_minutes=duration_minutes, rrule=rrule, created_by=by,
         )  # fmt: skip
-        _generate(appointment, timezone.now() + HORIZON)
+        _generate(appointment, timezone.now() + HORIZON if _is_open_ended(appointment) else None)
         _audit(request, by, appointment, f"scheduled {appointment.kind} {appointment.pk}")
     return appointment
 

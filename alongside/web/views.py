@@ -138,6 +138,7 @@ def member_record(request, member_pk):
     viewer_organisations |= set(admin_organisations(request.user).values_list("pk", flat=True))
     context["network"] = network.network_for(member, organisations=viewer_organisations)
     context["may_record_transition"] = policy.can(request.user, policy.Action.CHANGE, member, Category.PLAN)
+    context["may_schedule"] = policy.can(request.user, policy.Action.CHANGE, member, Category.APPOINTMENTS)
     today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
     context["period"] = "week" if request.GET.get("period") == "week" else "month"
     if Category.CHECKINS in shared:
