@@ -183,6 +183,7 @@ WEB_ROUTES: dict[str, Route] = {
     "accounts:two_factor": Route(
         "get", lambda w: reverse("accounts:two_factor"), only(MEMBERS, otherwise="redirect") | {"anonymous": "login"}
     ),
+    "accounts:time_zone": Route("get", lambda w: reverse("accounts:time_zone"), expect(200, anonymous="login")),
     "accounts:security": Route("get", lambda w: reverse("accounts:security"), expect(200, anonymous="login")),
     "accounts:contact_details": Route(
         "get", lambda w: reverse("accounts:contact_details"), expect(200, anonymous="login")

@@ -153,3 +153,19 @@ class ContactDetailsForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("My time zone"),
+        help_text=_("Check-in days, reminders and appointment times follow it. Appointments keep their local time."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from zoneinfo import available_timezones
+
+        super().__init__(*args, **kwargs)
+        zones = sorted(
+            zone for zone in available_timezones() if "/" in zone and not zone.startswith(("Etc/", "SystemV/"))
+        )
+        self.fields["time_zone"].choices = [(zone, zone.replace("_", " ")) for zone in [*zones, "UTC"]]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("two-factor/", views.two_factor_step, name="two_factor"),
     path("security/", views.security, name="security"),
     path("contact/", views.contact_details, name="contact_details"),
+    path("time-zone/", views.time_zone, name="time_zone"),
     path("security/recovery-codes/", views.new_recovery_codes, name="new_recovery_codes"),
     path("security/tokens/", views.new_token, name="new_token"),
     path("security/tokens/<int:token_pk>/revoke/", views.revoke_token, name="revoke_token"),

@@ -18,6 +18,7 @@ from alongside.accounts.forms import (
     ContactDetailsForm,
     EnrolForm,
     SignInForm,
+    TimeZoneForm,
     TokenForm,
 )
 from alongside.accounts.models import ApiToken, User
@@ -223,3 +224,18 @@ def accept_invitation(request, token):
             return redirect("web:home")
     context = {"invitation": invitation, "form": form, "existing_account": existing_account}
     return render(request, "accounts/accept_invitation.html", context, status=400 if form and form.errors else 200)
+
+
+@login_required
+def time_zone(request):
+    """A person sets the time zone they live in (after a move, say)."""
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": request.user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_time_zone(request.user, form.cleaned_data["time_zone"])
+        except ValidationError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, _("Saved. Times are now shown in %(zone)s.") % {"zone": request.user.time_zone})
+            return redirect("accounts:security")
+    return render(request, "accounts/time_zone.html", {"form": form})

@@ -1,8 +1,8 @@
 """The background worker process (`alongside worker`).
 
-For now the worker keeps its heartbeat, which /healthz reports; the due-work queue, notifications and
-reminders run inside this same loop as they land. It survives database restarts (it logs, waits and
-reconnects) and stops cleanly on SIGTERM or Ctrl-C.
+The worker keeps its heartbeat, which /healthz reports, and runs the periodic jobs the domain apps register
+(`every`); the due-work queue, notifications and reminders run inside this same loop as they land. It
+survives database restarts (it logs, waits and reconnects) and stops cleanly on SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import os
 import signal
 import socket
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django import db
 from django.utils import timezone
@@ -26,12 +28,35 @@ FORGET_DEAD_WORKERS_AFTER = timedelta(days=1)
 MAX_RETRY_DELAY_SECONDS = 60.0
 
 
+@dataclass
+class PeriodicJob:
+    name: str
+    every: timedelta
+    run: Callable[[], object]
+
+
+# Work the domain apps ask the worker to repeat (registered in their AppConfig.ready). Each worker process runs
+# them on its own clock; the jobs are written so that running one twice, or in two processes, changes nothing.
+PERIODIC_JOBS: dict[str, PeriodicJob] = {}
+
+
+def every(interval: timedelta, name: str):
+    """Decorator: the worker runs this function about once per `interval`."""
+
+    def register(function):
+        PERIODIC_JOBS[name] = PeriodicJob(name, interval, function)
+        return function
+
+    return register
+
+
 class Worker:
     def __init__(self, *, beat_seconds: float = 5.0) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.beat_seconds = beat_seconds
         self.started_at = timezone.now()
         self.stopping = threading.Event()
+        self.last_runs: dict[str, datetime] = {}
 
     def request_stop(self, *_signal_args: object) -> None:
         self.stopping.set()
@@ -49,6 +74,21 @@ class Worker:
         )
         WorkerHeartbeat.objects.filter(last_beat_at__lt=now - FORGET_DEAD_WORKERS_AFTER).delete()
 
+    def run_periodic_jobs(self) -> None:
+        """Run the jobs that are due. One failing job is logged and retried next time; the others still run."""
+        now = timezone.now()
+        for job in list(PERIODIC_JOBS.values()):
+            last = self.last_runs.get(job.name)
+            if last is not None and now - last < job.every:
+                continue
+            try:
+                job.run()
+            except db.Error:
+                raise  # the loop's database handling takes over
+            except Exception:
+                log.exception("worker %s: periodic job %s failed", self.worker_id, job.name)
+            self.last_runs[job.name] = now
+
     def run(self, *, max_cycles: int | None = None) -> None:
         """Loop until asked to stop (or for max_cycles cycles, which tests use)."""
         log.info("worker %s started", self.worker_id)
@@ -58,6 +98,7 @@ class Worker:
             while not self.stopping.is_set():
                 try:
                     self.beat()
+                    self.run_periodic_jobs()
                     failures = 0
                     delay = self.beat_seconds
                 except db.Error as exc:

@@ -8,4 +8,4 @@ class ScheduleConfig(AppConfig):
     verbose_name = _("Appointments and routines")
 
     def ready(self) -> None:
-        from alongside.schedule import receivers  # noqa: F401 (connects the receivers)
+        from alongside.schedule import jobs, receivers  # noqa: F401 (connects receivers, registers worker jobs)

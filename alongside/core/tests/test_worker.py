@@ -63,3 +63,29 @@ def test_request_stop_ends_the_loop_from_another_thread():
     runner.join(timeout=5)
     assert not runner.is_alive()
     assert not WorkerHeartbeat.objects.filter(worker_id=worker.worker_id).exists()
+
+
+@pytest.mark.django_db
+def test_periodic_jobs_run_when_due_and_a_failing_one_does_not_stop_the_others(monkeypatch):
+    from datetime import timedelta
+
+    from alongside.core import worker as worker_module
+
+    ran = []
+    jobs = {
+        "fails": worker_module.PeriodicJob("fails", timedelta(hours=1), lambda: 1 / 0),
+        "counts": worker_module.PeriodicJob("counts", timedelta(hours=1), lambda: ran.append(1)),
+    }
+    monkeypatch.setattr(worker_module, "PERIODIC_JOBS", jobs)
+    worker = Worker(beat_seconds=0.001)
+    worker.run(max_cycles=3)
+    assert ran == [1]  # due once within the hour, though the loop ran three times
+    assert set(worker.last_runs) == {"fails", "counts"}
+
+
+def test_the_schedule_registers_its_jobs():
+    from alongside.core.worker import PERIODIC_JOBS
+
+    assert {"schedule: extend open-ended series", "schedule: routine reminders for the next two weeks"} <= set(
+        PERIODIC_JOBS
+    )

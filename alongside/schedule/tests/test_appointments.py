@@ -296,3 +296,31 @@ def test_staff_see_times_on_their_own_clock(member, staff, relationship, client_
     occurrence = weekly(member, by=staff, staff=staff, first=date(2027, 1, 12)).occurrences.first()
     page = client_for(staff).get(reverse("schedule:occurrence", args=[occurrence.pk])).content.decode()
     assert "23:00" in page and "(Europe/London)" in page  # 18:00 in New York
+
+
+def test_the_time_zone_page_moves_future_appointments_with_the_member(member, client_for):
+    appointment = weekly(member)
+    client = client_for(member)
+    response = client.post(reverse("accounts:time_zone"), {"time_zone": "America/Chicago"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    appointment.refresh_from_db()
+    assert member.time_zone == appointment.time_zone == "America/Chicago"
+    assert {clock for _day, clock in local_times(appointment)} == {time(18, 0)}
+    refused = client.post(reverse("accounts:time_zone"), {"time_zone": "Mars/Base"})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+
+
+def test_the_worker_job_extends_series_and_refreshes_routine_reminders(member):
+    from alongside.schedule import jobs, routines
+    from alongside.schedule.models import RoutineItem
+
+    appointment = weekly(member, rule="FREQ=WEEKLY")
+    Occurrence.objects.filter(appointment=appointment, start__gt=timezone.now() + timedelta(days=60)).delete()
+    appointment.generated_until = timezone.now() + timedelta(days=60)
+    appointment.save()
+    assert jobs.extend_series() > 0
+    item = routines.add_item(member, title="Walk", schedule="daily", remind_at=time(7, 0))
+    Reminder.objects.filter(routine_item=item).delete()
+    assert jobs.refresh_routine_reminders() >= 13
+    assert RoutineItem.objects.get(pk=item.pk).reminders.count() >= 13
