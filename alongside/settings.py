@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "alongside.care",
     "alongside.monitoring",
     "alongside.schedule",
+    "alongside.notify",
     "alongside.web",
 ]
 
@@ -192,6 +193,8 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Mail: printed to the console unless an SMTP host is configured.
+# How long a worker's claim on a batch of deliveries lasts before another worker may take it over.
+WORKER_LEASE_SECONDS = conf.env_int("WORKER_LEASE_SECONDS", 300, minimum=1)
 EMAIL_HOST = conf.env_str("EMAIL_HOST")
 EMAIL_PORT = conf.env_int("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = conf.env_str("EMAIL_HOST_USER")

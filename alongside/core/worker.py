@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,22 @@ class PeriodicJob:
 # Work the domain apps ask the worker to repeat (registered in their AppConfig.ready). Each worker process runs
 # them on its own clock; the jobs are written so that running one twice, or in two processes, changes nothing.
 PERIODIC_JOBS: dict[str, PeriodicJob] = {}
+
+
+# Sources of due work (the outbox): each call does a batch and returns how many items it handled; the worker
+# calls them again at once while there is work, and sleeps briefly when there is none.
+WORK_SOURCES: dict[str, Callable[[str], int]] = {}
+IDLE_SECONDS = 0.5
+
+
+def work_source(name: str):
+    """Decorator: the worker calls this function (with its worker id) for batches of due work."""
+
+    def register(function):
+        WORK_SOURCES[name] = function
+        return function
+
+    return register
 
 
 def every(interval: timedelta, name: str):
@@ -89,18 +106,35 @@ class Worker:
                 log.exception("worker %s: periodic job %s failed", self.worker_id, job.name)
             self.last_runs[job.name] = now
 
+    def work(self) -> int:
+        """One batch from each source of due work; how many items were handled in all."""
+        done = 0
+        for name, source in list(WORK_SOURCES.items()):
+            try:
+                done += source(self.worker_id)
+            except db.Error:
+                raise
+            except Exception:
+                log.exception("worker %s: %s failed", self.worker_id, name)
+        return done
+
     def run(self, *, max_cycles: int | None = None) -> None:
-        """Loop until asked to stop (or for max_cycles cycles, which tests use)."""
+        """Loop until asked to stop (or for max_cycles cycles, which tests use): a heartbeat and the periodic
+        jobs every `beat_seconds`, due work in between, with a short sleep when there is none."""
         log.info("worker %s started", self.worker_id)
         failures = 0
         cycles = 0
+        next_beat = 0.0
         try:
             while not self.stopping.is_set():
                 try:
-                    self.beat()
-                    self.run_periodic_jobs()
+                    if time.monotonic() >= next_beat:
+                        self.beat()
+                        self.run_periodic_jobs()
+                        next_beat = time.monotonic() + self.beat_seconds
+                    done = self.work()
                     failures = 0
-                    delay = self.beat_seconds
+                    delay = 0 if done else min(IDLE_SECONDS, self.beat_seconds)
                 except db.Error as exc:
                     # The database may be restarting: drop the broken connection and try again with backoff.
                     failures += 1
