@@ -303,6 +303,13 @@ WEB_ROUTES: dict[str, Route] = {
         only({"clinician", "case_manager"}),
         data={"attended": "0"},
     ),
+    # Any live supporter keeps the outreach log, within what the member shares about engagement.
+    "care:member_outreach": Route(
+        "get",
+        lambda w: reverse("care:member_outreach", args=[subject_pk(w)]),
+        only({"clinician", "case_manager", "peer_mentor", "facilitator"}),
+    ),
+    "care:my_outreach": Route("get", lambda w: reverse("care:my_outreach"), only(STAFF, otherwise=403)),
     "web:struggling": Route("get", lambda w: reverse("web:struggling"), only(MEMBERS, otherwise=403)),
     **{
         f"plan:{name}": Route("get", lambda w, name=name, args=args: reverse(f"plan:{name}", args=args), expected)

@@ -263,3 +263,67 @@ class ResourceAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} for {self.member}"
+
+
+class OutreachTaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class OutreachTask(models.Model):
+    """Someone on the care team is to reach out to a member, by a date (e.g. after missed check-ins)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="outreach_tasks")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outreach_tasks")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_outreach_tasks", verbose_name=_("owner")
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(max_length=10, choices=OutreachTaskStatus.choices, default=OutreachTaskStatus.OPEN)
+    # What opened it (e.g. "ladder:12:2026-11-20T08:00"): the same source never opens two tasks.
+    source_key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["status", "due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key"], condition=~Q(source_key=""), name="outreach_task_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"reach out to {self.member} ({self.owner}) by {self.due_at:%Y-%m-%d}"
+
+
+class ContactMethod(models.TextChoices):
+    CALL = "call", _("Phone call")
+    TEXT = "text", _("Text message")
+    EMAIL = "email", _("E-mail")
+    VISIT = "visit", _("Visit")
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached them")
+    VOICEMAIL = "voicemail", _("Left a voicemail")
+    NO_ANSWER = "no_answer", _("No answer")
+
+
+class OutreachContact(models.Model):
+    """A supporter tried to reach a member: how, what happened, and what comes next."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outreach_contacts")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(OutreachTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    method = models.CharField(_("how"), max_length=10, choices=ContactMethod.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=ContactOutcome.choices)
+    note = EncryptedTextField(_("note"), blank=True)
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    contacted_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-contacted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.staff} → {self.member}: {self.method}, {self.outcome}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from alongside.care import network_views, org_views, resource_views, views
+from alongside.care import network_views, org_views, outreach_views, resource_views, views
 
 app_name = "care"
 
@@ -39,4 +39,6 @@ urlpatterns = [
         resource_views.unassign,
         name="resource_unassign",
     ),
+    path("team/members/<int:member_pk>/outreach/", outreach_views.member_outreach, name="member_outreach"),
+    path("team/outreach/", outreach_views.my_outreach_tasks, name="my_outreach"),
 ]

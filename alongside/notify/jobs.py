@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.core.worker import every, work_source
-from alongside.notify import dispatch
+from alongside.notify import dispatch, ladder, reminders
 from alongside.notify.models import NotificationKind
 from alongside.notify.outbox import notify
 from alongside.schedule.models import Reminder
@@ -49,3 +49,18 @@ def reminders_to_outbox(limit: int = 5000) -> int:
             Reminder.objects.filter(pk=reminder.pk).update(sent_at=now)
             made += 1
     return made
+
+
+@every(timedelta(minutes=5), "notify: accountability ladder")
+def accountability_ladder() -> int:
+    return ladder.evaluate()
+
+
+@every(timedelta(minutes=5), "notify: check-in reminders")
+def checkin_reminders() -> int:
+    return reminders.checkin_reminders()
+
+
+@every(timedelta(hours=1), "notify: questionnaire reminders")
+def questionnaire_reminders() -> int:
+    return reminders.questionnaire_reminders()

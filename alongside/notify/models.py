@@ -137,3 +137,24 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"webhook of {self.organisation_id}"
+
+
+class LadderEvent(models.Model):
+    """A step of the accountability ladder taken for a member: on their timeline, once per step per quiet spell
+    (a spell starts at their last check-in, so a check-in starts a new one and the ladder over)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ladder_events")
+    spell_start = models.DateTimeField()
+    step = models.PositiveSmallIntegerField()
+    action = models.CharField(max_length=30)
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "spell_start", "step"], name="ladder_step_once_per_spell")
+        ]
+
+    def __str__(self) -> str:
+        return f"ladder step {self.step} ({self.action}) for {self.member_id}"

@@ -37,7 +37,8 @@ LADDER_ACTIONS = {
     "remind_member": _("Remind the member"),
     "nudge_member": _("Send a gentle follow-up to the member"),
     "notify_peer": _("Tell their peer mentor"),
-    "task_care_team": _("Create an outreach task for their care team"),
+    "task_care_team": _("Create an outreach task for their case manager (or clinician)"),
+    "notify_clinician": _("Tell their clinician"),
 }
 ALERT_SEVERITIES = ("urgent", "high", "routine")
 EXPERIMENTAL_DETECTORS = {"critical_slowing_down": _("Rising variance and autocorrelation of negative affect")}
@@ -69,6 +70,7 @@ def _default_ladder() -> list[LadderStep]:
         LadderStep(after_hours=48, action="nudge_member"),
         LadderStep(after_hours=72, action="notify_peer"),
         LadderStep(after_hours=120, action="task_care_team"),
+        LadderStep(after_hours=168, action="notify_clinician"),
     ]
 
 

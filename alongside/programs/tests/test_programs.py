@@ -31,7 +31,7 @@ def test_a_new_program_works_at_once_with_defaults(program):
     config = program.config
     assert config.checkin_fields[0] == "mood" and "cravings" in config.checkin_fields
     assert config.caseness_thresholds == {"phq9": 10, "gad7": 10, "who5": 50}
-    assert [step.after_hours for step in config.ladder] == [24, 48, 72, 120]
+    assert [step.after_hours for step in config.ladder] == [24, 48, 72, 120, 168]
     assert config.experimental_detectors == {"critical_slowing_down": False}
 
 
