@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alongside.web.context_processors.navigation",
+                "alongside.notify.context_processors.unread_inbox",
             ],
         },
     },

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("alongside.programs.urls")),
     path("", include("alongside.monitoring.urls")),
     path("", include("alongside.schedule.urls")),
+    path("", include("alongside.notify.urls")),
     path("org/", include((org_urlpatterns, "org"))),
     path("api/v1/", api.urls),
     # The API's interactive description lives at /api/docs (and /api/v1/docs).

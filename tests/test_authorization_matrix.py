@@ -24,6 +24,8 @@ from alongside.api import api
 from alongside.care import actions as care_actions
 from alongside.care import plan, policy, resources
 from alongside.monitoring import checkins, journal, questionnaires
+from alongside.notify import dispatch, outbox
+from alongside.notify.models import Delivery, DeliveryStatus, InboxMessage, NotificationKind
 from alongside.programs import actions as program_actions
 from alongside.schedule import feeds, series
 from alongside.schedule import routines as schedule_routines
@@ -68,6 +70,8 @@ class World:
     resource: object = None
     assignment: object = None
     routine_item: object = None
+    inbox_message: object = None
+    dead_delivery: object = None
 
 
 @pytest.fixture
@@ -134,6 +138,14 @@ def world(db) -> World:
     # An item of the member's daily routine, ticked off today.
     w.routine_item = schedule_routines.add_item(subject, title="Morning walk", schedule="daily")
     schedule_routines.check(subject, w.routine_item, schedule_routines.local_today(subject))
+    # A message in the member's inbox, and an e-mail to them that was given up on.
+    notification = outbox.notify(
+        subject, kind=NotificationKind.NUDGE, title="Check in?", source_key="matrix:nudge", urgent=True
+    )
+    dispatch.run("matrix-worker")
+    w.inbox_message = InboxMessage.objects.get(notification=notification)
+    w.dead_delivery = notification.deliveries.get(channel="email")
+    Delivery.objects.filter(pk=w.dead_delivery.pk).update(status=DeliveryStatus.DEAD, last_error="SMTP: refused")
     return w
 
 
@@ -487,6 +499,23 @@ WEB_ROUTES: dict[str, Route] = {
         "get",
         lambda w: reverse("schedule:occurrence_ics", args=[w.occurrence.pk]),
         only({"member", "clinician", "case_manager"}),
+    ),
+    # Notifications: each person's own inbox and choices; another person's message is not found. The
+    # deliveries given up on are for the organisation's admins.
+    "notify:inbox": Route("get", lambda w: reverse("notify:inbox"), expect(200, anonymous="login")),
+    "notify:unread_count": Route("get", lambda w: reverse("notify:unread_count"), expect(200, anonymous="login")),
+    "notify:read_all": Route("post", lambda w: reverse("notify:read_all"), expect("redirect", anonymous="login")),
+    "notify:read": Route(
+        "post", lambda w: reverse("notify:read", args=[w.inbox_message.pk]), only({"member"}, outcome="redirect")
+    ),
+    "notify:preferences": Route("get", lambda w: reverse("notify:preferences"), expect(200, anonymous="login")),
+    "notify:dead_letters": Route(
+        "get", lambda w: reverse("notify:dead_letters", args=[w.organisation.slug]), only({"org_admin"})
+    ),
+    "notify:retry": Route(
+        "post",
+        lambda w: reverse("notify:retry", args=[w.organisation.slug, w.dead_delivery.pk]),
+        only({"org_admin"}, outcome="redirect"),
     ),
 }
 

@@ -31,7 +31,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -39,7 +39,7 @@ from alongside.notify.models import Channel, Delivery, DeliveryStatus, InboxMess
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 1000
 # How long a claim lasts. Long enough for a batch to go out; a worker killed mid-batch hands its rows on
 # after it (ALONGSIDE_WORKER_LEASE_SECONDS).
 LEASE = timedelta(seconds=getattr(settings, "WORKER_LEASE_SECONDS", 300))
@@ -72,6 +72,14 @@ def claim(worker_id: str, *, limit: int = BATCH, now=None) -> list[Delivery]:
         Delivery.objects.filter(pk__in=ids, claimed_by=worker_id)
         .select_related("notification__recipient")
         .order_by("due_at", "pk")
+    )
+
+
+def _renew(delivery: Delivery, worker_id: str) -> bool:
+    return bool(
+        Delivery.objects.filter(pk=delivery.pk, claimed_by=worker_id, status=DeliveryStatus.SENDING).update(
+            lease_until=timezone.now() + LEASE
+        )
     )
 
 
@@ -146,6 +154,10 @@ def send_emails(deliveries: list[Delivery], worker_id: str) -> None:
         return
     try:
         for delivery in deliveries:
+            # Still ours? A batch that took longer than the lease may have been handed to another worker; renewing
+            # the claim right before sending means at most one worker sends each message.
+            if not _renew(delivery, worker_id):
+                continue
             try:
                 mail.send_messages([email_for(delivery)])
             except Exception as error:
@@ -180,6 +192,8 @@ def send_webhook(delivery: Delivery, worker_id: str) -> None:
             "link": notification.link,
         }
     ).encode()
+    if not _renew(delivery, worker_id):
+        return
     for endpoint in endpoints:
         request = urllib.request.Request(  # noqa: S310 (an admin-configured https URL)
             endpoint.url,
@@ -201,14 +215,45 @@ def send_webhook(delivery: Delivery, worker_id: str) -> None:
     _mark_sent(delivery, worker_id)
 
 
+def send_inbox_batch(deliveries: list[Delivery], worker_id: str) -> None:
+    """A batch of in-app deliveries in one transaction: the messages (keyed by delivery, so none twice) and
+    the deliveries marked sent, together."""
+    if not deliveries:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        InboxMessage.objects.bulk_create(
+            [
+                InboxMessage(
+                    recipient_id=d.notification.recipient_id,
+                    notification_id=d.notification_id,
+                    delivery_key=d.key,
+                    created_at=now,
+                )
+                for d in deliveries
+            ],
+            ignore_conflicts=True,
+        )
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], claimed_by=worker_id, status=DeliveryStatus.SENDING
+        ).update(status=DeliveryStatus.SENT, sent_at=now, attempts=F("attempts") + 1, lease_until=None)
+
+
 def run(worker_id: str, *, limit: int = BATCH) -> int:
     """One batch: claim, send by channel, record. Returns how many deliveries were handled."""
     deliveries = claim(worker_id, limit=limit)
     emails = []
+    inbox = [delivery for delivery in deliveries if delivery.channel == Channel.INBOX]
+    try:
+        send_inbox_batch(inbox, worker_id)
+    except Exception as error:
+        log.exception("in-app batch failed")
+        for delivery in inbox:
+            _mark_failed(delivery, worker_id, repr(error))
     for delivery in deliveries:
         try:
             if delivery.channel == Channel.INBOX:
-                send_inbox(delivery, worker_id)
+                continue
             elif delivery.channel == Channel.EMAIL:
                 emails.append(delivery)
             elif delivery.channel == Channel.WEBHOOK:

@@ -26,6 +26,11 @@ def test_worker_beats_while_running_and_forgets_itself_on_stop():
 
 @pytest.mark.django_db
 def test_worker_keeps_going_when_the_database_is_briefly_unavailable(monkeypatch):
+    from alongside.core import worker as worker_module
+
+    # Only the loop's own handling is under test here: no jobs or due work from the apps.
+    monkeypatch.setattr(worker_module, "PERIODIC_JOBS", {})
+    monkeypatch.setattr(worker_module, "WORK_SOURCES", {})
     worker = Worker(beat_seconds=0.001)
     outcomes = iter([OperationalError("server closed the connection"), None, None])
     calls = []
