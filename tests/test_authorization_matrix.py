@@ -322,6 +322,12 @@ WEB_ROUTES: dict[str, Route] = {
         only({"clinician", "case_manager", "peer_mentor", "facilitator"}),
     ),
     "care:my_outreach": Route("get", lambda w: reverse("care:my_outreach"), only(STAFF, otherwise=403)),
+    "notify:webhooks": Route(
+        "get", lambda w: reverse("notify:webhooks", args=[w.organisation.slug]), only({"org_admin"})
+    ),
+    "notify:webhook_off": Route(
+        "post", lambda w: reverse("notify:webhook_off", args=[w.organisation.slug, 999999]), only(set(), otherwise=404)
+    ),
     "web:struggling": Route("get", lambda w: reverse("web:struggling"), only(MEMBERS, otherwise=403)),
     **{
         f"plan:{name}": Route("get", lambda w, name=name, args=args: reverse(f"plan:{name}", args=args), expected)

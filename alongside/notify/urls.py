@@ -14,4 +14,6 @@ urlpatterns = [
     # An organisation's admins: deliveries given up on
     path("org/<slug:slug>/deliveries/", views.dead_letters, name="dead_letters"),
     path("org/<slug:slug>/deliveries/<int:pk>/retry/", views.retry, name="retry"),
+    path("org/<slug:slug>/webhooks/", views.webhooks, name="webhooks"),
+    path("org/<slug:slug>/webhooks/<int:pk>/off/", views.webhook_off, name="webhook_off"),
 ]

@@ -30,8 +30,9 @@ from django.views.decorators.http import require_GET, require_POST
 from alongside.accounts.models import admin_organisation_or_404
 from alongside.core.forms import add_domain_errors
 from alongside.notify import inbox as notify_inbox
+from alongside.notify import webhooks as notify_webhooks
 from alongside.notify.forms import CHECKIN_FIELDS, PreferencesForm
-from alongside.notify.models import InboxMessage
+from alongside.notify.models import InboxMessage, WebhookEndpoint
 from alongside.notify.outbox import preferences_of
 
 PER_PAGE = 30
@@ -191,3 +192,37 @@ def retry(request, slug, pk):
     else:
         messages.success(request, _("The delivery will be tried again in a moment."))
     return redirect("notify:dead_letters", slug=organisation.slug)
+
+
+@login_required
+def webhooks(request, slug):
+    """The organisation's message gateways: add one (its secret is shown once) or turn one off."""
+    organisation = admin_organisation_or_404(request.user, slug)
+    secret, errors, url = None, [], ""
+    if request.method == "POST":
+        url = request.POST.get("url", "")
+        try:
+            _endpoint, secret = notify_webhooks.add_endpoint(
+                by=request.user, organisation=organisation, url=url, request=request
+            )
+        except ValidationError as error:
+            errors = error.messages
+    endpoints = WebhookEndpoint.objects.filter(organisation=organisation).order_by("-active", "-created_at")
+    response = render(
+        request,
+        "notify/webhooks.html",
+        {"organisation": organisation, "endpoints": endpoints, "secret": secret, "errors": errors, "url": url},
+    )
+    if secret:
+        response["Cache-Control"] = "no-store"  # the secret is shown once, and never kept by a cache
+    return response
+
+
+@login_required
+@require_POST
+def webhook_off(request, slug, pk):
+    organisation = admin_organisation_or_404(request.user, slug)
+    endpoint = get_object_or_404(WebhookEndpoint, organisation=organisation, pk=pk)
+    notify_webhooks.turn_off(endpoint, by=request.user, request=request)
+    messages.success(request, _("The webhook is turned off."))
+    return redirect("notify:webhooks", slug=organisation.slug)

@@ -382,3 +382,26 @@ def test_the_programs_checkin_times_count_until_the_member_chooses(member, organ
     assert 'name="checkin_time_1" value="20:00"' in body
     inbox.snooze(member, "day")  # saving anything else keeps the program's times
     assert NotificationPreferences.objects.get(person=member).checkin_times == ["20:00"]
+
+
+def test_org_admins_add_and_turn_off_signed_gateways(organisation, other_organisation, client_for):
+    from alongside.accounts.models import Role
+    from alongside.notify.models import WebhookEndpoint
+    from alongside.testing.factories import make_staff
+
+    admin = make_staff(organisation, Role.ORG_ADMIN)
+    client = client_for(admin)
+    refused = client.post(reverse("notify:webhooks", args=[organisation.slug]), {"url": "http://insecure.example/hook"})
+    assert "https://" in refused.content.decode() and not WebhookEndpoint.objects.exists()
+    added = client.post(reverse("notify:webhooks", args=[organisation.slug]), {"url": "https://sms.example/hook"})
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.secret in added.content.decode() and added["Cache-Control"] == "no-store"
+    assert endpoint.secret not in client.get(reverse("notify:webhooks", args=[organisation.slug])).content.decode()
+    other_admin = make_staff(other_organisation, Role.ORG_ADMIN)
+    assert (
+        client_for(other_admin).post(reverse("notify:webhook_off", args=[organisation.slug, endpoint.pk])).status_code
+        == 404
+    )
+    client.post(reverse("notify:webhook_off", args=[organisation.slug, endpoint.pk]))
+    endpoint.refresh_from_db()
+    assert not endpoint.active
