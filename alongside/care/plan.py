@@ -24,8 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alongside.audit.log import record
-from alongside.audit.models import AuditAction
+from alongside.care import policy
 from alongside.care.models import AftercarePlan, Category, PlanSignOff, PlanVersion, SignOffRole
 from alongside.care.plan_sections import CONTACTS, LINES, PAIRS, SECTION_BY_KEY, SECTIONS, TEXT, Section
 
@@ -174,25 +173,12 @@ def save_plan(member, *, by, content: dict, based_on: int, request=None) -> Plan
             raise StalePlan(plan.versions.first()) from None
         # Inside the transaction: the warning-sign tags (monitoring) change with the plan or not at all.
         plan_saved.send(sender=PlanVersion, member=member, version=version, content=content)
-    if by.pk != member.pk:
-        _audit_change(request, by, member, f"saved plan version {version.number}")
+    _audit_change(request, by, member, f"saved plan version {version.number}")
     return version
 
 
 def _audit_change(request, by, member, detail: str) -> None:
-    from alongside.care import policy
-
-    roles, organisation = policy.relation_to(by, member)
-    record(
-        AuditAction.CHANGE,
-        request=request,
-        actor=by,
-        member=member,
-        organisation=organisation,
-        category=Category.PLAN,
-        detail=detail,
-        actor_roles=roles,
-    )
+    policy.record_staff_change(request, by, member, Category.PLAN, detail)
 
 
 def sign_off(version: PlanVersion, *, by, request=None) -> PlanSignOff:
@@ -200,7 +186,7 @@ def sign_off(version: PlanVersion, *, by, request=None) -> PlanSignOff:
     member = version.plan.member
     role = SignOffRole.MEMBER if by.pk == member.pk else SignOffRole.CARE_TEAM
     signoff, created = PlanSignOff.objects.get_or_create(version=version, person=by, defaults={"as_role": role})
-    if created and role == SignOffRole.CARE_TEAM:
+    if created:
         _audit_change(request, by, member, f"agreed plan version {version.number}")
     plan = version.plan
     if created and plan.review_due is None and is_agreed(version):
@@ -221,8 +207,7 @@ def set_review_due(member, *, by, due: date | None, request=None) -> AftercarePl
     plan = plan_of(member)
     plan.review_due = due
     plan.save(update_fields=["review_due"])
-    if by.pk != member.pk:
-        _audit_change(request, by, member, f"set plan review date to {due or 'none'}")
+    _audit_change(request, by, member, f"set plan review date to {due or 'none'}")
     return plan
 
 

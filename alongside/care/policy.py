@@ -160,3 +160,21 @@ def member_to_change(person, member_pk, category: Category | str):
 
 def can_manage_care_team(person, organisation: Organisation) -> bool:
     return is_org_admin(person, organisation)
+
+
+def record_staff_change(request, by, member, category: Category | str, detail: str, *, organisation=None) -> None:
+    """Write a supporter's change to a member's data to the audit log, as `open_member_record` writes a change
+    (the member's own changes are theirs, not a staff access, and are not logged here)."""
+    if by.pk == member.pk:
+        return
+    roles, related = relation_to(by, member)
+    record(
+        AuditAction.CHANGE,
+        request=request,
+        actor=by,
+        member=member,
+        organisation=related or organisation,
+        category=Category(category),
+        detail=detail,
+        actor_roles=roles,
+    )

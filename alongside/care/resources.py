@@ -19,8 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.accounts.models import Organisation, Role
-from alongside.audit.log import record
-from alongside.audit.models import AuditAction
 from alongside.care import policy
 from alongside.care.models import Category, Resource, ResourceAssignment
 
@@ -67,19 +65,7 @@ def _source_organisations(by, member) -> QuerySet[Organisation]:
 
 def _audit_change(request, by, member, detail: str) -> None:
     """A staff change of the member's plan resources, written as open_member_record writes a change."""
-    if by.pk == member.pk:
-        return
-    roles, organisation = policy.relation_to(by, member)
-    record(
-        AuditAction.CHANGE,
-        request=request,
-        actor=by,
-        member=member,
-        organisation=organisation,
-        category=Category.PLAN,
-        detail=detail,
-        actor_roles=roles,
-    )
+    policy.record_staff_change(request, by, member, Category.PLAN, detail)
 
 
 # The library ----------------------------------------------------------------------------------------------

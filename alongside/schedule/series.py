@@ -22,8 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.accounts.models import Organisation, Role, validate_time_zone
-from alongside.audit.log import record
-from alongside.audit.models import AuditAction
 from alongside.care import policy
 from alongside.care.models import Category
 from alongside.schedule import reminders, times
@@ -376,14 +374,9 @@ def missed(member, since: datetime | None = None):
 
 
 def _audit(request, by, appointment: Appointment, detail: str) -> None:
-    if by.pk == appointment.member_id:
-        return  # the member's own changes are theirs, not a staff access
-    roles, organisation = policy.relation_to(by, appointment.member)
-    record(
-        AuditAction.CHANGE, request=request, actor=by, member=appointment.member,
-        organisation=organisation or appointment.organisation, category=Category.APPOINTMENTS, detail=detail,
-        actor_roles=roles,
-    )  # fmt: skip
+    policy.record_staff_change(
+        request, by, appointment.member, Category.APPOINTMENTS, detail, organisation=appointment.organisation
+    )
 
 
 # The member moved --------------------------------------------------------------------------------------------
