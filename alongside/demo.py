@@ -325,6 +325,7 @@ def _routine() -> None:
 # Six months of realistic synthetic history: for the named demo members, and a cohort of members who fill the
 # caseloads (their trajectories and turning points are stored as ground truth).
 HISTORY_DAYS = 180
+QUIET_MEMBER = "drew@demo.example"
 SYNTHETIC_MEMBERS = 150
 
 
@@ -336,6 +337,10 @@ def _histories(organisation: Organisation, progress: Callable[[str], None]) -> i
             len(named), HISTORY_DAYS, seed=2026, start_date=start, time_zone=[m.time_zone for m in named]
         )
         synthetic.load(cohort, named)
+        # Drew has gone quiet for five days, so the accountability ladder has something to show: his peer
+        # mentor hears of it and his case manager gets an outreach task when the worker starts.
+        quiet = User.objects.get(email=QUIET_MEMBER)
+        CheckIn.objects.filter(member=quiet, recorded_at__gte=timezone.now() - timedelta(days=5)).delete()
         progress(f"history: {HISTORY_DAYS} days for {len(named)} named members")
     existing = SyntheticTruth.objects.filter(member__org_roles__organisation=organisation).count()
     missing = SYNTHETIC_MEMBERS + len(named) - existing

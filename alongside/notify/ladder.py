@@ -48,8 +48,9 @@ def consenting_supporters(member, role: str):
 
 
 def spell_start(member, enrolment: Enrolment) -> datetime:
+    """The last check-in; for a member who has never checked in, when they joined the program."""
     last = CheckIn.objects.filter(member=member).order_by("-recorded_at").values_list("recorded_at", flat=True).first()
-    return max(filter(None, (last, enrolment.enrolled_at)))
+    return last or enrolment.enrolled_at
 
 
 def _take(member, step: int, action: str, start: datetime, hours: int, now: datetime) -> LadderEvent | None:
@@ -122,10 +123,34 @@ def evaluate(now: datetime | None = None) -> int:
         _close_answered_tasks(member, start)
         quiet_hours = (now - start).total_seconds() / 3600
         done = set(LadderEvent.objects.filter(member=member, spell_start=start).values_list("step", flat=True))
-        for index, step in enumerate(enrolment.program.config.ladder):
-            if step.after_hours <= quiet_hours and index not in done:
-                taken += _take(member, index, step.action, start, step.after_hours, now) is not None
+        due = [
+            (index, step)
+            for index, step in enumerate(enrolment.program.config.ladder)
+            if step.after_hours <= quiet_hours and index not in done
+        ]
+        # Several steps due at once (the worker was down, or a long silence is first seen): the member gets only
+        # the latest of their own reminders, not all of them together; the care team's steps are all taken.
+        to_member = [index for index, step in due if step.action in MEMBER_STEPS]
+        for index, step in due:
+            if step.action in MEMBER_STEPS and index != to_member[-1]:
+                _record_skipped(member, index, step.action, start, now)
+                continue
+            taken += _take(member, index, step.action, start, step.after_hours, now) is not None
     return taken
+
+
+MEMBER_STEPS = ("remind_member", "nudge_member")
+
+
+def _record_skipped(member, step: int, action: str, start: datetime, now: datetime) -> None:
+    try:
+        with transaction.atomic():
+            LadderEvent.objects.create(
+                member=member, spell_start=start, step=step, action=action, at=now,
+                detail="skipped: a later reminder to the member was due at the same time",
+            )  # fmt: skip
+    except IntegrityError:
+        pass
 
 
 def _close_answered_tasks(member, start: datetime) -> None:

@@ -135,3 +135,24 @@ def test_questionnaire_reminders_when_a_window_opens_and_before_it_closes(member
         )
     )
     assert titles == {"A questionnaire is ready for you", "A questionnaire closes soon"}
+
+
+def test_a_long_silence_first_seen_sends_the_member_one_message_and_the_team_every_step(member, team):
+    people, _relationships = team
+    with time_machine.travel(START + timedelta(days=30), tick=False):
+        ladder.evaluate()
+    assert Notification.objects.filter(recipient=member, kind=NotificationKind.NUDGE).count() == 1
+    assert LadderEvent.objects.filter(member=member).count() == 5
+    assert LadderEvent.objects.get(member=member, step=0).detail.startswith("skipped")
+    assert OutreachTask.objects.filter(member=member, owner=people[Role.CASE_MANAGER]).exists()
+
+
+def test_a_member_who_joined_with_old_check_ins_is_quiet_since_the_last_one(member, organisation):
+    with time_machine.travel(START - timedelta(days=10), tick=False):
+        checkins.record(member, mood=4)
+    with time_machine.travel(START, tick=False):
+        admin = make_staff(organisation, Role.ORG_ADMIN)
+        program = program_actions.create_program(by=admin, organisation=organisation, name="Late")
+        program_actions.enrol(by=admin, program=program, member=member)
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        assert ladder.evaluate() >= 1
