@@ -328,7 +328,8 @@ WEB_ROUTES: dict[str, Route] = {
     "notify:webhook_off": Route(
         "post", lambda w: reverse("notify:webhook_off", args=[w.organisation.slug, 999999]), only(set(), otherwise=404)
     ),
-    "web:struggling": Route("get", lambda w: reverse("web:struggling"), only(MEMBERS, otherwise=403)),
+    # Everyone gets crisis lines here (members also their plan's steps); nobody is asked to sign in first.
+    "web:struggling": Route("get", lambda w: reverse("web:struggling"), expect(200)),
     **{
         f"plan:{name}": Route("get", lambda w, name=name, args=args: reverse(f"plan:{name}", args=args), expected)
         for name, args, expected in (

@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from alongside.accounts import two_factor
 
 # Pages a signed-in person may reach before their second factor: setting it up, leaving, and help.
-OPEN_BEFORE_SECOND_FACTOR = ("/accounts/two-factor/", "/accounts/signout/", "/crisis/", "/static/", "/healthz")
+OPEN_BEFORE_SECOND_FACTOR = (
+    "/accounts/two-factor/",
+    "/accounts/signout/",
+    "/crisis/",
+    "/me/struggling/",
+    "/static/",
+    "/healthz",
+)
 
 
 class StaffTwoFactorMiddleware:

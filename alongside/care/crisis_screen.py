@@ -30,11 +30,15 @@ def _defaults_source(country: str, title: str = "") -> dict:
     }
 
 
-def lines_for(person) -> list[dict]:
-    """Emergency numbers and crisis lines for this person: one block per organisation they belong to."""
+def lines_for(person, *, within=None) -> list[dict]:
+    """Emergency numbers and crisis lines for this person: one block per organisation they belong to (only
+    those in `within`, when a supporter prints a member's plan: other organisations are not theirs to see)."""
     sources = []
     if person is not None and person.is_authenticated:
-        for organisation in Organisation.objects.filter(roles__user=person).distinct().order_by("name"):
+        organisations = Organisation.objects.filter(roles__user=person).distinct().order_by("name")
+        if within is not None:
+            organisations = organisations.filter(pk__in=within)
+        for organisation in organisations:
             source = {
                 "title": organisation.name,
                 "emergency_number": organisation.emergency_number,

@@ -47,7 +47,13 @@ def member_outreach(request, member_pk):
     member = policy.open_member_record(request, member_pk, Category.ENGAGEMENT, detail="outreach log")
     if member == request.user:
         raise Http404
-    tasks = list(OutreachTask.objects.filter(member=member, status="open").select_related("owner"))
+    # Only this supporter's organisations' outreach: a member of two organisations has two care teams.
+    organisations = policy.live_relationships(request.user).filter(member=member).values("organisation")
+    tasks = list(
+        OutreachTask.objects.filter(member=member, status="open", organisation__in=organisations).select_related(
+            "owner"
+        )
+    )
     form = ContactForm(request.POST if request.method == "POST" else None, tasks=tasks)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -64,7 +70,12 @@ def member_outreach(request, member_pk):
         else:
             messages.success(request, _("Contact recorded."))
             return redirect("care:member_outreach", member_pk=member.pk)
-    contacts = OutreachContact.objects.filter(member=member).select_related("staff", "task")[:50]
+    colleagues = policy.live_relationships(request.user).filter(member=member).values("organisation__roles__user")
+    contacts = (
+        OutreachContact.objects.filter(member=member, staff__in=colleagues)
+        .select_related("staff", "task")
+        .distinct()[:50]
+    )
     return render(
         request, "care/outreach/member.html", {"member": member, "form": form, "tasks": tasks, "contacts": contacts}
     )

@@ -135,6 +135,11 @@ def edit_plan(request, member_pk=None):
             for field, messages in error.message_dict.items():
                 errors.setdefault(field.split(".")[0], []).extend(_describe(field, message) for message in messages)
         except plan.StalePlan as conflict:
+            if member_pk is not None:
+                # Showing the other person's changes is a read of the plan: in the audit log like any other.
+                policy.open_member_record(
+                    request, member.pk, Category.PLAN, detail="aftercare plan (changed meanwhile)"
+                )
             base = plan.content_of(PlanVersion.objects.filter(plan__member=member, number=based_on).first())
             theirs = plan.content_of(conflict.current)
             # The form comes back with both people's edits where they touched different sections; where both
@@ -270,6 +275,13 @@ def set_review(request, member_pk=None):
     return redirect(_urls(member_pk)["mine"])
 
 
+def _lines(request, member, member_pk):
+    if member_pk is None:
+        return crisis_screen.lines_for(member)
+    within = policy.live_relationships(request.user).filter(member=member).values("organisation")
+    return crisis_screen.lines_for(member, within=within)
+
+
 @login_required
 def print_plan(request, member_pk=None):
     member = _open(request, member_pk, detail="aftercare plan (print)")
@@ -282,7 +294,7 @@ def print_plan(request, member_pk=None):
             "urls": _urls(member_pk),
             "version": version,
             "groups": _grouped(plan.content_of(version)),
-            "crisis": crisis_screen.lines_for(member),
+            "crisis": _lines(request, member, member_pk),
             **_signoff_context(version),
         },
     )
@@ -303,6 +315,6 @@ def wallet_card(request, member_pk=None):
             "signs": signs[:4],
             "coping": content["coping_strategies"][:3],
             "contacts": contacts[:3],
-            "crisis": crisis_screen.lines_for(member),
+            "crisis": _lines(request, member, member_pk),
         },
     )

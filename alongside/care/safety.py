@@ -1,15 +1,31 @@
-"""Safety events: recorded the moment they happen, then shown to (and, once alerts exist, routed to) the
-supporters the member has chosen to receive safety alerts."""
+"""Safety events: recorded the moment they happen, then routed to the supporters the member has chosen to
+receive safety alerts. The event is stored first, in its own transaction; `safety_event_recorded` is sent once
+it is committed, and the notify app turns it into an urgent alert for each of those supporters (and its
+worker sweeps for any event whose alerts are missing, so a failure there loses nothing)."""
 
 from __future__ import annotations
 
 import logging
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 
 from alongside.care.models import CareRelationship, SafetyEvent, SafetyKind
 
 log = logging.getLogger(__name__)
+
+# Sent after a safety event is committed, with `event`. Receivers must not raise into the caller: the member's
+# crisis screen comes first.
+safety_event_recorded = Signal()
+
+
+def _announce(event: SafetyEvent) -> None:
+    def send():
+        for _receiver, response in safety_event_recorded.send_robust(sender=SafetyEvent, event=event):
+            if isinstance(response, Exception):
+                log.error("routing safety event %s failed (the worker will retry): %r", event.pk, response)
+
+    transaction.on_commit(send)
 
 
 def record_safety_event(member, kind: SafetyKind | str, *, source: str = "", team_asked: bool = False) -> SafetyEvent:
@@ -18,6 +34,7 @@ def record_safety_event(member, kind: SafetyKind | str, *, source: str = "", tea
         event = SafetyEvent.objects.create(member=member, kind=SafetyKind(kind), source=source, team_asked=team_asked)
     # Logged without any of the member's words: enough for operators to see that the path ran.
     log.warning("safety event %s for member %s (%s)", event.pk, member.pk, event.kind)
+    _announce(event)
     return event
 
 
@@ -46,6 +63,7 @@ def record_struggling(member, *, ask_team: bool, client_key: str = "") -> Safety
         return SafetyEvent.objects.get(member=member, client_key=client_key)
     asked = ", team asked" if ask_team else ""
     log.warning("safety event %s for member %s (%s%s)", event.pk, member.pk, event.kind, asked)
+    _announce(event)
     return event
 
 

@@ -187,9 +187,10 @@ def send_webhook(delivery: Delivery, worker_id: str) -> None:
             "delivery": delivery.key,
             "kind": notification.kind,
             "urgent": notification.urgent,
+            # Who to tell and where to look, never what it is about or whom it concerns: a gateway is outside.
             "recipient": {"id": notification.recipient_id, "name": notification.recipient.display_name},
-            "title": notification.title,
-            "link": notification.link,
+            "text": "Alongside: please look now." if notification.urgent else "You have a new message in Alongside.",
+            "link": f"{settings.SITE_URL}{notification.link or '/'}",
         }
     ).encode()
     if not _renew(delivery, worker_id):

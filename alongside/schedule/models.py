@@ -156,9 +156,9 @@ class Reminder(models.Model):
         ordering = ["due_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "occurrence", "offset_minutes"],
+                fields=["person", "occurrence", "offset_minutes", "due_at"],
                 condition=models.Q(occurrence__isnull=False),
-                name="reminder_once_per_occurrence_offset",
+                name="reminder_once_per_occurrence_time",
             ),
             models.UniqueConstraint(
                 fields=["person", "routine_item", "due_at"],

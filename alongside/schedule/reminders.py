@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from alongside.care import policy
 from alongside.schedule import times
 from alongside.schedule.models import DEFAULT_REMINDER_OFFSETS, Occurrence, Reminder, SchedulePreferences
 
@@ -33,11 +34,19 @@ def refresh(occurrence: Occurrence, *, now: datetime | None = None) -> list[Remi
     """Replace the occurrence's unsent reminders with the ones its current time and status call for."""
     now = now or timezone.now()
     Reminder.objects.filter(occurrence=occurrence, sent_at__isnull=True).delete()
+    # A reminder already sent for the old time does not stand in for one at the new time.
     if not occurrence.is_upcoming:
         return []
     appointment = occurrence.appointment
+    people = [appointment.member]
+    if appointment.staff is not None and (
+        policy.live_relationships(appointment.staff)
+        .filter(member_id=appointment.member_id, organisation_id=appointment.organisation_id)
+        .exists()
+    ):
+        people.append(appointment.staff)  # a supporter who has left is no longer reminded
     made = []
-    for person in filter(None, (appointment.member, appointment.staff)):
+    for person in people:
         for minutes in offsets_for(person):
             due = due_before(occurrence.start, minutes, person.time_zone)
             if due > now:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -118,6 +118,11 @@ def local_starts(appointment: Appointment):
     return _expand(appointment.rrule, first, ZoneInfo(appointment.time_zone))
 
 
+def _check_year(day: date, field: str) -> None:
+    if not 1900 <= day.year <= 2999:
+        raise ValidationError({field: _("Choose a date between the years 1900 and 2999.")})
+
+
 def _instants(appointment: Appointment, local_start: datetime) -> tuple[datetime, datetime]:
     zone = ZoneInfo(appointment.time_zone)
     # Start and end are both local wall-clock times, so 18:00 to 19:00 stays so on a night the clocks change.
@@ -134,13 +139,19 @@ def _generate(appointment: Appointment, until: datetime | None) -> int:
     """Store the occurrences up to `until` (all of them for a bounded series: at most MAX_OCCURRENCES) that
     are not stored yet; returns how many were added."""
     known = set(appointment.occurrences.values_list("original_start", flat=True))
+    # Extending: what lies before the stored stretch is stored already (or was moved to another zone with the
+    # member), so only what comes after it is added.
+    after = appointment.generated_until
+    open_ended = _is_open_ended(appointment)
     new = []
     for count, local_start in enumerate(local_starts(appointment)):
-        if count >= MAX_OCCURRENCES:
+        if count >= MAX_OCCURRENCES and not open_ended:
             break
         start, end = _instants(appointment, local_start)
         if until is not None and start > until:
             break
+        if after is not None and start <= after:
+            continue
         if start not in known:
             new.append(Occurrence(appointment=appointment, original_start=start, start=start, end=end))
     Occurrence.objects.bulk_create(new)
@@ -154,25 +165,53 @@ def _generate(appointment: Appointment, until: datetime | None) -> int:
 # Who may -------------------------------------------------------------------------------------------------
 
 
-def may_view(person, appointment: Appointment) -> bool:
-    if person.pk in (appointment.member_id, appointment.staff_id):
-        return True
-    return policy.can(person, policy.Action.VIEW, appointment.member, Category.APPOINTMENTS)
-
-
-def may_manage(person, appointment: Appointment) -> bool:
-    """Move, cancel or record attendance: the staff member in it, or a co-author of the member's appointments."""
-    if person.pk == appointment.staff_id:
-        return True
-    return person.pk != appointment.member_id and policy.can(
-        person, policy.Action.CHANGE, appointment.member, Category.APPOINTMENTS
+def _supports_here(person, appointment: Appointment) -> bool:
+    """A live relationship with the member in the appointment's organisation (ended ones, and staff removed
+    from that organisation, no longer count)."""
+    return (
+        policy.live_relationships(person)
+        .filter(member_id=appointment.member_id, organisation_id=appointment.organisation_id)
+        .exists()
     )
 
 
+def _consents_here(person, appointment: Appointment, action) -> bool:
+    relationships = policy.live_relationships(person).filter(
+        member_id=appointment.member_id,
+        organisation_id=appointment.organisation_id,
+        consent_grants__category=Category.APPOINTMENTS,
+    )
+    if action == policy.Action.CHANGE:
+        relationships = relationships.filter(role__in=policy.CO_AUTHOR_ROLES)
+    return relationships.exists()
+
+
+def may_view(person, appointment: Appointment) -> bool:
+    """The member; the staff member in it while they still support the member there; supporters in that
+    organisation whom the member shares appointments with."""
+    if person.pk == appointment.member_id:
+        return True
+    if person.pk == appointment.staff_id and _supports_here(person, appointment):
+        return True
+    return _consents_here(person, appointment, policy.Action.VIEW)
+
+
+def may_manage(person, appointment: Appointment) -> bool:
+    """Move, cancel or record attendance: the staff member in it (while still supporting the member there), or
+    a co-author of the member's appointments in that organisation."""
+    if person.pk == appointment.member_id:
+        return False
+    if person.pk == appointment.staff_id and _supports_here(person, appointment):
+        return True
+    return _consents_here(person, appointment, policy.Action.CHANGE)
+
+
 def visible_appointments(person):
-    """Appointments the person is in, or may see by the member's consent."""
-    members = policy.members_visible_to(person, Category.APPOINTMENTS).values("pk")
-    return Appointment.objects.filter(Q(member=person) | Q(staff=person) | Q(member__in=members))
+    """Appointments the person is in, or may see by the member's consent, organisation by organisation."""
+    live = policy.live_relationships(person)
+    supported = live.filter(member=OuterRef("member"), organisation=OuterRef("organisation"))
+    shared = supported.filter(consent_grants__category=Category.APPOINTMENTS)
+    return Appointment.objects.filter(Q(member=person) | (Q(staff=person) & Exists(supported)) | Exists(shared))
 
 
 # Creating ------------------------------------------------------------------------------------------------
@@ -220,6 +259,8 @@ def schedule_appointment(
     except (ValidationError, ValueError):
         errors["time_zone"] = _("Unknown time zone. Use a name such as America/New_York.")
         zone = None
+    if not 1900 <= start_date.year <= 2999:
+        errors["start_date"] = _("Choose a date between the years 1900 and 2999.")
     if not isinstance(duration_minutes, int) or duration_minutes <= 0:
         errors["duration_minutes"] = _("The end must be after the start.")
     elif duration_minutes > MAX_DURATION_MINUTES:
@@ -341,6 +382,7 @@ def move(occurrence: Occurrence, *, by, new_date: date, new_time: time, reason: 
     reason = _clean_reason(reason, required=False)
     if occurrence.status in (OccurrenceStatus.CANCELLED, OccurrenceStatus.ATTENDED, OccurrenceStatus.MISSED):
         raise ValidationError({"status": _("This appointment has already happened or was cancelled.")})
+    _check_year(new_date, "new_date")
     start, end = _instants(appointment, datetime.combine(new_date, new_time))
     if start <= timezone.now():
         raise ValidationError({"new_date": _("Choose a time in the future.")})

@@ -27,9 +27,12 @@ from alongside.schedule.models import Occurrence, OccurrenceStatus
 
 def _day(request, zone: ZoneInfo) -> date:
     try:
-        return date.fromisoformat(request.GET.get("date", ""))
+        day = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 2999:
         return timezone.now().astimezone(zone).date()
+    return day
 
 
 def _window(first: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 from alongside.accounts.decorators import member_required
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
@@ -17,6 +19,8 @@ from alongside.care.models import CareRelationship, Category
 from alongside.monitoring import history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
+
+log = logging.getLogger(__name__)
 
 
 def home(request):
@@ -67,13 +71,22 @@ def staff_home(request):
 
 
 def _crisis_context(request) -> dict:
-    """The crisis screen's parts, in the order the crisis guidance sets (care/crisis_screen.py)."""
-    context = {"sources": crisis_screen.lines_for(request.user)}
+    """The crisis screen's parts, in the order the crisis guidance sets (care/crisis_screen.py). Whatever goes
+    wrong with the personal parts, the lines are shown: those are read first, and their own failure falls back
+    to the country's defaults."""
+    try:
+        context = {"sources": crisis_screen.lines_for(request.user)}
+    except Exception:
+        log.exception("crisis lines of the person's organisations could not be read; showing the defaults")
+        context = {"sources": crisis_screen.lines_for(None)}
     if request.user.is_authenticated and request.user.is_member:
-        context["steps"] = plan.crisis_steps(request.user)
-        recipients = list(safety.safety_recipients(request.user))
-        context["recipients"] = recipients
-        context["recipient_names"] = ", ".join(relationship.staff.display_name for relationship in recipients)
+        try:
+            context["steps"] = plan.crisis_steps(request.user)
+            recipients = list(safety.safety_recipients(request.user))
+            context["recipients"] = recipients
+            context["recipient_names"] = ", ".join(relationship.staff.display_name for relationship in recipients)
+        except Exception:
+            log.exception("the member's own crisis steps could not be read")
     return context
 
 
@@ -99,17 +112,26 @@ def crisis(request):
     return _with_cache_headers(request, render(request, "web/crisis.html", context))
 
 
-@member_required
 def struggling(request):
     """ "I'm struggling": the crisis screen with the member's own plan, at once. Pressing the button (a POST,
     so no link preview or prefetch can trigger it) records the moment and tells the team who receive safety
     alerts; "Ask my team to reach out" records the urgent kind. From the page cached on the device the same
     posts are queued and sent when the network returns, with their keys, so none is lost or doubled."""
+    if not (request.user.is_authenticated and request.user.is_member):
+        # Signed out (an idle session ended) or not a member: the crisis lines at once, never a sign-in page.
+        return _with_cache_headers(request, render(request, "web/crisis.html", _crisis_context(request)))
     context = _crisis_context(request)
     context["struggling"] = True
     if request.method == "POST":
         ask_team = request.POST.get("ask_team") == "1"
-        event = safety.record_struggling(request.user, ask_team=ask_team, client_key=request.POST.get("key", ""))
+        try:
+            event = safety.record_struggling(request.user, ask_team=ask_team, client_key=request.POST.get("key", ""))
+        except Exception:
+            # The screen still shows; the page's script keeps the press and sends it again.
+            log.exception("could not record an I'm struggling press")
+            if request.headers.get("Accept", "").startswith("application/json"):
+                return JsonResponse({"detail": _("Not recorded yet; it will be sent again.")}, status=503)
+            return _with_cache_headers(request, render(request, "web/crisis.html", context))
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse({"event": event.pk, "team_asked": event.team_asked, "told": context["recipient_names"]})
         context["recorded"] = event

@@ -58,3 +58,20 @@ def test_my_outreach_tasks_lists_only_mine(member, staff, relationship, organisa
     page = client_for(staff).get(reverse("care:my_outreach")).content.decode()
     assert "Mine" in page and "Someone else" not in page
     assert OutreachTask.objects.count() == 2
+
+
+def test_outreach_of_another_organisation_stays_there(
+    member, staff, relationship, organisation, other_organisation, client_for
+):
+    from alongside.accounts import actions
+    from alongside.accounts.models import Role
+    from alongside.testing.factories import make_staff, support
+
+    actions.grant_role(member, other_organisation, Role.MEMBER)
+    other_clinician = make_staff(other_organisation, Role.CLINICIAN)
+    support(other_clinician, member, other_organisation, Role.CLINICIAN)
+    outreach.record_contact(by=other_clinician, member=member, method="call", outcome="reached", note="Harbour note")
+    outreach.open_task(organisation=other_organisation, member=member, owner=other_clinician, reason="Harbour task",
+                       due_at=timezone.now())  # fmt: skip
+    page = client_for(staff).get(reverse("care:member_outreach", args=[member.pk])).content.decode()
+    assert "Harbour note" not in page and "Harbour task" not in page

@@ -324,3 +324,42 @@ def test_the_worker_job_extends_series_and_refreshes_routine_reminders(member):
     Reminder.objects.filter(routine_item=item).delete()
     assert jobs.refresh_routine_reminders() >= 13
     assert RoutineItem.objects.get(pk=item.pk).reminders.count() >= 13
+
+
+def test_a_supporter_who_left_loses_the_appointment(member, staff, relationship, client_for):
+    occurrence = weekly(member, by=staff, staff=staff).occurrences.first()
+    care_actions.end_relationship(by=member, relationship=relationship)
+    appointment = occurrence.appointment
+    assert not series.may_view(staff, appointment) and not series.may_manage(staff, appointment)
+    assert not series.visible_appointments(staff).exists()
+    assert client_for(staff).get(reverse("schedule:occurrence", args=[occurrence.pk])).status_code == 404
+
+
+def test_a_moved_occurrence_gets_new_reminders_even_if_the_old_ones_went_out(member, staff, relationship):
+    occurrence = weekly(member, by=staff, staff=staff, rule="FREQ=WEEKLY;COUNT=1").occurrences.get()
+    Reminder.objects.filter(occurrence=occurrence).update(sent_at=timezone.now())
+    series.move(occurrence, by=staff, new_date=FUTURE + timedelta(days=7), new_time=time(18, 0))
+    fresh = Reminder.objects.filter(occurrence=occurrence, sent_at__isnull=True, person=member)
+    assert sorted(fresh.values_list("offset_minutes", flat=True)) == [60, 1440]
+
+
+def test_moving_zone_then_extending_adds_no_copies_of_past_dates(member):
+    appointment = weekly(member, first=FUTURE - timedelta(days=35), rule="FREQ=WEEKLY")
+    before = appointment.occurrences.count()
+    account_actions.set_time_zone(member, "Europe/London")
+    appointment.refresh_from_db()
+    series.extend(now=appointment.generated_until)  # well within the window: extends
+    assert appointment.occurrences.count() > before
+    starts = list(appointment.occurrences.values_list("original_start", flat=True))
+    assert len(starts) == len(set(starts))
+    zone = ZoneInfo("Europe/London")
+    days = [o.start.astimezone(zone).date() for o in appointment.occurrences.filter(start__gt=timezone.now())]
+    assert len(days) == len(set(days))  # one per week, not two
+
+
+def test_far_away_dates_are_refused_not_a_server_error(member, client_for):
+    client = client_for(member)
+    assert client.get(reverse("schedule:mine") + "?date=9999-12-31").status_code == 200
+    assert client.get(reverse("schedule:mine") + "?view=month&date=0001-01-01").status_code == 200
+    with pytest.raises(ValidationError):
+        weekly(member, first=date(9999, 12, 31), rule="")

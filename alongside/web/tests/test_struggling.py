@@ -69,7 +69,8 @@ def test_an_organisation_without_crisis_lines_falls_back_to_its_countrys(member,
 def test_the_button_is_on_member_pages_and_not_on_staff_pages(member, staff, client_for):
     assert 'action="/me/struggling/"' in client_for(member).get(reverse("web:member_home")).content.decode()
     assert 'action="/me/struggling/"' not in client_for(staff).get(reverse("web:staff_home")).content.decode()
-    assert client_for(staff).get(reverse("web:struggling")).status_code == 403
+    # Not a member (or signed out): the crisis lines at once, never a refusal or a sign-in page.
+    assert 'href="tel:988"' in client_for(staff).get(reverse("web:struggling")).content.decode()
 
 
 def test_api_press_returns_the_steps_and_is_idempotent(member, relationship, client_for):
@@ -93,3 +94,46 @@ def test_api_press_returns_the_steps_and_is_idempotent(member, relationship, cli
 def test_the_service_worker_keeps_the_struggling_screen(client):
     worker = client.get(reverse("web:service_worker")).content.decode()
     assert '"/me/struggling/"' in worker
+
+
+def test_asking_the_team_alerts_each_safety_supporter_urgently_once(
+    member, relationship, client_for, django_capture_on_commit_callbacks
+):
+    from alongside.notify import safety as notify_safety
+    from alongside.notify.models import Notification
+
+    client = client_for(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("web:struggling"), {"ask_team": "1", "key": "urgent-1"})
+    alert = Notification.objects.get(recipient=relationship.staff, kind="safety_alert")
+    assert alert.urgent and "asked their team to reach out" in alert.title
+    assert notify_safety.sweep() == 0  # already routed: nothing twice
+    assert alert.deliveries.filter(channel="inbox").exists()
+
+
+def test_the_sweep_alerts_for_an_event_whose_routing_never_ran(member, relationship):
+    from alongside.care import safety
+    from alongside.notify import safety as notify_safety
+    from alongside.notify.models import Notification
+
+    safety.record_safety_event(member, "phq9_item9", source="test")  # commit callbacks do not run here
+    assert not Notification.objects.filter(kind="safety_alert").exists()
+    assert notify_safety.sweep() == 1
+    assert Notification.objects.get(recipient=relationship.staff, kind="safety_alert").urgent
+
+
+def test_a_signed_out_press_shows_the_crisis_lines_not_a_sign_in_page(client):
+    for response in (client.get(reverse("web:struggling")), client.post(reverse("web:struggling"), {"ask_team": "1"})):
+        assert response.status_code == 200
+        assert 'href="tel:988"' in response.content.decode()
+
+
+def test_the_lines_show_even_when_recording_fails(member, client_for, monkeypatch):
+    from alongside.care import safety
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database trouble")
+
+    monkeypatch.setattr(safety, "record_struggling", broken)
+    response = client_for(member).post(reverse("web:struggling"), {"ask_team": "1", "key": "k"})
+    assert response.status_code == 200 and 'href="tel:988"' in response.content.decode()

@@ -42,15 +42,21 @@
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
       body: body
     }).then(function (response) {
-      if (!response.ok) { throw new Error("not stored: " + response.status); }
+      // Signed out meanwhile: the answer is the crisis page, not a record; keep the press for after sign-in.
+      if (!response.ok || response.redirected ||
+          (response.headers.get("Content-Type") || "").indexOf("application/json") === -1) {
+        throw new Error("not stored: " + response.status);
+      }
       return response.json();
     });
   }
 
   var flushing = false;
+  var again = false;
   function flush() {
     var items = load().filter(function (item) { return item.member === memberId; });
-    if (flushing || !items.length) { return; }
+    if (!items.length) { return; }
+    if (flushing) { again = true; return; }  // a press made while sending goes out right after
     if (!navigator.onLine) { status("queued"); return; }
     flushing = true;
     items.reduce(function (chain, item) {
@@ -60,7 +66,10 @@
           status(item.ask_team ? "asked" : "told");
         });
       });
-    }, Promise.resolve()).catch(function () { status("queued"); }).finally(function () { flushing = false; });
+    }, Promise.resolve()).catch(function () { status("queued"); }).finally(function () {
+      flushing = false;
+      if (again) { again = false; flush(); }
+    });
   }
 
   document.addEventListener("submit", function (event) {
@@ -80,7 +89,8 @@
   });
 
   window.addEventListener("online", flush);
-  if (window.location.pathname === PAGE) { flush(); }
+  // On every member page: a press kept on this device while offline goes out as soon as any page loads online.
+  flush();
 
   // Keep a fresh copy of the crisis screen on this device, so the button works without a network.
   var WARMED = "alongside-struggling-warmed";

@@ -39,6 +39,11 @@ self.addEventListener("fetch", function (event) {
       if (response.ok && (isOfflinePage || isStatic) && !response.redirected) {
         var copy = response.clone();
         caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+        return response;
+      }
+      if (isOfflinePage) {
+        // A server error or a redirect (to sign in) is worse than the copy kept here: show the copy if there is one.
+        return caches.match(request).then(function (cached) { return cached || response; });
       }
       return response;
     }).catch(function () {
