@@ -40,6 +40,7 @@ HORIZON = timedelta(days=400)
 EXTEND_WHEN_WITHIN = timedelta(days=335)
 ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 MAX_DURATION_MINUTES = 12 * 60
+EXPANSION_YEARS = 50
 
 
 # Rules ---------------------------------------------------------------------------------------------------
@@ -76,6 +77,8 @@ def clean_rule(rule: str, first_local: datetime, zone: ZoneInfo) -> str:
         raise ValidationError({"rrule": _("Give either COUNT or UNTIL, not both.")})
     if "COUNT" in parts and (not parts["COUNT"].isdigit() or int(parts["COUNT"]) < 1):
         raise ValidationError({"rrule": _("COUNT must be a whole number of at least 1.")})
+    if _never_happens(parts):
+        raise ValidationError({"rrule": _("This rule never happens. Check the first date and the rule.")})
     try:
         expansion = _expand(rule, first_local, zone)
         first_ones = list(islice(expansion, MAX_OCCURRENCES + 1))
@@ -91,10 +94,26 @@ def clean_rule(rule: str, first_local: datetime, zone: ZoneInfo) -> str:
     return rule
 
 
+LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _never_happens(parts: dict[str, str]) -> bool:
+    """Month days no chosen month has (30 February): dateutil would search to the year 9999 for them."""
+    if "BYMONTHDAY" not in parts:
+        return False
+    try:
+        days = [int(day) for day in parts["BYMONTHDAY"].split(",")]
+        months = [int(month) for month in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(range(1, 13))
+    except ValueError:
+        return False  # left to the parser, which says the rule cannot be read
+    return not any(0 < abs(day) <= LONGEST_MONTH.get(month, 0) for day in days for month in months)
+
+
 def _expand(rule: str, first_local: datetime, zone: ZoneInfo):
     """The rule's local wall-clock starts (naive datetimes), in order."""
     parts = _rule_parts(rule)
     until = parts.get("UNTIL")
+    moment = None
     if until:
         # RFC 5545 writes UNTIL in UTC ("…Z") when the start has a zone; the rule runs on local times here.
         match = re.fullmatch(r"(\d{8})(T(\d{6}))?(Z?)", until)
@@ -106,9 +125,15 @@ def _expand(rule: str, first_local: datetime, zone: ZoneInfo):
         else:
             # A local (floating) UNTIL, already on the series' clock.
             moment = datetime.strptime(digits + "+0000", "%Y%m%d%H%M%S%z").replace(tzinfo=None)
-        parts["UNTIL"] = moment.strftime("%Y%m%dT%H%M%S")
-        rule = ";".join(f"{name}={value}" for name, value in parts.items())
-    return iter(rrulestr("RRULE:" + rule, dtstart=first_local.replace(tzinfo=None)))
+    # dateutil looks for the next date up to the year 9999, which for a rule that can never happen (30 February)
+    # takes seconds: every expansion stops EXPANSION_YEARS after the first date, COUNT applied on top.
+    first = first_local.replace(tzinfo=None)
+    cap = first.replace(year=min(first.year + EXPANSION_YEARS, 9999))
+    parts["UNTIL"] = min(moment or cap, cap).strftime("%Y%m%dT%H%M%S")
+    count = int(parts.pop("COUNT")) if parts.get("COUNT", "").isdigit() else None
+    rule = ";".join(f"{name}={value}" for name, value in parts.items())
+    expansion = iter(rrulestr("RRULE:" + rule, dtstart=first))
+    return islice(expansion, count) if count is not None else expansion
 
 
 def local_starts(appointment: Appointment):

@@ -363,3 +363,11 @@ def test_far_away_dates_are_refused_not_a_server_error(member, client_for):
     assert client.get(reverse("schedule:mine") + "?view=month&date=0001-01-01").status_code == 200
     with pytest.raises(ValidationError):
         weekly(member, first=date(9999, 12, 31), rule="")
+
+
+@pytest.mark.parametrize("rule", ["FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31;COUNT=3"])
+def test_a_rule_that_never_happens_is_refused(member, rule):
+    with pytest.raises(ValidationError) as error:
+        weekly(member, rule=rule)
+    assert "never happens" in str(error.value)
+    assert series._never_happens(series._rule_parts(rule))  # found before dateutil searches the calendar
