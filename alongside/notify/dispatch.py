@@ -177,7 +177,10 @@ def send_webhook(delivery: Delivery, worker_id: str) -> None:
     notification = delivery.notification
     from alongside.accounts.models import Organisation
 
-    organisations = Organisation.objects.filter(roles__user_id=notification.recipient_id).distinct()
+    if notification.organisation_id:
+        organisations = Organisation.objects.filter(pk=notification.organisation_id)  # only the one it is about
+    else:
+        organisations = Organisation.objects.filter(roles__user_id=notification.recipient_id).distinct()
     endpoints = list(WebhookEndpoint.objects.filter(organisation__in=organisations, active=True))
     if not endpoints:
         _mark_sent(delivery, worker_id)  # nobody to tell through a gateway: done

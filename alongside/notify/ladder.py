@@ -77,7 +77,7 @@ def _take(member, step: int, action: str, start: datetime, hours: int, now: date
                     notify(
                         relationship.staff, kind=NotificationKind.CARE_TEAM, title=title,
                         link=reverse("web:member_record", args=[member.pk]),
-                        source_key=f"{key}:{relationship.staff_id}", at=now,
+                        source_key=f"{key}:{relationship.staff_id}", at=now, organisation=relationship.organisation,
                     )  # fmt: skip
                     told.append(str(relationship.staff_id))
             elif action == "task_care_team":
@@ -94,6 +94,7 @@ def _take(member, step: int, action: str, start: datetime, hours: int, now: date
                         relationship.staff, kind=NotificationKind.CARE_TEAM,
                         title=_("Please reach out to %(name)s") % {"name": member.display_name},
                         link=reverse("web:member_record", args=[member.pk]), source_key=f"{key}:task", at=now,
+                        organisation=relationship.organisation,
                     )  # fmt: skip
                     told.append(f"task {task.pk}")
             event.detail = ", ".join(told) or "nobody consented to hear of it"

@@ -35,6 +35,10 @@ class Channel(models.TextChoices):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # The organisation it is about, when the recipient works in several: only its gateways are used.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     # Urgent notifications (safety alerts to on-call staff) ignore quiet hours.
     urgent = models.BooleanField(default=False)

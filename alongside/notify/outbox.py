@@ -76,6 +76,7 @@ def notify(
     link: str = "",
     urgent: bool = False,
     at: datetime | None = None,
+    organisation=None,
 ) -> Notification | None:
     """Put a notification in the outbox with a delivery per channel. The same `source_key` twice returns the
     first notification and adds nothing (so a retried job never notifies twice). Returns None when the
@@ -95,7 +96,7 @@ def notify(
         with transaction.atomic():
             notification = Notification.objects.create(
                 recipient=recipient, kind=kind, urgent=urgent, title=title[:120], body=body[:500], link=link,
-                source_key=source_key,
+                source_key=source_key, organisation=organisation,
             )  # fmt: skip
             Delivery.objects.bulk_create(
                 [
@@ -135,6 +136,7 @@ def notify_many(items: list[dict]) -> int:
         notification = Notification(
             recipient=recipient, kind=item["kind"], urgent=urgent, title=item["title"][:120],
             body=item.get("body", "")[:500], link=item.get("link", ""), source_key=item["source_key"],
+            organisation=item.get("organisation"),
         )  # fmt: skip
         planned.append((notification, channels, due))
     try:

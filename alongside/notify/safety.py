@@ -34,7 +34,7 @@ def route(event: SafetyEvent) -> int:
         notify(
             relationship.staff, kind=NotificationKind.SAFETY_ALERT, title=title,
             link=reverse("web:member_record", args=[event.member_id]), source_key=key,
-            urgent=asked or event.kind in urgent_kinds, at=event.occurred_at,
+            urgent=asked or event.kind in urgent_kinds, at=event.occurred_at, organisation=relationship.organisation,
         )  # fmt: skip
         made += 1
     return made

@@ -155,7 +155,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
+        type(self).received.append((dict(self.headers) | {"Path": self.path}, body))
         self.send_response(type(self).status)
         self.end_headers()
 
@@ -212,3 +212,19 @@ def test_due_appointment_reminders_become_one_notification_each(member, client_f
         assert jobs.reminders_to_outbox() == 2
         assert jobs.reminders_to_outbox() == 0
     assert member.notifications.filter(kind=NotificationKind.APPOINTMENT_REMINDER).count() == 2
+
+
+def test_a_notification_about_one_organisation_uses_only_its_gateway(
+    member, organisation, other_organisation, receiver
+):
+    from alongside.accounts import actions
+    from alongside.accounts.models import Role
+
+    actions.grant_role(member, other_organisation, Role.CLINICIAN)  # works in both organisations
+    url = f"http://127.0.0.1:{receiver.server_address[1]}"
+    WebhookEndpoint.objects.create(organisation=organisation, url=f"{url}/mine", secret="a")
+    WebhookEndpoint.objects.create(organisation=other_organisation, url=f"{url}/theirs", secret="b")
+    quiet_off(member, care_team=["webhook"])
+    outbox.notify(member, kind=NotificationKind.CARE_TEAM, title="x", source_key="t:8", organisation=organisation)
+    dispatch.run("w1")
+    assert [headers["Path"] for headers, _body in Receiver.received] == ["/mine"]
