@@ -43,12 +43,22 @@ def _signed_in(person) -> bool:
     return bool(person is not None and person.is_authenticated and person.is_active)
 
 
-def live_relationships(person) -> QuerySet[CareRelationship]:
-    """Active relationships in which `person` is the supporter and still holds that role in that organisation."""
+def _live() -> QuerySet[CareRelationship]:
+    """Active relationships whose supporter still holds that role in that organisation."""
     still_holds_role = OrgRole.objects.filter(
         user=OuterRef("staff"), organisation=OuterRef("organisation"), role=OuterRef("role")
     )
-    return CareRelationship.objects.active().filter(staff=person).filter(Exists(still_holds_role))
+    return CareRelationship.objects.active().filter(Exists(still_holds_role))
+
+
+def live_relationships(person) -> QuerySet[CareRelationship]:
+    """Active relationships in which `person` is the supporter and still holds that role in that organisation."""
+    return _live().filter(staff=person)
+
+
+def live_team(member) -> QuerySet[CareRelationship]:
+    """The member's supporters, each in a relationship that is active and a role they still hold there."""
+    return _live().filter(member=member)
 
 
 def is_org_admin(person, organisation: Organisation) -> bool:

@@ -17,14 +17,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alongside.accounts.models import OrgRole, Role
-from alongside.care import outreach
-from alongside.care.models import CareRelationship, Category, OutreachTask, OutreachTaskStatus
+from alongside.accounts.models import Role
+from alongside.care import outreach, policy
+from alongside.care.models import Category, OutreachTask, OutreachTaskStatus
 from alongside.monitoring.models import CheckIn
 from alongside.notify.models import LadderEvent, NotificationKind
 from alongside.notify.outbox import notify
@@ -36,13 +35,9 @@ TASK_DUE_IN = timedelta(days=1)
 def consenting_supporters(member, role: str):
     """Live supporters in `role` (still holding it in that organisation) whom the member tells whether they
     check in."""
-    still_holds = OrgRole.objects.filter(
-        user=OuterRef("staff"), organisation=OuterRef("organisation"), role=OuterRef("role")
-    )
     return (
-        CareRelationship.objects.active()
-        .filter(member=member, role=role, consent_grants__category=Category.ENGAGEMENT)
-        .filter(Exists(still_holds))
+        policy.live_team(member)
+        .filter(role=role, consent_grants__category=Category.ENGAGEMENT)
         .select_related("staff", "organisation")
     )
 

@@ -190,84 +190,86 @@ def _refused(request, occurrence, error: ValidationError, **forms):
     return render(request, template, context)
 
 
+def _change(request, pk, make_change, message: str, *, form=None, form_name: str = ""):
+    """One change to one occurrence, as every action below makes it: 404 for someone who may not make it, the
+    refusal shown on the card (and beside the form's fields), or the changed card."""
+    occurrence = _occurrence_for(request, pk)
+    forms = {form_name: form} if form is not None else {}
+    try:
+        make_change(occurrence)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        if form is not None:
+            add_domain_errors(form, error)
+        return _refused(request, occurrence, error, **forms)
+    return _after_change(request, occurrence, message)
+
+
+def _reason(request) -> tuple[ReasonForm, str]:
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    return form, form.cleaned_data.get("reason", "")
+
+
 @login_required
 @require_POST
 def confirm_occurrence(request, pk):
-    occurrence = _occurrence_for(request, pk)
-    try:
-        series.confirm(occurrence, by=request.user)
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as error:
-        return _refused(request, occurrence, error)
-    return _after_change(request, occurrence, _("You confirmed this appointment."))
-
-
-@login_required
-@require_POST
-def cancel_occurrence(request, pk):
-    occurrence = _occurrence_for(request, pk)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    try:
-        series.cancel(occurrence, by=request.user, reason=form.cleaned_data.get("reason", ""), request=request)
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as error:
-        return _refused(request, occurrence, error, reason_form=form)
-    return _after_change(
-        request, occurrence, _("This appointment is cancelled. The others in the series are unchanged.")
+    return _change(
+        request,
+        pk,
+        lambda occurrence: series.confirm(occurrence, by=request.user),
+        _("You confirmed this appointment."),
     )
 
 
 @login_required
 @require_POST
+def cancel_occurrence(request, pk):
+    form, reason = _reason(request)
+    return _change(
+        request, pk, lambda occurrence: series.cancel(occurrence, by=request.user, reason=reason, request=request),
+        _("This appointment is cancelled. The others in the series are unchanged."), form=form, form_name="reason_form",
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
 def request_reschedule(request, pk):
-    occurrence = _occurrence_for(request, pk)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    try:
-        series.request_reschedule(occurrence, by=request.user, reason=form.cleaned_data.get("reason", ""))
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as error:
-        add_domain_errors(form, error)
-        return _refused(request, occurrence, error, reason_form=form)
-    return _after_change(request, occurrence, _("Your care team has your request for another time."))
+    form, reason = _reason(request)
+    return _change(
+        request, pk, lambda occurrence: series.request_reschedule(occurrence, by=request.user, reason=reason),
+        _("Your care team has your request for another time."), form=form, form_name="reason_form",
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def move_occurrence(request, pk):
-    occurrence = _occurrence_for(request, pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
+        occurrence = _occurrence_for(request, pk)
         return _refused(request, occurrence, ValidationError(_("Give the new date and time.")), move_form=form)
-    try:
-        series.move(
-            occurrence, by=request.user, new_date=form.cleaned_data["new_date"], new_time=form.cleaned_data["new_time"],
-            reason=form.cleaned_data.get("reason", ""), request=request,
-        )  # fmt: skip
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as error:
-        add_domain_errors(form, error)
-        return _refused(request, occurrence, error, move_form=form)
-    return _after_change(request, occurrence, _("Moved. The other appointments in the series are unchanged."))
+    data = form.cleaned_data
+    return _change(
+        request, pk,
+        lambda occurrence: series.move(
+            occurrence, by=request.user, new_date=data["new_date"], new_time=data["new_time"],
+            reason=data.get("reason", ""), request=request,
+        ),
+        _("Moved. The other appointments in the series are unchanged."), form=form, form_name="move_form",
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def record_attendance(request, pk):
-    occurrence = _occurrence_for(request, pk)
     attended = request.POST.get("attended") == "1"
-    try:
-        series.record_attendance(occurrence, by=request.user, attended=attended, request=request)
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as error:
-        return _refused(request, occurrence, error)
-    return _after_change(request, occurrence, _("Attendance recorded."))
+    return _change(
+        request, pk,
+        lambda occurrence: series.record_attendance(occurrence, by=request.user, attended=attended, request=request),
+        _("Attendance recorded."),
+    )  # fmt: skip
 
 
 @login_required
