@@ -128,7 +128,8 @@ def _expand(rule: str, first_local: datetime, zone: ZoneInfo):
     # dateutil looks for the next date up to the year 9999, which for a rule that can never happen (30 February)
     # takes seconds: every expansion stops EXPANSION_YEARS after the first date, COUNT applied on top.
     first = first_local.replace(tzinfo=None)
-    cap = first.replace(year=min(first.year + EXPANSION_YEARS, 9999))
+    # Counted in days, not by replacing the year: 29 February has no twin fifty years on.
+    cap = min(first + timedelta(days=366 * EXPANSION_YEARS), datetime(9999, 12, 31))  # noqa: DTZ001 (local wall clock)
     parts["UNTIL"] = min(moment or cap, cap).strftime("%Y%m%dT%H%M%S")
     count = int(parts.pop("COUNT")) if parts.get("COUNT", "").isdigit() else None
     rule = ";".join(f"{name}={value}" for name, value in parts.items())

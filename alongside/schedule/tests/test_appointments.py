@@ -371,3 +371,8 @@ def test_a_rule_that_never_happens_is_refused(member, rule):
         weekly(member, rule=rule)
     assert "never happens" in str(error.value)
     assert series._never_happens(series._rule_parts(rule))  # found before dateutil searches the calendar
+
+
+def test_a_series_starting_on_29_february(member):
+    appointment = weekly(member, first=date(2028, 2, 29), at=time(0, 0), rule="FREQ=YEARLY;COUNT=2")
+    assert [d for d, _clock in local_times(appointment)] == [date(2028, 2, 29), date(2032, 2, 29)]
