@@ -18,6 +18,7 @@ from alongside.accounts.api import router as accounts_router
 from alongside.care.api import router as care_router
 from alongside.monitoring.api import router as monitoring_router
 from alongside.schedule.api import router as schedule_router
+from alongside.signals.api import router as signals_router
 
 api = NinjaAPI(
     title="Alongside API",
@@ -31,6 +32,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", care_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", schedule_router)
+api.add_router("/", signals_router)
 
 
 @api.exception_handler(Http404)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "alongside.monitoring",
     "alongside.schedule",
     "alongside.notify",
+    "alongside.signals",
     "alongside.web",
 ]
 

@@ -10,7 +10,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 
-from alongside.care.models import CareRelationship, SafetyEvent, SafetyKind
+from alongside.care.models import Category, SafetyEvent, SafetyKind
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +68,25 @@ def record_struggling(member, *, ask_team: bool, client_key: str = "") -> Safety
 
 
 def safety_recipients(member):
-    """Supporters who get this member's safety alerts (the member chose them on "Who sees what")."""
-    return CareRelationship.objects.active().filter(member=member, safety_alerts=True).select_related("staff")
+    """Supporters who get this member's safety alerts (the member chose them on "Who sees what"), in a
+    relationship that is active and a role they still hold."""
+    from alongside.care.policy import live_team
+
+    return live_team(member).filter(safety_alerts=True).select_related("staff")
 
 
 def events_visible_to(person, member):
-    """A supporter sees a member's safety events while they receive that member's safety alerts."""
+    """A supporter sees a member's safety events while they receive that member's safety alerts (crisis language
+    in the journal only if the member also shares their journal with them)."""
     from alongside.care.policy import live_relationships
 
-    if person.pk == member.pk or live_relationships(person).filter(member=member, safety_alerts=True).exists():
+    if person.pk == member.pk:
         return SafetyEvent.objects.filter(member=member)
-    return SafetyEvent.objects.none()
+    chosen = live_relationships(person).filter(member=member, safety_alerts=True)
+    if not chosen.exists():
+        return SafetyEvent.objects.none()
+    events = SafetyEvent.objects.filter(member=member)
+    # Crisis language comes from the journal: only for supporters the member also shares their journal with.
+    if not chosen.filter(consent_grants__category=Category.JOURNAL).exists():
+        events = events.exclude(kind=SafetyKind.CRISIS_LANGUAGE)
+    return events

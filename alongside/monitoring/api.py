@@ -284,6 +284,8 @@ class JournalOut(Schema):
     prompt: str
     text: str
     shared_with: list[int]
+    # True when the entry contains words of crisis: the app should show the member their crisis screen now.
+    crisis: bool = False
 
 
 def journal_out(entry) -> dict:
@@ -294,6 +296,7 @@ def journal_out(entry) -> dict:
         "prompt": entry.prompt,
         "text": entry.text,
         "shared_with": sorted(entry.shared_with.values_list("pk", flat=True)),
+        "crisis": bool(getattr(entry, "crisis", False)),
     }
 
 

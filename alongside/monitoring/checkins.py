@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.core import sql
+from alongside.monitoring import events
 from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
 from alongside.programs.models import Enrolment
 from alongside.programs.settings_schema import CHECKIN_FIELDS
@@ -165,4 +166,5 @@ def record(
         for tag_pk in dict.fromkeys(tag.pk for tag in tags):
             sql.insert(CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag_pk))
     checkin.tag_list = tags
+    events.announce(events.checkin_recorded, checkin=checkin)
     return checkin

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from alongside.care import policy
-from alongside.care.models import CareRelationship, Category
+from alongside.care import crisis_language, policy
+from alongside.care.models import CareRelationship, Category, SafetyKind
+from alongside.care.safety import record_safety_event
 from alongside.monitoring.models import JournalEntry
 
 MAX_LENGTH = 20_000
@@ -89,7 +90,16 @@ def write(
         source=source,
     )
     entry.shared_with.set(sharing)
+    _check_for_crisis(member, entry)
     return entry
+
+
+def _check_for_crisis(member, entry: JournalEntry) -> None:
+    """Words of crisis: a safety event (the member is shown their crisis screen; supporters hear of it only if
+    the member shares their journal with them and chose them for safety alerts). `entry.crisis` says so."""
+    entry.crisis = crisis_language.found_in(entry.text)
+    if entry.crisis:
+        record_safety_event(member, SafetyKind.CRISIS_LANGUAGE, source=f"journal entry {entry.pk}")
 
 
 @transaction.atomic
@@ -101,9 +111,13 @@ def edit(member, entry: JournalEntry, *, text: str, prompt: str = "", shared_wit
     sharing = _resolve_sharing(member, shared_with, errors)
     if errors:
         raise ValidationError(errors)
+    changed = entry.text != text
     entry.text, entry.prompt = text, prompt
     entry.save(update_fields=["text", "prompt", "updated_at"])
     entry.shared_with.set(sharing)
+    entry.crisis = False
+    if changed:
+        _check_for_crisis(member, entry)
     return entry
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from alongside.care.models import SafetyEvent, SafetyKind
 from alongside.care.safety import record_safety_event
-from alongside.monitoring import instruments, program_instruments
+from alongside.monitoring import events, instruments, program_instruments
 from alongside.monitoring.models import Assessment, QuestionnaireResponse
 from alongside.programs.models import Enrolment
 
@@ -155,4 +155,5 @@ def submit(
             log.exception("storing a questionnaire response failed; recording its safety event on its own")
             record_safety_event(member, SafetyKind.PHQ9_ITEM9, source=f"{code} response that failed to store")
         raise
+    events.announce(events.response_recorded, response=response)
     return response, event

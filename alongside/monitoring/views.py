@@ -147,11 +147,14 @@ def journal_write(request, entry_pk=None):
             "shared_with": form.cleaned_data.get("shared_with", []),
         }
         try:
-            if entry:
-                journal.edit(request.user, entry, **values)
-            else:
-                journal.write(request.user, **values)
+            saved = journal.edit(request.user, entry, **values) if entry else journal.write(request.user, **values)
             messages.success(request, _("Saved to your journal."))
+            if saved.crisis:
+                # What they wrote sounds like a crisis: their own plan and the crisis lines, at once.
+                messages.info(
+                    request, _("What you wrote sounds really hard. Here is your plan and people who can help now.")
+                )
+                return redirect("web:crisis")
             return redirect("monitoring:journal")
         except ValidationError as error:
             add_domain_errors(form, error)

@@ -8,4 +8,4 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from alongside.notify import jobs, safety  # noqa: F401 (registers the worker's jobs and receivers)
+        from alongside.notify import jobs  # noqa: F401 (registers the worker's jobs)

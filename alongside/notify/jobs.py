@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.core.worker import every, work_source
-from alongside.notify import dispatch, ladder, reminders, safety
+from alongside.notify import dispatch, ladder, reminders
 from alongside.notify.models import NotificationKind
 from alongside.notify.outbox import notify_many
 from alongside.schedule.models import Reminder
@@ -70,8 +70,3 @@ def checkin_reminders() -> int:
 @every(timedelta(hours=1), "notify: questionnaire reminders")
 def questionnaire_reminders() -> int:
     return reminders.questionnaire_reminders()
-
-
-@every(timedelta(minutes=1), "notify: safety alerts not yet routed")
-def safety_sweep() -> int:
-    return safety.sweep()

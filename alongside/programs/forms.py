@@ -11,7 +11,7 @@ from alongside.programs.settings_schema import (
 )
 
 LADDER_ROWS = 6
-SEVERITY_LABELS = {"urgent": _("Urgent alerts"), "high": _("High alerts"), "routine": _("Routine alerts")}
+SEVERITY_LABELS = {"urgent": _("Urgent alerts"), "high": _("High alerts"), "watch": _("Watch alerts")}
 
 
 class NewProgramForm(forms.Form):

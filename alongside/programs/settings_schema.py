@@ -40,7 +40,7 @@ LADDER_ACTIONS = {
     "task_care_team": _("Create an outreach task for their case manager (or clinician)"),
     "notify_clinician": _("Tell their clinician"),
 }
-ALERT_SEVERITIES = ("urgent", "high", "routine")
+ALERT_SEVERITIES = ("urgent", "high", "watch")
 EXPERIMENTAL_DETECTORS = {"critical_slowing_down": _("Rising variance and autocorrelation of negative affect")}
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -96,7 +96,7 @@ class ProgramSettings(BaseModel):
     ladder: list[LadderStep] = Field(default_factory=_default_ladder)
     # Minutes within which someone must acknowledge an alert before it escalates.
     alert_sla_minutes: dict[str, Annotated[int, Field(ge=5, le=7 * 24 * 60)]] = Field(
-        default_factory=lambda: {"urgent": 30, "high": 240, "routine": 1440}
+        default_factory=lambda: {"urgent": 60, "high": 240, "watch": 1440}
     )
     experimental_detectors: dict[str, bool] = Field(
         default_factory=lambda: dict.fromkeys(EXPERIMENTAL_DETECTORS, False)
@@ -153,6 +153,14 @@ class ProgramSettings(BaseModel):
             raise ValueError(gettext("ladder steps must come in order, each later than the one before"))
         return value
 
+    @field_validator("alert_sla_minutes", mode="before")
+    @classmethod
+    def watch_was_routine(cls, value):
+        # Settings saved before the lowest severity was named "watch" call it "routine".
+        if isinstance(value, dict) and "routine" in value and "watch" not in value:
+            value = {("watch" if key == "routine" else key): minutes for key, minutes in value.items()}
+        return value
+
     @field_validator("alert_sla_minutes")
     @classmethod
     def known_severities(cls, value: dict[str, int]) -> dict[str, int]:
@@ -160,9 +168,9 @@ class ProgramSettings(BaseModel):
         unknown = [severity for severity in value if severity not in ALERT_SEVERITIES]
         if missing or unknown:
             raise ValueError(gettext("give a time for each of %(names)s") % {"names": ", ".join(ALERT_SEVERITIES)})
-        if not value["urgent"] <= value["high"] <= value["routine"]:
+        if not value["urgent"] <= value["high"] <= value["watch"]:
             raise ValueError(
-                gettext("urgent alerts must be acknowledged no later than high ones, and high no later than routine")
+                gettext("urgent alerts must be acknowledged no later than high ones, and high no later than watch ones")
             )
         return value
 

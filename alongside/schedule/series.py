@@ -9,6 +9,7 @@ occurrence's reminder due times (schedule/reminders.py).
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, datetime, time, timedelta
 from itertools import islice
@@ -18,6 +19,7 @@ from dateutil.rrule import rrulestr
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,8 @@ from alongside.schedule.models import (
     Occurrence,
     OccurrenceStatus,
 )
+
+log = logging.getLogger(__name__)
 
 # Ten years of a weekly appointment. A rule that would make more is refused, not truncated.
 MAX_OCCURRENCES = 520
@@ -432,7 +436,18 @@ def record_attendance(occurrence: Occurrence, *, by, attended: bool, request=Non
     with transaction.atomic():
         _set_status(occurrence, status, by)
         _audit(request, by, appointment, f"recorded occurrence {occurrence.pk} as {status}")
+        transaction.on_commit(lambda: _announce_attendance(occurrence))
     return occurrence
+
+
+# Sent with `occurrence` once attendance (attended or missed) is committed.
+attendance_recorded = Signal()
+
+
+def _announce_attendance(occurrence: Occurrence) -> None:
+    for receiver, result in attendance_recorded.send_robust(sender=Occurrence, occurrence=occurrence):
+        if isinstance(result, Exception):
+            log.error("%s failed for occurrence %s: %r", receiver, occurrence.pk, result)
 
 
 def missed(member, since: datetime | None = None):

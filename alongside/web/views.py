@@ -19,6 +19,8 @@ from alongside.care.models import CareRelationship, Category
 from alongside.monitoring import history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
+from alongside.signals import alerts
+from alongside.signals.models import AlertStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ def staff_home(request):
             "supporting": supporting,
             "admin_organisations": list(admin_organisations(request.user)),
             "invite_organisations": [o for o in by_organisation if can_invite(request.user, o, Role.MEMBER)],
+            "open_alerts": alerts.alerts_visible_to(request.user)
+            .exclude(member=request.user)
+            .exclude(status=AlertStatus.RESOLVED)
+            .count(),
         },
     )
 
@@ -153,6 +159,7 @@ def member_record(request, member_pk):
         "sections": [(category, category.value in shared) for category in Category if category != Category.PROFILE],
     }
     context["safety_events"] = list(safety.events_visible_to(request.user, member)[:10])
+    context["alerts"] = list(alerts.alerts_visible_to(request.user).filter(member=member)[:5])
     context["plan_shared"] = Category.PLAN in shared
     # Programs and transitions come with the profile, limited to the viewer's organisations; the care team's
     # transition notes only with the plan.

@@ -50,7 +50,7 @@ def test_a_new_program_works_at_once_with_defaults(program):
         ),
         ({"reminder_times": ["25:00"]}, "reminder_times", "not a time of day"),
         ({"checkin_fields": ["sleep_hours"]}, "checkin_fields", "Mood is always part of a check-in"),
-        ({"alert_sla_minutes": {"urgent": 600, "high": 60, "routine": 1440}}, "alert_sla_minutes", "urgent alerts"),
+        ({"alert_sla_minutes": {"urgent": 600, "high": 60, "watch": 1440}}, "alert_sla_minutes", "urgent alerts"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message_and_nothing_saved(admin, program, changes, field, message):

@@ -99,26 +99,27 @@ def test_the_service_worker_keeps_the_struggling_screen(client):
 def test_asking_the_team_alerts_each_safety_supporter_urgently_once(
     member, relationship, client_for, django_capture_on_commit_callbacks
 ):
-    from alongside.notify import safety as notify_safety
     from alongside.notify.models import Notification
+    from alongside.signals import engine
 
     client = client_for(member)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("web:struggling"), {"ask_team": "1", "key": "urgent-1"})
     alert = Notification.objects.get(recipient=relationship.staff, kind="safety_alert")
-    assert alert.urgent and "asked their team to reach out" in alert.title
-    assert notify_safety.sweep() == 0  # already routed: nothing twice
+    assert alert.urgent and member.display_name in alert.title
+    assert engine.sweep_safety_events() == 0  # already routed: nothing twice
+    assert Notification.objects.filter(recipient=relationship.staff, kind="safety_alert").count() == 1
     assert alert.deliveries.filter(channel="inbox").exists()
 
 
 def test_the_sweep_alerts_for_an_event_whose_routing_never_ran(member, relationship):
     from alongside.care import safety
-    from alongside.notify import safety as notify_safety
     from alongside.notify.models import Notification
+    from alongside.signals import engine
 
     safety.record_safety_event(member, "phq9_item9", source="test")  # commit callbacks do not run here
     assert not Notification.objects.filter(kind="safety_alert").exists()
-    assert notify_safety.sweep() == 1
+    assert engine.sweep_safety_events() == 1
     assert Notification.objects.get(recipient=relationship.staff, kind="safety_alert").urgent
 
 

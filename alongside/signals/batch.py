@@ -1,0 +1,111 @@
+"""Running the detectors over history, many members at once: daily arrays from check-in columns, then one
+`close_day` per calendar day. Used by `rescan` (from the database), `replay` (one member) and `evaluate`
+(synthetic cohorts held in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from alongside.signals import detectors
+from alongside.signals.detectors import N_SCALES, Parameters, State
+
+
+@dataclass(frozen=True)
+class Daily:
+    """Per member and day (rows, days): the mean of each scale (NaN where not answered), check-ins and
+    warning signs reported. Day 0 is the ordinal `first_day`."""
+
+    first_day: int
+    values: np.ndarray  # float (n, days, N_SCALES)
+    checkins: np.ndarray  # float (n, days)
+    signs: np.ndarray  # float (n, days)
+
+    @property
+    def days(self) -> int:
+        return self.checkins.shape[1]
+
+
+def daily(
+    n: int, first_day: int, days: int, row: np.ndarray, day: np.ndarray, scales: np.ndarray, signs: np.ndarray
+) -> Daily:
+    """Aggregate check-ins (their member row, day offset, scale values (k, N_SCALES) with NaN for not asked,
+    and warning-sign counts) into daily means, vectorised."""
+    row = np.asarray(row, dtype=np.int64)
+    day = np.asarray(day, dtype=np.int64)
+    cell = row * days + day
+    size = n * days
+    checkins = np.bincount(cell, minlength=size).astype(float)
+    sign_counts = np.bincount(cell, weights=np.asarray(signs, dtype=float), minlength=size)
+    values = np.empty((size, N_SCALES))
+    scales = np.asarray(scales, dtype=float)
+    for column in range(N_SCALES):
+        answered = ~np.isnan(scales[:, column])
+        total = np.bincount(cell[answered], weights=scales[answered, column], minlength=size)
+        count = np.bincount(cell[answered], minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values[:, column] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return Daily(
+        first_day=first_day,
+        values=values.reshape(n, days, N_SCALES),
+        checkins=checkins.reshape(n, days),
+        signs=sign_counts.reshape(n, days),
+    )
+
+
+@dataclass(frozen=True)
+class Firings:
+    """Everything that fired, one element per firing, ordered by day."""
+
+    row: np.ndarray  # member row
+    day: np.ndarray  # ordinal day
+    key: np.ndarray  # index into detectors.KEYS
+    statistic: np.ndarray
+    limit: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+def run(
+    data: Daily,
+    *,
+    p: Parameters = detectors.DEFAULT,
+    csd: np.ndarray | None = None,
+    state: State | None = None,
+    until: int | None = None,
+    on_day: Callable[[int, detectors.DayResult], None] | None = None,
+) -> tuple[State, Firings]:
+    """Close every day of `data` (through `until`, a day offset, if given) for every row, starting from `state`
+    (empty by default). Returns the state after the last day and all firings."""
+    n = data.checkins.shape[0]
+    state = state or State(n, p)
+    rows, days, keys, statistics, limits = [], [], [], [], []
+    last = data.days if until is None else min(until + 1, data.days)
+    for offset in range(last):
+        day = data.first_day + offset
+        result = detectors.close_day(
+            state, day, data.values[:, offset], data.checkins[:, offset], data.signs[:, offset], csd=csd
+        )
+        member_rows, member_keys = np.nonzero(result.fired)
+        if len(member_rows):
+            rows.append(member_rows)
+            days.append(np.full(len(member_rows), day))
+            keys.append(member_keys)
+            statistics.append(result.statistic[member_rows, member_keys])
+            limits.append(result.limit[member_rows, member_keys])
+        if on_day is not None:
+            on_day(offset, result)
+
+    def joined(parts, dtype):
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+    return state, Firings(
+        row=joined(rows, np.int64),
+        day=joined(days, np.int64),
+        key=joined(keys, np.int64),
+        statistic=joined(statistics, float),
+        limit=joined(limits, float),
+    )

@@ -1,0 +1,490 @@
+"""The early-warning detectors on daily check-in data: pure numpy, no database.
+
+Everything here works on many members at once, one day at a time: `State` holds each member's detector state
+as rows of one matrix, and `close_day` moves every member forward by one day. The streaming path (one new
+check-in) uses the same code with a single row; `rescan` loops over the days of history with thousands of rows
+at a time. So a detector behaves the same whether it runs live, in a rebuild or in a replay.
+
+What each detector does, with its parameters, is in `Parameters` and docs/early-warning.md:
+
+- **Personal baseline**: median and MAD × 1.4826 of the member's own daily values on days −56…−14 (a lagged
+  window, so a slow drift does not become its own baseline), refreshed weekly, leaving out days inside an
+  episode (within a baseline detector's cooldown). At least `min_observations` days, or "not enough data yet".
+- **EWMA** (Roberts 1959) on standardised deviations y = direction × (x − median) / σ, limits ± L·σ_z with the
+  exact σ_z for the t-th observation; fires after `ewma_persistence` observed days beyond the limit.
+- **CUSUM** (Page 1954): C = max(0, C + y − k), fires when C > h after at least `cusum_persistence` days of
+  accumulation, then restarts. y is clipped to ± `winsor`, so one extreme day cannot fire it alone.
+- **Warning signs**: the member's own early warning signs (from their plan) reported on `signs_days` of the
+  last `signs_window` days.
+- **Disengagement** (period + grace): after regular use in the reference window, check-ins thinning to well
+  below the member's own rate, or a silence much longer than their usual gap.
+- **Critical slowing down** (experimental, off unless the program turns it on): in a rolling window of daily
+  negative affect (10 − mood), detrended, lag-1 autocorrelation and variance; both trending up (Kendall's tau)
+  over the last weeks.
+
+Days are proleptic ordinals of the member's local calendar date (`date.toordinal()`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from math import sqrt
+
+import numpy as np
+
+# The check-in scales kept day by day (for the evidence charts and the series below).
+SCALES = ("mood", "anxiety", "energy", "sleep_quality", "sleep_hours", "cravings")
+N_SCALES = len(SCALES)
+# The series the detectors watch. Distress is the mean of the answered ones of 10 − mood, anxiety, 10 − energy
+# and 10 − sleep quality: they all read the same underlying state, so their mean is steadier than any one of
+# them and one test replaces four (fewer false alarms). Cravings and hours of sleep are other things and are
+# watched on their own.
+SERIES = ("distress", "cravings", "sleep_hours")
+N_SERIES = len(SERIES)
+# +1 where a higher value is worse, −1 where a lower one is.
+DIRECTION = np.array([1.0, 1.0, -1.0])
+# The smallest σ a baseline may have, in each series' units: a member who always answers 7 has a MAD of 0, and
+# one point's change must not look like an infinite deviation.
+SIGMA_FLOOR = np.array([0.5, 1.25, 0.75])
+MAD_TO_SIGMA = 1.4826
+
+
+def series_of(scales: np.ndarray) -> np.ndarray:
+    """The watched series from daily scale means (..., N_SCALES) -> (..., N_SERIES), NaN where unanswered."""
+    mood, anxiety, energy, quality, hours, cravings = (scales[..., index] for index in range(N_SCALES))
+    parts = np.stack([10.0 - mood, anxiety, 10.0 - energy, 10.0 - quality], axis=-1)
+    answered = ~np.isnan(parts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        distress = np.where(
+            answered.any(axis=-1), np.where(answered, parts, 0.0).sum(axis=-1) / answered.sum(axis=-1), np.nan
+        )
+    return np.stack([distress, cravings, hours], axis=-1)
+
+
+# Ring channels: the day's mean of each scale, then how many check-ins, how many warning signs, and whether the
+# day lies inside an episode (left out of the baseline).
+CH_CHECKINS, CH_SIGNS, CH_EXCLUDED = N_SCALES, N_SCALES + 1, N_SCALES + 2
+N_CHANNELS = N_SCALES + 3
+
+# Detector keys, each with its own cooldown: EWMA and CUSUM per scale, then the member-level ones.
+KEYS = (
+    *(f"ewma:{series}" for series in SERIES),
+    *(f"cusum:{series}" for series in SERIES),
+    "warning_signs",
+    "disengagement",
+    "critical_slowing_down",
+)
+K_EWMA, K_CUSUM = 0, N_SERIES
+K_SIGNS, K_DISENGAGEMENT, K_CSD = 2 * N_SERIES, 2 * N_SERIES + 1, 2 * N_SERIES + 2
+BASELINE_KEYS = slice(0, 2 * N_SERIES)
+NEVER = -1.0
+
+
+@dataclass(frozen=True)
+class Parameters:
+    ring_days: int = 56  # days of daily values kept: the reference window plus the recent weeks
+    reference_lag: int = 14  # the baseline ends this many days before today
+    min_observations: int = 10  # days with a value in the reference window before a baseline exists
+    refresh_every: int = 7  # days between baseline refreshes
+    ewma_lambda: float = 0.2
+    ewma_limit: float = 3.5  # L
+    ewma_persistence: int = 3  # observed days beyond the limit in a row
+    cusum_k: float = 0.5
+    cusum_h: float = 8.0
+    cusum_persistence: int = 3  # observed days of accumulation before C may fire
+    winsor: float = 3.5  # |y| is clipped here: with k = 0.5, one day adds at most 3.0, well under h
+    signs_window: int = 7
+    signs_days: int = 3
+    recent_days: int = 14  # the recent window for thinning
+    regular_rate: float = 0.5  # "regular use": check-ins on at least this share of reference days
+    thinning_ratio: float = 0.3  # recent rate below this share of the reference rate is thinning
+    silence_gaps: float = 5.0  # a silence longer than this many usual gaps (and at least silence_min_days)
+    silence_min_days: int = 7
+    csd_window: int = 30  # days in each rolling window
+    csd_min_days: int = 20  # observed days needed in a window
+    csd_trend: int = 28  # indicator values over which the trend is measured
+    csd_tau: float = 0.5  # both taus above this
+    cooldown: dict = field(
+        default_factory=lambda: {"baseline": 14, "warning_signs": 7, "disengagement": 14, "critical_slowing_down": 28}
+    )
+
+    def cooldown_days(self) -> np.ndarray:
+        days = [self.cooldown["baseline"]] * (2 * N_SERIES)
+        days += [self.cooldown["warning_signs"], self.cooldown["disengagement"], self.cooldown["critical_slowing_down"]]
+        return np.array(days, dtype=float)
+
+
+DEFAULT = Parameters()
+
+# The state's fields and their shapes per member. The order is the storage layout: changing it changes
+# LAYOUT_VERSION, and stored states of another version are rebuilt from history.
+LAYOUT_VERSION = 1
+
+
+def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
+    return [
+        ("last_day", ()),  # the last closed day (NEVER before any)
+        ("first_day", ()),  # the first day with a check-in
+        ("pending_day", ()),  # the day now being collected (NEVER before any)
+        ("acc_sum", (N_SCALES,)),  # the pending day's sums, counts, check-ins and warning signs
+        ("acc_n", (N_SCALES,)),
+        ("acc_checkins", ()),
+        ("acc_signs", ()),
+        ("ring", (p.ring_days, N_CHANNELS)),
+        ("base_median", (N_SERIES,)),
+        ("base_sigma", (N_SERIES,)),
+        ("base_n", (N_SERIES,)),
+        ("base_day", ()),
+        ("ewma", (N_SERIES,)),
+        ("ewma_t", (N_SERIES,)),
+        ("ewma_run", (N_SERIES,)),
+        ("cusum", (N_SERIES,)),
+        ("cusum_run", (N_SERIES,)),
+        ("cooldown_until", (len(KEYS),)),
+        ("last_checkin_day", ()),
+        ("csd_ar1", (p.csd_trend,)),
+        ("csd_var", (p.csd_trend,)),
+    ]
+
+
+class State:
+    """Detector state of `n` members: one float64 matrix, its fields exposed as views (so `state.ewma[i]` is a
+    row of it). `row_bytes(i)` and `from_rows` store and load one member's state."""
+
+    def __init__(self, n: int, p: Parameters = DEFAULT, matrix: np.ndarray | None = None) -> None:
+        self.p = p
+        self.layout = []
+        offset = 0
+        for name, shape in _fields(p):
+            size = int(np.prod(shape)) if shape else 1
+            self.layout.append((name, shape, offset, size))
+            offset += size
+        self.width = offset
+        if matrix is None:
+            matrix = np.zeros((n, self.width))
+            self.matrix = matrix
+            self._bind()
+            self.reset(np.ones(n, dtype=bool))
+        else:
+            if matrix.shape != (n, self.width):
+                raise ValueError("stored state does not match the layout")
+            self.matrix = matrix
+            self._bind()
+
+    def _bind(self) -> None:
+        n = self.matrix.shape[0]
+        for name, shape, offset, size in self.layout:
+            view = self.matrix[:, offset : offset + size]
+            setattr(self, name, view.reshape((n, *shape)) if shape else view[:, 0])
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def reset(self, rows: np.ndarray) -> None:
+        self.matrix[rows] = 0.0
+        for name in ("last_day", "first_day", "pending_day", "base_day", "last_checkin_day"):
+            getattr(self, name)[rows] = NEVER
+        self.ring[rows] = np.nan
+        self.ring[rows, :, CH_CHECKINS:] = 0.0
+        for name in ("base_median", "base_sigma", "csd_ar1", "csd_var"):
+            getattr(self, name)[rows] = np.nan
+        self.cooldown_until[rows] = NEVER
+
+    def row_bytes(self, index: int) -> bytes:
+        return self.matrix[index].astype("<f8").tobytes()
+
+    @classmethod
+    def from_rows(cls, rows: list[bytes | None], p: Parameters = DEFAULT) -> State:
+        """Load stored rows; a missing or wrongly sized one starts empty."""
+        state = cls(len(rows), p)
+        for index, raw in enumerate(rows):
+            if raw and len(raw) == state.width * 8:
+                state.matrix[index] = np.frombuffer(raw, dtype="<f8")
+        return state
+
+    def copy(self) -> State:
+        return State(len(self), self.p, self.matrix.copy())
+
+    def take(self, rows) -> State:
+        return State(len(np.arange(len(self))[rows]), self.p, self.matrix[rows].copy())
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """What closing one day found: `fired[i, k]` for member row i and detector key k, with the statistic and
+    its limit (for the evidence), and the baseline detectors' values for that day."""
+
+    day: int
+    fired: np.ndarray  # bool (n, len(KEYS))
+    statistic: np.ndarray  # float (n, len(KEYS))
+    limit: np.ndarray  # float (n, len(KEYS))
+    y: np.ndarray  # standardised deviation per series (n, N_SERIES), NaN without baseline or value
+
+
+def _quiet_nan(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        return function(*args, **kwargs)
+
+
+def ring_window(state: State, day, first: int, last: int) -> np.ndarray:
+    """The ring's rows for days day+first … day+last (first, last ≤ 0), oldest first: (n, days, channels).
+    `day` is one day for all rows or one per row."""
+    offsets = np.arange(first, last + 1)
+    days = np.asarray(day, dtype=np.int64).reshape(-1, 1) + offsets[None, :]
+    slots = days % state.p.ring_days
+    rows = np.arange(len(state))[:, None]
+    return state.ring[rows, slots]
+
+
+def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
+    p = state.p
+    window = ring_window(state, day, -(p.ring_days - 1), -p.reference_lag)[due]
+    values = series_of(window[:, :, :N_SCALES])
+    excluded = window[:, :, CH_EXCLUDED] > 0
+    values = np.where(excluded[:, :, None], np.nan, values)
+    count = np.sum(~np.isnan(values), axis=1)
+    median = _quiet_nan(np.nanmedian, values, axis=1)
+    mad = _quiet_nan(np.nanmedian, np.abs(values - median[:, None, :]), axis=1)
+    sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
+    enough = count >= p.min_observations
+    rows = np.flatnonzero(due)
+    had = ~np.isnan(state.base_median[rows])
+    state.base_median[rows] = np.where(enough, median, np.nan)
+    state.base_sigma[rows] = np.where(enough, sigma, np.nan)
+    state.base_n[rows] = count
+    state.base_day[rows] = day
+    # A baseline that appears for the first time starts the charts from zero.
+    new = enough & ~had
+    for name in ("ewma", "ewma_t", "ewma_run", "cusum", "cusum_run"):
+        block = getattr(state, name)[rows]
+        block[new] = 0.0
+        getattr(state, name)[rows] = block
+
+
+def _kendall_tau(series: np.ndarray) -> np.ndarray:
+    """Kendall's tau-a of each row against time (rows of equal length; NaNs are left out pairwise)."""
+    n = series.shape[1]
+    i, j = np.triu_indices(n, k=1)
+    difference = series[:, j] - series[:, i]
+    valid = ~np.isnan(difference)
+    concordance = np.where(valid, np.sign(difference), 0.0).sum(axis=1)
+    pairs = valid.sum(axis=1)
+    return np.where(pairs > 0, concordance / np.maximum(pairs, 1), np.nan)
+
+
+def _detrended_indicators(values: np.ndarray, min_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lag-1 autocorrelation and variance of each row after removing its least-squares line (NaN = missing)."""
+    n = values.shape[1]
+    t = np.arange(n, dtype=float)[None, :]
+    observed = ~np.isnan(values)
+    count = observed.sum(axis=1)
+    x = np.where(observed, values, 0.0)
+    w = observed.astype(float)
+    mean_t = (w * t).sum(axis=1) / np.maximum(count, 1)
+    mean_x = x.sum(axis=1) / np.maximum(count, 1)
+    ct = (t - mean_t[:, None]) * w
+    slope = (ct * (x - mean_x[:, None])).sum(axis=1) / np.maximum((ct * ct).sum(axis=1), 1e-12)
+    residual = np.where(observed, x - mean_x[:, None] - slope[:, None] * (t - mean_t[:, None]), np.nan)
+    variance = _quiet_nan(np.nanvar, residual, axis=1)
+    a, b = residual[:, :-1], residual[:, 1:]
+    both = ~np.isnan(a) & ~np.isnan(b)
+    numerator = np.where(both, a * b, 0.0).sum(axis=1)
+    denominator = np.where(observed, residual * residual, 0.0).sum(axis=1)
+    ar1 = np.where((both.sum(axis=1) >= 3) & (denominator > 0), numerator / np.maximum(denominator, 1e-12), np.nan)
+    enough = count >= min_days
+    return np.where(enough, ar1, np.nan), np.where(enough, variance, np.nan)
+
+
+def close_day(
+    state: State,
+    day: int,
+    values: np.ndarray,
+    checkins: np.ndarray,
+    signs: np.ndarray,
+    *,
+    csd: np.ndarray | None = None,
+) -> DayResult:
+    """Move every row forward to `day` (the day after each row's last closed day, or later: days between are
+    closed as days without check-ins) with that day's mean per scale (`values`, NaN where not answered), number
+    of check-ins and number of warning signs reported. `csd` marks rows whose program runs the experimental
+    detector. Returns what fired; cooldowns are applied and set here."""
+    p = state.p
+    n = len(state)
+    values = np.asarray(values, dtype=float).reshape(n, N_SCALES)
+    checkins = np.asarray(checkins, dtype=float).reshape(n)
+    signs = np.asarray(signs, dtype=float).reshape(n)
+
+    # Days skipped since the last closed day are empty days; a gap longer than the ring clears it.
+    gap = np.where(state.last_day == NEVER, 0, day - state.last_day - 1)
+    for offset in range(1, int(min(gap.max(initial=0), p.ring_days)) + 1):
+        rows = gap >= offset
+        slot = int(day - offset) % p.ring_days
+        state.ring[rows, slot, :N_SCALES] = np.nan
+        state.ring[rows, slot, N_SCALES:] = 0.0
+    slot = day % p.ring_days
+    in_episode = (state.cooldown_until[:, BASELINE_KEYS] > day).any(axis=1)
+    state.ring[:, slot, :N_SCALES] = values
+    state.ring[:, slot, CH_CHECKINS] = checkins
+    state.ring[:, slot, CH_SIGNS] = signs
+    state.ring[:, slot, CH_EXCLUDED] = in_episode
+    active = checkins > 0
+    state.first_day[:] = np.where((state.first_day == NEVER) & active, day, state.first_day)
+    state.last_checkin_day[:] = np.where(active, day, state.last_checkin_day)
+    state.last_day[:] = day
+
+    due = (state.first_day != NEVER) & (
+        (state.base_day == NEVER) | (day - state.base_day >= p.refresh_every) | np.isnan(state.base_median).any(axis=1)
+    )
+    if due.any():
+        _refresh_baseline(state, day, due)
+
+    fired = np.zeros((n, len(KEYS)), dtype=bool)
+    statistic = np.full((n, len(KEYS)), np.nan)
+    limit = np.full((n, len(KEYS)), np.nan)
+
+    # EWMA and CUSUM on the standardised deviation, in the direction that is worse for each scale.
+    y = DIRECTION[None, :] * (series_of(values) - state.base_median) / state.base_sigma
+    y = np.clip(y, -p.winsor, p.winsor)
+    observed = ~np.isnan(y)
+    lam = p.ewma_lambda
+    state.ewma[:] = np.where(observed, lam * y + (1 - lam) * state.ewma, state.ewma)
+    state.ewma_t[:] = state.ewma_t + observed
+    sigma_z = np.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * state.ewma_t)))
+    beyond = observed & (state.ewma > p.ewma_limit * sigma_z)
+    state.ewma_run[:] = np.where(observed, np.where(beyond, state.ewma_run + 1, 0), state.ewma_run)
+    fired[:, K_EWMA : K_EWMA + N_SERIES] = beyond & (state.ewma_run >= p.ewma_persistence)
+    statistic[:, K_EWMA : K_EWMA + N_SERIES] = np.where(observed, state.ewma, np.nan)
+    limit[:, K_EWMA : K_EWMA + N_SERIES] = p.ewma_limit * sigma_z
+
+    cusum = np.where(observed, np.maximum(0.0, state.cusum + y - p.cusum_k), state.cusum)
+    state.cusum_run[:] = np.where(observed, np.where(cusum > 0, state.cusum_run + 1, 0), state.cusum_run)
+    over = observed & (cusum > p.cusum_h)
+    fired[:, K_CUSUM : K_CUSUM + N_SERIES] = over & (state.cusum_run >= p.cusum_persistence)
+    statistic[:, K_CUSUM : K_CUSUM + N_SERIES] = np.where(observed, cusum, np.nan)
+    limit[:, K_CUSUM : K_CUSUM + N_SERIES] = p.cusum_h
+    # Page's scheme restarts after a signal (also when the cooldown holds the alert back).
+    state.cusum[:] = np.where(over, 0.0, cusum)
+    state.cusum_run[:] = np.where(over, 0, state.cusum_run)
+
+    # The member's own warning signs, reported on several recent days.
+    recent_signs = ring_window(state, day, -(p.signs_window - 1), 0)[:, :, CH_SIGNS]
+    sign_days = (recent_signs > 0).sum(axis=1)
+    fired[:, K_SIGNS] = (signs > 0) & (sign_days >= p.signs_days)
+    statistic[:, K_SIGNS] = sign_days
+    limit[:, K_SIGNS] = p.signs_days
+
+    # Disengagement: needs a full reference window of history, and regular use in it.
+    history = day - state.first_day >= p.ring_days - 1
+    reference = ring_window(state, day, -(p.ring_days - 1), -p.recent_days)[:, :, CH_CHECKINS] > 0
+    recent = ring_window(state, day, -(p.recent_days - 1), 0)[:, :, CH_CHECKINS] > 0
+    reference_rate = reference.mean(axis=1)
+    recent_rate = recent.mean(axis=1)
+    regular = history & (state.first_day != NEVER) & (reference_rate >= p.regular_rate)
+    thinning = recent_rate < p.thinning_ratio * reference_rate
+    usual_gap = 1.0 / np.maximum(reference_rate, 1e-9)
+    silence = day - state.last_checkin_day
+    silent = silence >= np.maximum(p.silence_min_days, np.ceil(p.silence_gaps * usual_gap))
+    fired[:, K_DISENGAGEMENT] = regular & (thinning | silent)
+    statistic[:, K_DISENGAGEMENT] = recent_rate
+    limit[:, K_DISENGAGEMENT] = p.thinning_ratio * reference_rate
+
+    # Critical slowing down (experimental): only for rows whose program turned it on.
+    if csd is not None and np.any(csd):
+        rows = np.flatnonzero(np.asarray(csd, dtype=bool))
+        window = ring_window(state, day, -(p.csd_window - 1), 0)[rows, :, 0]
+        ar1, variance = _detrended_indicators(10.0 - window, p.csd_min_days)
+        state.csd_ar1[rows] = np.roll(state.csd_ar1[rows], -1, axis=1)
+        state.csd_var[rows] = np.roll(state.csd_var[rows], -1, axis=1)
+        state.csd_ar1[rows, -1] = ar1
+        state.csd_var[rows, -1] = variance
+        enough = (~np.isnan(state.csd_ar1[rows])).sum(axis=1) >= p.csd_trend // 2
+        tau_ar1 = _kendall_tau(state.csd_ar1[rows])
+        tau_var = _kendall_tau(state.csd_var[rows])
+        fired[rows, K_CSD] = enough & (tau_ar1 > p.csd_tau) & (tau_var > p.csd_tau)
+        statistic[rows, K_CSD] = np.fmin(tau_ar1, tau_var)
+        limit[rows, K_CSD] = p.csd_tau
+
+    # A detector that fired stays quiet for its cooldown; what it would have said joins the open episode.
+    fired &= state.cooldown_until <= day
+    fired &= ~np.isnan(statistic)
+    state.cooldown_until[:] = np.where(fired, day + p.cooldown_days()[None, :], state.cooldown_until)
+    return DayResult(day=day, fired=fired, statistic=statistic, limit=limit, y=y)
+
+
+def accumulate(state: State, row: int, scales: np.ndarray, signs: int) -> None:
+    """Add one check-in (its scale values, NaN where not answered) to the row's pending day."""
+    answered = ~np.isnan(scales)
+    state.acc_sum[row] += np.where(answered, scales, 0.0)
+    state.acc_n[row] += answered
+    state.acc_checkins[row] += 1
+    state.acc_signs[row] += signs
+
+
+def pending_values(state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pending day's means per scale (NaN where none), check-ins and warning signs."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(state.acc_n > 0, state.acc_sum / np.maximum(state.acc_n, 1), np.nan)
+    return means, state.acc_checkins.copy(), state.acc_signs.copy()
+
+
+def clear_pending(state: State, rows, day) -> None:
+    state.acc_sum[rows] = 0.0
+    state.acc_n[rows] = 0.0
+    state.acc_checkins[rows] = 0.0
+    state.acc_signs[rows] = 0.0
+    state.pending_day[rows] = day
+
+
+# Questionnaires ------------------------------------------------------------------------------------------------
+
+# Reliable change (NHS Talking Therapies convention): PHQ-9 ≥ 6 points, GAD-7 ≥ 4. For WHO-5 a change of 10
+# points on its percentage scale is the documented clinically relevant change (Topp et al. 2015); lower is worse.
+RELIABLE_CHANGE = {"phq9": 6, "gad7": 4, "who5": 10}
+WORSE_WHEN_LOWER = {"who5"}
+QUESTIONNAIRE_BASELINE = 3  # the baseline is the median of up to this many earlier results
+
+
+@dataclass(frozen=True)
+class QuestionnaireFinding:
+    instrument: str
+    score: int
+    baseline: float | None  # median of the earlier results it was compared with
+    previous: int | None
+    crossed_caseness: bool
+    deteriorated: bool
+
+    @property
+    def fired(self) -> bool:
+        return self.crossed_caseness or self.deteriorated
+
+
+def questionnaire(
+    instrument: str, score: int, is_case: bool | None, earlier: list[tuple[int, bool | None]]
+) -> QuestionnaireFinding:
+    """Compare a new total with the member's earlier complete results of the same instrument (newest first):
+    caseness crossed (the previous result was not a case, this one is) and reliable deterioration against the
+    median of up to three earlier results."""
+    previous = earlier[0] if earlier else None
+    crossed = bool(is_case) and previous is not None and previous[1] is False
+    baseline = None
+    deteriorated = False
+    reliable = RELIABLE_CHANGE.get(instrument)
+    if earlier and reliable is not None:
+        baseline = float(np.median([value for value, _case in earlier[:QUESTIONNAIRE_BASELINE]]))
+        change = baseline - score if instrument in WORSE_WHEN_LOWER else score - baseline
+        deteriorated = change >= reliable
+    return QuestionnaireFinding(
+        instrument=instrument,
+        score=score,
+        baseline=baseline,
+        previous=previous[0] if previous else None,
+        crossed_caseness=crossed,
+        deteriorated=deteriorated,
+    )
+
+
+def sigma_z(t: int, lam: float = DEFAULT.ewma_lambda) -> float:
+    """σ of the EWMA after t observations, in units of the process σ."""
+    return sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * t)))

@@ -1,0 +1,433 @@
+"""The streaming side of early warning: each member's detector state, kept up to date as data arrive.
+
+- A check-in adds to the member's pending day and evaluates the day as it stands, so an alert can be raised
+  within seconds of the check-in that tips it (a firing sets its detector's cooldown, so closing the day later
+  does not raise it again). The work is a constant amount per check-in: one state row read and written.
+- The worker closes each member's day when it ends on their clock (`close_due_days`), which is when silence
+  counts: disengagement is noticed on days without check-ins.
+- Data for a day already closed (an offline check-in synced late, an import) marks the state stale; the
+  worker rebuilds it from history with the same code (`rebuild`). So does a state stored in an older layout.
+- Questionnaire responses, safety events and missed appointments are single events and go straight to the
+  alert rules (`on_response`, `on_safety_event`, `on_missed_appointment`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alongside.care.models import Category, SafetyEvent, SafetyKind
+from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
+from alongside.programs.models import Enrolment
+from alongside.schedule import times
+from alongside.signals import alerts, detectors
+from alongside.signals.detectors import KEYS, N_SCALES, NEVER, SCALES, SERIES, State
+from alongside.signals.models import DetectorState, Severity
+
+log = logging.getLogger(__name__)
+
+# Late data within this many days of today may still raise alerts when the state is rebuilt; older history
+# only rebuilds the state (a rescan of last year must not page anyone).
+RECENT_DAYS = 3
+EVIDENCE_DAYS = 28
+
+
+def _zone(member) -> ZoneInfo:
+    return ZoneInfo(member.time_zone)
+
+
+def local_today(member, now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(_zone(member)).date()
+
+
+def csd_enabled(member) -> bool:
+    """Whether one of the member's programs runs the experimental critical-slowing-down detector."""
+    enrolments = Enrolment.objects.current().filter(member=member).select_related("program")
+    return any(enrolment.program.config.experimental_detectors.get("critical_slowing_down") for enrolment in enrolments)
+
+
+def scales_of(checkin: CheckIn) -> np.ndarray:
+    values = [getattr(checkin, name) for name in SCALES]
+    return np.array([np.nan if value is None else float(value) for value in values])
+
+
+def _locked_row(member) -> DetectorState:
+    DetectorState.objects.get_or_create(member=member)
+    rows = DetectorState.objects.filter(member=member)
+    if connection.features.has_select_for_update:
+        rows = rows.select_for_update()
+    return rows.get()
+
+
+def _load(row: DetectorState) -> State | None:
+    """The stored state, or None when it must be rebuilt (none yet is fine: an empty state)."""
+    if not row.data:
+        return State(1)
+    if row.layout != detectors.LAYOUT_VERSION:
+        return None
+    return State.from_rows([bytes(row.data)])
+
+
+def _save(row: DetectorState, state: State, member) -> None:
+    row.layout = detectors.LAYOUT_VERSION
+    row.data = state.row_bytes(0)
+    pending = state.pending_day[0]
+    if pending == NEVER:
+        row.pending_day = row.closes_at = None
+    else:
+        row.pending_day = date.fromordinal(int(pending))
+        row.closes_at = times.at(row.pending_day + timedelta(days=1), datetime.min.time(), member.time_zone)
+    row.save()
+
+
+# Evidence -------------------------------------------------------------------------------------------------------
+
+
+def _points(state: State, day: int, values: np.ndarray) -> list[list]:
+    first = day - EVIDENCE_DAYS + 1
+    return [
+        [date.fromordinal(first + offset).isoformat(), None if np.isnan(value) else round(float(value), 2)]
+        for offset, value in enumerate(values)
+    ]
+
+
+def evidence_for(state: State, row: int, key: int, result: detectors.DayResult) -> dict:
+    """What a firing shows: the rule's statistic and limit, the baseline, and the days of data it saw."""
+    day = result.day
+    window = detectors.ring_window(state, day, -(EVIDENCE_DAYS - 1), 0)[row]
+    evidence = {
+        "statistic": round(float(result.statistic[row, key]), 3),
+        "limit": round(float(result.limit[row, key]), 3),
+    }
+    if key < 2 * detectors.N_SERIES:
+        series = key % detectors.N_SERIES
+        evidence["series"] = SERIES[series]
+        evidence["direction"] = "up" if detectors.DIRECTION[series] > 0 else "down"
+        evidence["baseline"] = {
+            "median": round(float(state.base_median[row, series]), 2),
+            "sigma": round(float(state.base_sigma[row, series]), 2),
+            "days": int(state.base_n[row, series]),
+        }
+        evidence["points"] = _points(state, day, detectors.series_of(window[:, :N_SCALES])[:, series])
+        evidence["deviation"] = None if np.isnan(result.y[row, series]) else round(float(result.y[row, series]), 2)
+    elif key == detectors.K_SIGNS:
+        evidence["points"] = _points(state, day, window[:, detectors.CH_SIGNS])
+    elif key == detectors.K_DISENGAGEMENT:
+        evidence["points"] = _points(state, day, window[:, detectors.CH_CHECKINS])
+        last = state.last_checkin_day[row]
+        evidence["days_since_checkin"] = None if last == NEVER else int(day - last)
+        reference = detectors.ring_window(state, day, -(state.p.ring_days - 1), -state.p.recent_days)[row]
+        evidence["reference_rate"] = round(float((reference[:, detectors.CH_CHECKINS] > 0).mean()), 2)
+    elif key == detectors.K_CSD:
+        evidence["ar1"] = [None if np.isnan(v) else round(float(v), 3) for v in state.csd_ar1[row]]
+        evidence["variance"] = [None if np.isnan(v) else round(float(v), 3) for v in state.csd_var[row]]
+        evidence["points"] = _points(state, day, 10.0 - window[:, 0])
+    return evidence
+
+
+DETECTOR_OF_KEY = {
+    **{index: "baseline" for index in range(2 * detectors.N_SERIES)},
+    detectors.K_SIGNS: "warning_signs",
+    detectors.K_DISENGAGEMENT: "disengagement",
+    detectors.K_CSD: "critical_slowing_down",
+}
+CATEGORY_OF_DETECTOR = {
+    "baseline": Category.CHECKINS.value,
+    "warning_signs": Category.CHECKINS.value,
+    "critical_slowing_down": Category.CHECKINS.value,
+    "disengagement": Category.ENGAGEMENT.value,
+}
+
+
+def severity_for(key: int, fired_today: np.ndarray, statistic: float) -> str:
+    """Severity of one daily firing: baseline deviations are worth watching, and high when two rules agree on
+    the same day; the member's own warning signs on most days of a week are high."""
+    if DETECTOR_OF_KEY[key] == "baseline":
+        agreeing = int(fired_today[: 2 * detectors.N_SERIES].sum())
+        return Severity.HIGH if agreeing >= 2 else Severity.WATCH
+    if key == detectors.K_SIGNS and statistic >= 5:
+        return Severity.HIGH
+    return Severity.WATCH
+
+
+def raise_day_firings(member, state: State, result: detectors.DayResult, row: int = 0, at=None) -> int:
+    raised = 0
+    fired = result.fired[row]
+    for key in np.flatnonzero(fired):
+        detector = DETECTOR_OF_KEY[int(key)]
+        firing = alerts.raise_firing(
+            member,
+            detector=detector,
+            rule=KEYS[int(key)],
+            category=CATEGORY_OF_DETECTOR[detector],
+            severity=severity_for(int(key), fired, float(result.statistic[row, key])),
+            day=date.fromordinal(result.day),
+            evidence=evidence_for(state, row, int(key), result),
+            source_key=f"day:{member.pk}:{date.fromordinal(result.day).isoformat()}:{KEYS[int(key)]}",
+            at=at,
+        )
+        raised += firing is not None
+    return raised
+
+
+# Check-ins ------------------------------------------------------------------------------------------------------
+
+
+def _close_through(state: State, last: int, csd: np.ndarray | None) -> list[detectors.DayResult]:
+    """Close the pending day and every day after it through `last`."""
+    results = []
+    pending = int(state.pending_day[0])
+    if pending == NEVER or pending > last:
+        return results
+    values, checkins, signs = detectors.pending_values(state)
+    results.append(detectors.close_day(state, pending, values, checkins, signs, csd=csd))
+    empty = np.full((1, N_SCALES), np.nan)
+    # Days without data: each is closed (silence is noticed on the day it becomes long), up to a ring's length;
+    # beyond that one closing clears the ring.
+    start = max(pending + 1, last - state.p.ring_days + 1)
+    for day in range(start, last + 1):
+        results.append(detectors.close_day(state, day, empty, np.zeros(1), np.zeros(1), csd=csd))
+    detectors.clear_pending(state, 0, last + 1)
+    return results
+
+
+def on_checkin(checkin: CheckIn, warning_signs: int = 0) -> int:
+    """Update the member's state with a new check-in and raise what fires. Returns the number of firings."""
+    member = checkin.member
+    day = checkin.local_date.toordinal()
+    csd = np.array([csd_enabled(member)])
+    raised = 0
+    with transaction.atomic():
+        row = _locked_row(member)
+        state = None if row.stale else _load(row)
+        if state is None or (state.pending_day[0] != NEVER and day < state.pending_day[0]):
+            # An older layout, or a day already closed: rebuilt from history by the worker.
+            if not row.stale:
+                row.stale = True
+                row.save(update_fields=["stale", "updated_at"])
+            return 0
+        for result in _close_through(state, day - 1, csd):
+            raised += raise_day_firings(member, state, result)
+        if state.pending_day[0] == NEVER or state.pending_day[0] < day:
+            detectors.clear_pending(state, 0, day)
+        detectors.accumulate(state, 0, scales_of(checkin), warning_signs)
+        # The day as it stands: what fires now is raised now, and its cooldown keeps the day's close quiet.
+        trial = state.copy()
+        values, checkins, signs = detectors.pending_values(trial)
+        result = detectors.close_day(trial, day, values, checkins, signs, csd=csd)
+        if result.fired.any():
+            state.cooldown_until[0] = np.where(result.fired[0], trial.cooldown_until[0], state.cooldown_until[0])
+            raised += raise_day_firings(member, trial, result)
+        _save(row, state, member)
+    return raised
+
+
+def close_due_days(now: datetime | None = None, limit: int = 500) -> int:
+    """Close the days that have ended on members' clocks (silence is noticed here). Checks each closed day
+    against the database: a check-in the state missed (its update failed) makes it rebuild."""
+    now = now or timezone.now()
+    done = 0
+    with transaction.atomic():
+        rows = DetectorState.objects.filter(closes_at__lte=now, stale=False).order_by("closes_at")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        for row in rows.select_related("member")[:limit]:
+            member = row.member
+            state = _load(row)
+            stored = CheckIn.objects.filter(member=member, local_date=row.pending_day).count() if row.pending_day else 0
+            if state is None or stored != int(state.acc_checkins[0]):
+                row.stale = True
+                row.save(update_fields=["stale", "updated_at"])
+                continue
+            today = local_today(member, now).toordinal()
+            csd = np.array([csd_enabled(member)])
+            for result in _close_through(state, today - 1, csd):
+                raise_day_firings(member, state, result)
+            _save(row, state, member)
+            done += 1
+    return done
+
+
+# Rebuilding from history ----------------------------------------------------------------------------------------
+
+
+def member_history(member, until: date | None = None):
+    """The member's check-ins as daily arrays (one row), from their first check-in through `until`."""
+    from alongside.signals import batch
+
+    rows = CheckIn.objects.filter(member=member)
+    if until is not None:
+        rows = rows.filter(local_date__lte=until)
+    columns = list(rows.order_by("local_date", "recorded_at").values_list("pk", "local_date", *SCALES))
+    if not columns:
+        return None
+    signs = _sign_counts(member)
+    first = columns[0][1].toordinal()
+    last = (until or columns[-1][1]).toordinal()
+    days = np.array([row[1].toordinal() - first for row in columns])
+    scales = np.array([[np.nan if v is None else float(v) for v in row[2:]] for row in columns], dtype=float)
+    sign_counts = np.array([signs.get(row[0], 0) for row in columns], dtype=float)
+    return batch.daily(1, first, last - first + 1, np.zeros(len(columns), dtype=int), days, scales, sign_counts)
+
+
+def _sign_counts(member) -> dict[int, int]:
+    from django.db.models import Count
+
+    links = CheckIn.tags.through.objects.filter(checkin__member=member, tag__kind=TagKind.WARNING_SIGN)
+    return dict(links.values("checkin_id").annotate(n=Count("id")).values_list("checkin_id", "n"))
+
+
+def rebuild(member, now: datetime | None = None) -> int:
+    """Recompute the member's state from all their check-ins (closed through yesterday, today pending), and
+    raise what fires on the last few days. Returns the number of firings raised."""
+    from alongside.signals import batch
+
+    today = local_today(member, now)
+    csd = np.array([csd_enabled(member)])
+    raised = 0
+    with transaction.atomic():
+        row = _locked_row(member)
+        data = member_history(member, until=today - timedelta(days=1))
+        state = State(1)
+        if data is not None:
+            recent = today.toordinal() - RECENT_DAYS
+
+            def on_day(offset, result):
+                nonlocal raised
+                if result.day >= recent and result.fired.any():
+                    raised += raise_day_firings(member, state, result)
+
+            state, _firings = batch.run(data, csd=csd, state=state, on_day=on_day)
+            detectors.clear_pending(state, 0, today.toordinal())
+        todays = CheckIn.objects.filter(member=member, local_date=today)
+        signs = _sign_counts(member)
+        for checkin in todays:
+            if state.pending_day[0] == NEVER:
+                detectors.clear_pending(state, 0, today.toordinal())
+            detectors.accumulate(state, 0, scales_of(checkin), signs.get(checkin.pk, 0))
+        row.stale = False
+        _save(row, state, member)
+    return raised
+
+
+def rebuild_stale(limit: int = 50) -> int:
+    done = 0
+    for row in DetectorState.objects.filter(stale=True).select_related("member")[:limit]:
+        try:
+            rebuild(row.member)
+            done += 1
+        except Exception:
+            log.exception("rebuilding the detector state of member %s failed; it stays stale", row.member_id)
+    return done
+
+
+# Single events --------------------------------------------------------------------------------------------------
+
+
+def on_response(response: QuestionnaireResponse) -> int:
+    """Caseness crossed, or reliable deterioration against the member's earlier results of the instrument."""
+    if not response.complete or response.total is None:
+        return 0
+    earlier = list(
+        QuestionnaireResponse.objects.filter(
+            member=response.member,
+            instrument=response.instrument,
+            complete=True,
+            completed_at__lt=response.completed_at,
+        )
+        .exclude(pk=response.pk)
+        .order_by("-completed_at")
+        .values_list("total", "is_case")[: detectors.QUESTIONNAIRE_BASELINE]
+    )
+    finding = detectors.questionnaire(response.instrument, response.total, response.is_case, earlier)
+    if not finding.fired:
+        return 0
+    rules = [
+        name for name, hit in (("caseness", finding.crossed_caseness), ("deterioration", finding.deteriorated)) if hit
+    ]
+    firing = alerts.raise_firing(
+        response.member,
+        detector="questionnaire",
+        rule=f"{response.instrument}:{'+'.join(rules)}",
+        category=Category.QUESTIONNAIRES.value,
+        severity=Severity.HIGH if len(rules) == 2 else Severity.WATCH,
+        day=response.local_date,
+        evidence={
+            "instrument": response.instrument,
+            "score": finding.score,
+            "band": response.band,
+            "baseline": finding.baseline,
+            "previous": finding.previous,
+            "reliable_change": detectors.RELIABLE_CHANGE.get(response.instrument),
+            "earlier": [value for value, _case in earlier],
+            "rules": rules,
+        },
+        source_key=f"response:{response.pk}",
+        at=response.completed_at,
+    )
+    return int(firing is not None)
+
+
+def on_safety_event(event: SafetyEvent) -> int:
+    """Every safety event becomes a firing: urgent for PHQ-9 question 9, asking the team, or crisis language
+    (which reaches only supporters the member shares their journal with); high for pressing "I'm struggling"."""
+    urgent = event.team_asked or event.kind in (SafetyKind.PHQ9_ITEM9, SafetyKind.CRISIS_LANGUAGE)
+    category = alerts.JOURNAL_SAFETY if event.kind == SafetyKind.CRISIS_LANGUAGE else alerts.SAFETY
+    firing = alerts.raise_firing(
+        event.member,
+        detector="safety",
+        rule="struggling_team_asked" if event.team_asked else event.kind,
+        category=category,
+        severity=Severity.URGENT if urgent else Severity.HIGH,
+        day=event.occurred_at.astimezone(_zone(event.member)).date(),
+        evidence={"kind": event.kind, "team_asked": event.team_asked, "safety_event": event.pk},
+        source_key=f"safety:{event.pk}",
+        at=event.occurred_at,
+    )
+    return int(firing is not None)
+
+
+MISSED_WINDOW = timedelta(days=30)
+MISSED_COUNT = 2
+
+
+def on_missed_appointment(occurrence) -> int:
+    """Two or more missed appointments within 30 days are a disengagement firing."""
+    from alongside.schedule import series
+
+    member = occurrence.appointment.member
+    missed = list(series.missed(member, since=occurrence.start - MISSED_WINDOW).filter(start__lte=occurrence.start))
+    if len(missed) < MISSED_COUNT:
+        return 0
+    firing = alerts.raise_firing(
+        member,
+        detector="disengagement",
+        rule="missed_appointments",
+        category=Category.APPOINTMENTS.value,
+        severity=Severity.WATCH,
+        day=occurrence.start.astimezone(_zone(member)).date(),
+        evidence={"missed": [o.start.isoformat() for o in missed], "window_days": MISSED_WINDOW.days},
+        source_key=f"missed:{occurrence.pk}",
+    )
+    return int(firing is not None)
+
+
+def sweep_safety_events(back: timedelta = timedelta(days=2), now: datetime | None = None) -> int:
+    """Give any recent safety event without its firing one (its routing failed when it was recorded)."""
+    now = now or timezone.now()
+    from alongside.signals.models import Firing
+
+    made = 0
+    recent = SafetyEvent.objects.filter(occurred_at__gte=now - back).select_related("member")
+    routed = set(
+        Firing.objects.filter(source_key__in=[f"safety:{e.pk}" for e in recent]).values_list("source_key", flat=True)
+    )
+    for event in recent:
+        if f"safety:{event.pk}" not in routed:
+            made += on_safety_event(event)
+    return made

@@ -1,0 +1,155 @@
+"""Firings in words, for the care team, the member and `signals replay`; and their evidence as a chart."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from alongside.monitoring import charts
+
+SERIES_NAMES = {
+    "distress": gettext_lazy("Distress (low mood, anxiety, low energy, poor sleep)"),
+    "cravings": gettext_lazy("Cravings or urges"),
+    "sleep_hours": gettext_lazy("Hours of sleep"),
+}
+INSTRUMENT_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "who5": "WHO-5"}
+DETECTOR_NAMES = {
+    "safety": gettext_lazy("Safety"),
+    "questionnaire": gettext_lazy("Questionnaire"),
+    "baseline": gettext_lazy("Change from their usual"),
+    "warning_signs": gettext_lazy("Their own warning signs"),
+    "disengagement": gettext_lazy("Disengagement"),
+    "critical_slowing_down": gettext_lazy("Rising variability (experimental)"),
+}
+SAFETY_RULES = {
+    "phq9_item9": gettext_lazy(
+        "Answered PHQ-9 question 9 (thoughts of being better off dead or of self-harm) above “Not at all”."
+    ),
+    "struggling": gettext_lazy("Pressed “I'm struggling”."),
+    "struggling_team_asked": gettext_lazy("Pressed “I'm struggling” and asked their team to reach out."),
+    "crisis_language": gettext_lazy("Wrote words of crisis in a journal entry (the entry itself is not shared)."),
+}
+
+
+def describe(firing) -> str:
+    """One sentence saying what fired and why, in numbers."""
+    e = firing.evidence
+    detector, rule = firing.detector, firing.rule
+    if detector == "safety":
+        return str(SAFETY_RULES.get(rule, rule))
+    if detector == "questionnaire":
+        name = INSTRUMENT_NAMES.get(e.get("instrument"), e.get("instrument"))
+        parts = []
+        if "caseness" in e.get("rules", []):
+            parts.append(
+                _("%(name)s score %(score)s is at the program's threshold or beyond, after %(previous)s last time.")
+                % {"name": name, "score": e["score"], "previous": e.get("previous")}
+            )
+        if "deterioration" in e.get("rules", []):
+            parts.append(
+                _(
+                    "%(name)s score %(score)s is a reliable deterioration (%(change)s points or more) from their "
+                    "usual %(baseline)s."
+                )
+                % {
+                    "name": name,
+                    "score": e["score"],
+                    "change": e.get("reliable_change"),
+                    "baseline": _num(e.get("baseline")),
+                }
+            )
+        return " ".join(parts)
+    if detector == "baseline":
+        method, _series = rule.split(":", 1)
+        base = e.get("baseline", {})
+        values = {
+            "series": SERIES_NAMES.get(e.get("series"), e.get("series")),
+            "median": _num(base.get("median")),
+            "sigma": _num(base.get("sigma")),
+            "days": base.get("days"),
+            "stat": _num(e.get("statistic")),
+            "limit": _num(e.get("limit")),
+        }
+        if method == "ewma":
+            return (
+                _(
+                    "%(series)s has stayed away from their usual level (median %(median)s, spread %(sigma)s, from "
+                    "%(days)s days) for several days: the smoothed deviation %(stat)s passed its limit %(limit)s."
+                )
+                % values
+            )
+        return (
+            _(
+                "%(series)s has drifted from their usual level (median %(median)s, spread %(sigma)s, from %(days)s "
+                "days): the accumulated deviation %(stat)s passed %(limit)s."
+            )
+            % values
+        )
+    if detector == "warning_signs":
+        return _("Reported their own warning signs on %(days)s of the last 7 days.") % {
+            "days": int(e.get("statistic", 0))
+        }
+    if detector == "disengagement":
+        if rule == "missed_appointments":
+            return _("Missed %(n)s appointments in %(days)s days.") % {
+                "n": len(e.get("missed", [])),
+                "days": e.get("window_days"),
+            }
+        return _(
+            "Checked in on %(recent)s%% of the last 14 days, against %(usual)s%% before; last check-in %(since)s "
+            "days ago."
+        ) % {
+            "recent": round(100 * float(e.get("statistic", 0))),
+            "usual": round(100 * float(e.get("reference_rate", 0))),
+            "since": e.get("days_since_checkin"),
+        }
+    if detector == "critical_slowing_down":
+        return _(
+            "Day-to-day ups and downs of low mood have grown more persistent and more variable (Kendall's tau "
+            "%(tau)s). Experimental: never the only reason to act."
+        ) % {"tau": _num(e.get("statistic"))}
+    return rule
+
+
+def _num(value) -> str:
+    if value is None:
+        return "–"
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.1f}"
+
+
+Y_RANGES = {"distress": (0, 10), "cravings": (0, 10), "sleep_hours": (0, 12)}
+
+
+def chart(firing) -> str | None:
+    """The data points the rule saw, with the member's usual range, as inline SVG (None if it has none)."""
+    points = firing.evidence.get("points")
+    if not points:
+        return None
+    days = [date.fromisoformat(day) for day, _value in points]
+    values = [value for _day, value in points]
+    e = firing.evidence
+    if firing.detector == "baseline":
+        name = str(SERIES_NAMES.get(e["series"], e["series"]))
+        base = e.get("baseline", {})
+        usual = None
+        if base.get("median") is not None and base.get("sigma") is not None:
+            usual = (base["median"] - 2 * base["sigma"], base["median"] + 2 * base["sigma"])
+        return charts.line_chart(
+            days,
+            {name: values},
+            title=name,
+            y_label=_("daily mean"),
+            y_range=Y_RANGES.get(e["series"], (0, 10)),
+            typical={name: usual},
+        )
+    label = {
+        "warning_signs": _("Warning signs reported"),
+        "disengagement": _("Check-ins per day"),
+        "critical_slowing_down": _("Low mood (10 − mood)"),
+    }.get(firing.detector, firing.detector)
+    top = max([v for v in values if v is not None] + [1])
+    y_range = (0, 10) if firing.detector == "critical_slowing_down" else (0, max(3, int(top) + 1))
+    return charts.line_chart(days, {label: values}, title=label, y_label=label, y_range=y_range)
