@@ -29,6 +29,7 @@ from alongside.notify.models import Delivery, DeliveryStatus, InboxMessage, Noti
 from alongside.programs import actions as program_actions
 from alongside.schedule import feeds, series
 from alongside.schedule import routines as schedule_routines
+from alongside.signals import alerts
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
 
 SUBJECT_NAME = "Mira Subject-7731"
@@ -72,6 +73,7 @@ class World:
     routine_item: object = None
     inbox_message: object = None
     dead_delivery: object = None
+    alert: object = None
 
 
 @pytest.fixture
@@ -146,6 +148,11 @@ def world(db) -> World:
     w.inbox_message = InboxMessage.objects.get(notification=notification)
     w.dead_delivery = notification.deliveries.get(channel="email")
     Delivery.objects.filter(pk=w.dead_delivery.pk).update(status=DeliveryStatus.DEAD, last_error="SMTP: refused")
+    # An early-warning alert from check-in data: for supporters the member shares check-ins with.
+    w.alert = alerts.raise_firing(
+        subject, detector="baseline", rule="cusum:distress", category="checkins", severity="watch",
+        day=timezone.localdate(), evidence={"statistic": 9.1, "limit": 8.0}, source_key="matrix:alert",
+    ).alert  # fmt: skip
     return w
 
 
@@ -509,6 +516,23 @@ WEB_ROUTES: dict[str, Route] = {
     ),
     # Notifications: each person's own inbox and choices; another person's message is not found. The
     # deliveries given up on are for the organisation's admins.
+    # Alerts: the care team's pages show only alerts whose data the member shares with them.
+    "signals:alerts": Route("get", lambda w: reverse("signals:alerts"), only(STAFF, otherwise=403)),
+    "signals:alert": Route(
+        "get", lambda w: reverse("signals:alert", args=[w.alert.pk]), only({"clinician", "case_manager"})
+    ),
+    "signals:acknowledge": Route(
+        "post",
+        lambda w: reverse("signals:acknowledge", args=[w.alert.pk]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+    ),
+    "signals:resolve": Route(
+        "post",
+        lambda w: reverse("signals:resolve", args=[w.alert.pk]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+        data={"outcome": "reached"},
+    ),
+    "signals:my_alerts": Route("get", lambda w: reverse("signals:my_alerts"), only(MEMBERS, otherwise=403)),
     "notify:inbox": Route("get", lambda w: reverse("notify:inbox"), expect(200, anonymous="login")),
     "notify:unread_count": Route("get", lambda w: reverse("notify:unread_count"), expect(200, anonymous="login")),
     "notify:read_all": Route("post", lambda w: reverse("notify:read_all"), expect("redirect", anonymous="login")),
@@ -591,6 +615,19 @@ API_ROUTES: dict[tuple[str, str], Route] = {
         only(MEMBERS, outcome=201, otherwise=403, anonymous=401),
         data={"ask_team": False},
         headers={"Idempotency-Key": "matrix-s-1"},
+    ),
+    ("get", "/api/v1/alerts"): Route("get", "/api/v1/alerts", expect(200, anonymous=401)),
+    ("get", "/api/v1/alerts/{alert_id}"): Route(
+        "get", lambda w: f"/api/v1/alerts/{w.alert.pk}", only({"member", "clinician", "case_manager"}, anonymous=401)
+    ),
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"): Route(
+        "post", lambda w: f"/api/v1/alerts/{w.alert.pk}/acknowledge", only({"clinician", "case_manager"}, anonymous=401)
+    ),
+    ("post", "/api/v1/alerts/{alert_id}/resolve"): Route(
+        "post",
+        lambda w: f"/api/v1/alerts/{w.alert.pk}/resolve",
+        only({"clinician", "case_manager"}, anonymous=401),
+        data={"outcome": "reached"},
     ),
     ("get", "/api/v1/members"): Route("get", "/api/v1/members", expect(200, anonymous=401)),
     ("get", "/api/v1/members/{member_id}"): Route(

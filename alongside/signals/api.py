@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from alongside.accounts.api import require_scope
 from alongside.audit.log import record
@@ -143,7 +143,7 @@ def get_alert(request, alert_id: int):
     require_scope(request, "read")
     alert = _visible(request, alert_id)
     _audit_read(request, alert)
-    return 200, _out(request.user, alert)
+    return Status(200, _out(request.user, alert))
 
 
 @router.post(
@@ -158,7 +158,7 @@ def acknowledge_alert(request, alert_id: int):
         alert = alerts.acknowledge(alert, by=request.user, request=request)
     except PermissionDenied:
         raise Http404 from None
-    return 200, _out(request.user, alert)
+    return Status(200, _out(request.user, alert))
 
 
 @router.post(
@@ -170,11 +170,11 @@ def resolve_alert(request, alert_id: int, payload: ResolveIn):
     require_scope(request, "write")
     alert = _visible(request, alert_id)
     if alert.status == AlertStatus.RESOLVED:
-        return 409, {"detail": _("This alert was already resolved."), "fields": ["outcome"]}
+        return Status(409, {"detail": _("This alert was already resolved."), "fields": ["outcome"]})
     try:
         alert = alerts.resolve(alert, by=request.user, outcome=payload.outcome, note=payload.note, request=request)
     except PermissionDenied:
         raise Http404 from None
     except DjangoValidationError as error:
-        return 422, {"detail": " ".join(error.messages), "fields": sorted(error.message_dict)}
-    return 200, _out(request.user, alert)
+        return Status(422, {"detail": " ".join(error.messages), "fields": sorted(error.message_dict)})
+    return Status(200, _out(request.user, alert))

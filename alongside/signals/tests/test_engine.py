@@ -1,0 +1,165 @@
+"""The streaming engine on real check-ins: alerts within the check-in that tips it, days closed by the worker,
+late data rebuilt from history, and the same state whether built live, rebuilt or rescanned."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from alongside.accounts.models import Role
+from alongside.monitoring import checkins, questionnaires
+from alongside.monitoring.models import CheckIn
+from alongside.signals import detectors, engine, rescan
+from alongside.signals.models import Alert, DetectorState, Firing
+from alongside.testing import factories
+
+pytestmark = pytest.mark.django_db
+ZONE = ZoneInfo("America/New_York")
+
+
+def at(day, hour=20):
+    return datetime.combine(day, time(hour), tzinfo=ZONE)
+
+
+def stable_then_low(member, *, days=50, low_from=44, with_commits):
+    """A steady mood around 7 for most of the period, then several low days, recorded one by one."""
+    rng = np.random.default_rng(5)
+    today = timezone.now().astimezone(ZONE).date()
+    first = today - timedelta(days=days)
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        low = offset >= low_from
+        mood = 2 if low else int(np.clip(round(7 + rng.normal(0, 0.8)), 0, 10))
+        anxiety = 8 if low else int(np.clip(round(3 + rng.normal(0, 0.8)), 0, 10))
+        with with_commits(execute=True):
+            checkins.record(member, mood=mood, anxiety=anxiety, recorded_at=at(day))
+    return first
+
+
+@pytest.fixture
+def supported(member, staff, organisation):
+    return factories.support(staff, member, organisation, Role.CLINICIAN)
+
+
+def test_a_sustained_change_raises_an_alert_on_the_check_in_that_tips_it(
+    member, supported, django_capture_on_commit_callbacks
+):
+    stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
+    alert = Alert.objects.get(member=member)
+    firing = alert.firings.order_by("fired_at").first()
+    assert firing.detector == "baseline" and firing.rule.endswith(":distress")
+    # Not on the first low day (one bad day is not an alert), but within the run of low days.
+    first_low = timezone.now().astimezone(ZONE).date() - timedelta(days=6)
+    assert first_low + timedelta(days=1) <= firing.day <= first_low + timedelta(days=5)
+    assert firing.evidence["baseline"]["days"] >= detectors.DEFAULT.min_observations
+    assert firing.evidence["direction"] == "up" and len(firing.evidence["points"]) == engine.EVIDENCE_DAYS
+    assert alert.recipients.filter(person=supported.staff).exists()
+
+
+def test_stable_check_ins_raise_nothing(member, supported, django_capture_on_commit_callbacks):
+    stable_then_low(member, days=50, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    assert not Alert.objects.exists()
+    row = DetectorState.objects.get(member=member)
+    assert row.pending_day == timezone.now().astimezone(ZONE).date() - timedelta(days=1)
+    assert not row.stale
+
+
+def test_the_live_state_equals_a_rebuild_and_a_rescan(member, supported, django_capture_on_commit_callbacks):
+    stable_then_low(member, days=40, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    # One more check-in today, and a second on the same day, so a pending day with two check-ins is compared.
+    with django_capture_on_commit_callbacks(execute=True):
+        checkins.record(member, mood=6, anxiety=4)
+        checkins.record(member, mood=8, sleep_hours=7.5)
+    live = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+
+    engine.rebuild(member)
+    rebuilt = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+    np.testing.assert_allclose(rebuilt.matrix, live.matrix, equal_nan=True)
+
+    DetectorState.objects.all().delete()
+    rescan.rescan()
+    rescanned = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+    np.testing.assert_allclose(rescanned.matrix, live.matrix, equal_nan=True)
+
+
+def test_a_late_check_in_for_a_closed_day_rebuilds_the_state(member, supported, django_capture_on_commit_callbacks):
+    stable_then_low(member, days=30, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    row = DetectorState.objects.get(member=member)
+    week_ago = timezone.now().astimezone(ZONE).date() - timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkins.record(member, mood=5, recorded_at=at(week_ago, 9), source="offline")
+    row.refresh_from_db()
+    assert row.stale
+    assert engine.rebuild_stale() == 1
+    row.refresh_from_db()
+    assert not row.stale
+    state = detectors.State.from_rows([bytes(row.data)])
+    slot = week_ago.toordinal() % detectors.DEFAULT.ring_days
+    assert state.ring[0, slot, detectors.CH_CHECKINS] == 2  # the late check-in is counted
+
+
+def test_the_worker_closes_ended_days_and_notices_a_missed_update(
+    member, supported, django_capture_on_commit_callbacks
+):
+    stable_then_low(member, days=20, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    row = DetectorState.objects.get(member=member)
+    pending = row.pending_day
+    assert engine.close_due_days(now=row.closes_at - timedelta(minutes=1)) == 0
+    assert engine.close_due_days(now=row.closes_at + timedelta(minutes=1)) == 1
+    row.refresh_from_db()
+    assert row.pending_day == pending + timedelta(days=1)
+    # A check-in stored without its update (its receiver failed) is noticed when its day closes.
+    checkins.record(member, mood=4)  # commit callbacks not run: the engine never heard of it
+    row.refresh_from_db()
+    assert engine.close_due_days(now=row.closes_at + timedelta(minutes=1)) == 0
+    row.refresh_from_db()
+    assert row.stale
+
+
+def test_a_failing_update_never_loses_the_check_in(member, supported, django_capture_on_commit_callbacks, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("detector state unavailable")
+
+    monkeypatch.setattr(engine, "on_checkin", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin = checkins.record(member, mood=3)
+    assert CheckIn.objects.filter(pk=checkin.pk).exists()
+    assert DetectorState.objects.get(member=member).stale
+
+
+def test_a_worsening_questionnaire_is_a_firing_for_those_who_see_questionnaires(
+    member, supported, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    answers = {"low": dict.fromkeys(range(1, 10), 0), "high": {**dict.fromkeys(range(1, 9), 2), 9: 0}}
+    with django_capture_on_commit_callbacks(execute=True):
+        questionnaires.submit(member, "phq9", answers["low"], completed_at=now - timedelta(days=28))
+        questionnaires.submit(member, "phq9", answers["low"], completed_at=now - timedelta(days=14))
+    assert not Firing.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        questionnaires.submit(member, "phq9", answers["high"], completed_at=now)
+    firing = Firing.objects.get(detector="questionnaire")
+    assert firing.rule == "phq9:caseness+deterioration" and firing.severity == "high"
+    assert firing.evidence["score"] == 16 and firing.evidence["baseline"] == 0
+
+
+def test_replay_prints_what_fired_and_why(member, supported, django_capture_on_commit_callbacks):
+    stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
+    out = StringIO()
+    call_command("signals", "replay", "--member", str(member.pk), "--json", stdout=out)
+    days = json.loads(out.getvalue())["days"]
+    fired = [entry for entry in days if entry["fired"]]
+    assert fired and fired[0]["fired"][0]["rule"].endswith(":distress")
+    assert "usual level" in fired[0]["fired"][0]["why"]
+    live = Firing.objects.filter(detector="baseline").order_by("day").first()
+    assert fired[0]["day"] == live.day.isoformat()
+    text = StringIO()
+    call_command("signals", "replay", "--member", member.email, "--since", fired[0]["day"], stdout=text)
+    assert "FIRED" in text.getvalue()
