@@ -112,10 +112,13 @@ def sla_minutes(member, severity: str) -> int:
 
 
 def _severity_of(alert: Alert) -> str:
-    """The highest firing's severity; evidence from two different detectors makes it at least high."""
-    firings = list(alert.firings.values_list("severity", "detector"))
-    top = max((severity for severity, _detector in firings), key=lambda s: SEVERITY_RANK[s], default=Severity.WATCH)
-    if len({detector for _severity, detector in firings}) >= 2 and SEVERITY_RANK[top] < SEVERITY_RANK[Severity.HIGH]:
+    """The highest firing's severity; evidence that agrees (two detectors, or two rules of the baseline
+    detector, such as EWMA and CUSUM both seeing the change) makes it at least high."""
+    firings = list(alert.firings.values_list("severity", "detector", "rule"))
+    top = max((severity for severity, _d, _r in firings), key=lambda s: SEVERITY_RANK[s], default=Severity.WATCH)
+    detectors = {detector for _s, detector, _r in firings}
+    rules = {rule for _s, _d, rule in firings}
+    if (len(detectors) >= 2 or len(rules) >= 2) and SEVERITY_RANK[top] < SEVERITY_RANK[Severity.HIGH]:
         top = Severity.HIGH
     return top
 

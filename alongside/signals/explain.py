@@ -14,6 +14,12 @@ SERIES_NAMES = {
     "cravings": gettext_lazy("Cravings or urges"),
     "sleep_hours": gettext_lazy("Hours of sleep"),
 }
+# Short names for chart titles and legends, which must fit a phone's width.
+SERIES_SHORT_NAMES = {
+    "distress": gettext_lazy("Distress"),
+    "cravings": gettext_lazy("Cravings"),
+    "sleep_hours": gettext_lazy("Hours of sleep"),
+}
 INSTRUMENT_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "who5": "WHO-5"}
 DETECTOR_NAMES = {
     "safety": gettext_lazy("Safety"),
@@ -132,7 +138,7 @@ def chart(firing) -> str | None:
     values = [value for _day, value in points]
     e = firing.evidence
     if firing.detector == "baseline":
-        name = str(SERIES_NAMES.get(e["series"], e["series"]))
+        name = str(SERIES_SHORT_NAMES.get(e["series"], e["series"]))
         base = e.get("baseline", {})
         usual = None
         if base.get("median") is not None and base.get("sigma") is not None:
