@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
@@ -21,7 +21,7 @@ from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
 from alongside.care import plan, resources
 from alongside.monitoring import synthetic
-from alongside.monitoring.models import CheckIn, SyntheticTruth
+from alongside.monitoring.models import CheckIn, QuestionnaireResponse, SyntheticTruth
 from alongside.programs import actions as program_actions
 from alongside.programs.models import Enrolment, Program, TransitionKind
 from alongside.schedule import routines, series
@@ -83,6 +83,7 @@ class Seeded:
     created: int = 0
     totp_secrets: dict[str, str] = field(default_factory=dict)
     synthetic: int = 0
+    alerts: int = 0
 
 
 @transaction.atomic
@@ -120,6 +121,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
     _routine()
     progress("appointments and routines")
     result.synthetic = _histories(organisations[DEMO_ORG_SLUG], progress)
+    result.alerts = _early_warning(progress)
     return result
 
 
@@ -326,6 +328,9 @@ def _routine() -> None:
 # caseloads (their trajectories and turning points are stored as ground truth).
 HISTORY_DAYS = 180
 QUIET_MEMBER = "drew@demo.example"
+LOW_WEEK_MEMBER = "morgan@demo.example"
+# Morgan's last seven days, oldest first: mood, anxiety, hours of sleep.
+LOW_WEEK = ((5, 5, 6.5), (4, 6, 6), (3, 7, 5.5), (3, 7, 5), (2, 8, 5), (3, 8, 4.5), (2, 8, 5))
 SYNTHETIC_MEMBERS = 150
 
 
@@ -341,6 +346,7 @@ def _histories(organisation: Organisation, progress: Callable[[str], None]) -> i
         # mentor hears of it and his case manager gets an outreach task when the worker starts.
         quiet = User.objects.get(email=QUIET_MEMBER)
         CheckIn.objects.filter(member=quiet, recorded_at__gte=timezone.now() - timedelta(days=5)).delete()
+        _low_week(User.objects.get(email=LOW_WEEK_MEMBER))
         progress(f"history: {HISTORY_DAYS} days for {len(named)} named members")
     existing = SyntheticTruth.objects.filter(member__org_roles__organisation=organisation).count()
     missing = SYNTHETIC_MEMBERS + len(named) - existing
@@ -351,6 +357,38 @@ def _histories(organisation: Organisation, progress: Callable[[str], None]) -> i
             program=PROGRAMS[organisation.slug][0], stdout=io.StringIO(),
         )  # fmt: skip
     return SyntheticTruth.objects.filter(member__org_roles__organisation=organisation).count()
+
+
+def _low_week(member) -> None:
+    """Morgan's last week has been hard: low mood, anxiety up, short nights; the early-warning engine notices."""
+    zone = ZoneInfo(member.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    CheckIn.objects.filter(member=member, local_date__gte=today - timedelta(days=7)).delete()
+    rows = []
+    for days_ago, (mood, anxiety, sleep) in zip(range(7, 0, -1), LOW_WEEK, strict=True):
+        day = today - timedelta(days=days_ago)
+        moment = datetime.combine(day, time(21, 10), tzinfo=zone)
+        values = {"mood": mood, "anxiety": anxiety, "energy": max(mood - 1, 0), "sleep_hours": sleep}
+        rows.append(CheckIn(member=member, recorded_at=moment, local_date=day, sleep_quality=3, **values))
+    CheckIn.objects.bulk_create(rows)
+
+
+def _early_warning(progress: Callable[[str], None]) -> int:
+    """Detector state for everyone from their history; the named members' last three weeks raise alerts (the
+    care team's alert list has real evidence to read). Firings are keyed, so seeding again adds nothing."""
+    from alongside.signals import engine, rescan
+    from alongside.signals.models import Alert
+
+    rescan.rescan()
+    since = timezone.now() - timedelta(days=21)
+    for person in MEMBERS:
+        member = User.objects.get(email=person.email)
+        engine.rebuild(member, raise_days=21)
+        for response in QuestionnaireResponse.objects.filter(member=member, completed_at__gte=since):
+            engine.on_response(response)
+    count = Alert.objects.filter(member__email__in=[person.email for person in MEMBERS]).count()
+    progress(f"early warning: detector state rebuilt, {count} alerts for the named members")
+    return count
 
 
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:
@@ -377,6 +415,11 @@ def banner(seeded: Seeded, *, base_url: str | None) -> str:
         ]
     if seeded.synthetic:
         lines.append(f"{seeded.synthetic} members have six months of synthetic check-ins and questionnaires.")
+        if seeded.alerts:
+            lines.append(
+                f"The early-warning engine raised {seeded.alerts} alerts from their recent weeks "
+                "(Dr. Chen sees hers at /team/alerts/)."
+            )
         lines.append("")
     lines.append(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for person in seeded.people:

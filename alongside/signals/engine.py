@@ -282,9 +282,9 @@ def _sign_counts(member) -> dict[int, int]:
     return dict(links.values("checkin_id").annotate(n=Count("id")).values_list("checkin_id", "n"))
 
 
-def rebuild(member, now: datetime | None = None) -> int:
+def rebuild(member, now: datetime | None = None, *, raise_days: int = RECENT_DAYS) -> int:
     """Recompute the member's state from all their check-ins (closed through yesterday, today pending), and
-    raise what fires on the last few days. Returns the number of firings raised."""
+    raise what fires on the last `raise_days` days. Returns the number of firings raised."""
     from alongside.signals import batch
 
     today = local_today(member, now)
@@ -295,7 +295,7 @@ def rebuild(member, now: datetime | None = None) -> int:
         data = member_history(member, until=today - timedelta(days=1))
         state = State(1)
         if data is not None:
-            recent = today.toordinal() - RECENT_DAYS
+            recent = today.toordinal() - raise_days
 
             def on_day(offset, result):
                 nonlocal raised
