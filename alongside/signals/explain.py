@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -151,6 +152,8 @@ def chart(firing) -> str | None:
             y_range=Y_RANGES.get(e["series"], (0, 10)),
             typical={name: usual},
         )
+    if firing.detector == "critical_slowing_down":
+        return _indicator_charts(firing, days)
     label = {
         "warning_signs": _("Warning signs reported"),
         "disengagement": _("Check-ins per day"),
@@ -159,3 +162,20 @@ def chart(firing) -> str | None:
     top = max([v for v in values if v is not None] + [1])
     y_range = (0, 10) if firing.detector == "critical_slowing_down" else (0, max(3, int(top) + 1))
     return charts.line_chart(days, {label: values}, title=label, y_label=label, y_range=y_range)
+
+
+def _indicator_charts(firing, days) -> str:
+    """Critical slowing down as a trend: each day's lag-1 autocorrelation and variance of low mood over its
+    rolling window, for the days the trend (Kendall's tau) was measured over."""
+    e = firing.evidence
+    ar1, variance = e.get("ar1") or [], e.get("variance") or []
+    end = days[-1]
+    trend_days = [end - timedelta(days=len(ar1) - 1 - index) for index in range(len(ar1))]
+    top = max([v for v in variance if v is not None] + [1.0])
+    parts = [
+        charts.line_chart(trend_days, {_("Autocorrelation"): ar1}, title=_("Autocorrelation of low mood"),
+                          y_label=_("lag-1"), y_range=(-1, 1)),
+        charts.line_chart(trend_days, {_("Variance"): variance}, title=_("Variance of low mood"),
+                          y_label=_("variance"), y_range=(0, math.ceil(top))),
+    ]  # fmt: skip
+    return "".join(parts)

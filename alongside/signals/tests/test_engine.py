@@ -163,3 +163,33 @@ def test_replay_prints_what_fired_and_why(member, supported, django_capture_on_c
     text = StringIO()
     call_command("signals", "replay", "--member", member.email, "--since", fired[0]["day"], stdout=text)
     assert "FIRED" in text.getvalue()
+
+
+def test_the_members_own_warning_signs_on_three_days_of_a_week_fire(
+    member, supported, django_capture_on_commit_callbacks
+):
+    checkins.use_warning_signs(member, ["Skipping meals", "Staying in bed"])
+    today = timezone.now().astimezone(ZONE).date()
+    for days_ago, signs in ((6, ["Skipping meals"]), (4, []), (3, ["Staying in bed"])):
+        with django_capture_on_commit_callbacks(execute=True):
+            checkins.record(member, mood=6, warning_signs=signs, recorded_at=at(today - timedelta(days=days_ago)))
+    assert not Firing.objects.filter(detector="warning_signs").exists()  # two days of seven
+    with django_capture_on_commit_callbacks(execute=True):
+        checkins.record(member, mood=6, warning_signs=["Skipping meals"], recorded_at=at(today - timedelta(days=1)))
+    firing = Firing.objects.get(detector="warning_signs")
+    assert firing.category == "checkins" and firing.evidence["statistic"] == 3
+    assert firing.day == today - timedelta(days=1)
+
+
+def test_rising_variability_is_drawn_as_a_trend():
+    from alongside.signals import explain
+
+    firing = Firing(
+        detector="critical_slowing_down", rule="critical_slowing_down", day=timezone.localdate(),
+        evidence={"statistic": 0.62, "limit": 0.5, "ar1": [0.1 + 0.02 * i for i in range(28)],
+                  "variance": [0.5 + 0.05 * i for i in range(28)],
+                  "points": [[(timezone.localdate() - timedelta(days=27 - i)).isoformat(), 3.0] for i in range(28)]},
+    )  # fmt: skip
+    svg = explain.chart(firing)
+    assert svg.count("<svg") == 2 and "Autocorrelation of low mood" in svg and "Variance of low mood" in svg
+    assert "Kendall's tau 0.6" in explain.describe(firing)
