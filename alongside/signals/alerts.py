@@ -136,7 +136,11 @@ def raise_firing(
     at: datetime | None = None,
 ) -> Firing | None:
     """Record a firing: it joins the member's unresolved alert or opens one, and the supporters consented for
-    its category are told. Idempotent on `source_key` (returns None if it was recorded before)."""
+    its category are told. Idempotent on `source_key` (returns None if it was recorded before).
+
+    `at` is the moment it is raised (now, unless a test says otherwise), not when the data were recorded: a
+    firing found in late or rebuilt data is news now, and the time to acknowledge it starts now. The data's own
+    day is `day`."""
     if category not in FIRING_CATEGORIES:
         raise ValueError(f"unknown firing category {category}")
     at = at or timezone.now()

@@ -368,7 +368,6 @@ def on_response(response: QuestionnaireResponse) -> int:
             "rules": rules,
         },
         source_key=f"response:{response.pk}",
-        at=response.completed_at,
     )
     return int(firing is not None)
 
@@ -387,7 +386,6 @@ def on_safety_event(event: SafetyEvent) -> int:
         day=event.occurred_at.astimezone(_zone(event.member)).date(),
         evidence={"kind": event.kind, "team_asked": event.team_asked, "safety_event": event.pk},
         source_key=f"safety:{event.pk}",
-        at=event.occurred_at,
     )
     return int(firing is not None)
 

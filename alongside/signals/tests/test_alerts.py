@@ -282,3 +282,15 @@ def test_a_missed_appointment_pattern_is_a_disengagement_firing(member, team, dj
     firing = Firing.objects.get(rule="missed_appointments")
     assert firing.category == "appointments" and len(firing.evidence["missed"]) == 2
     assert AlertRecipient.objects.filter(alert=firing.alert, person=clinician.staff).exists()
+
+
+def test_an_alert_from_older_data_is_news_now_and_its_time_to_acknowledge_starts_now(member, team):
+    from alongside.care.models import SafetyEvent
+
+    event = SafetyEvent.objects.create(member=member, kind="phq9_item9", occurred_at=timezone.now() - timedelta(days=1))
+    before = timezone.now()
+    engine.on_safety_event(event)  # as the worker's sweep does for an event whose routing failed
+    alert = Alert.objects.get(member=member)
+    assert alert.opened_at >= before
+    assert alert.escalate_at >= before + timedelta(minutes=60)
+    assert alerts.escalate_due() == 0
