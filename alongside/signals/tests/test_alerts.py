@@ -16,7 +16,7 @@ from alongside.care import actions as care_actions
 from alongside.care import safety
 from alongside.notify.models import Notification
 from alongside.programs import actions as program_actions
-from alongside.signals import alerts
+from alongside.signals import alerts, engine
 from alongside.signals.models import Alert, AlertRecipient, AlertStatus, Firing, Severity
 from alongside.testing import factories
 
