@@ -8,7 +8,8 @@ deterministic by seed.
 The model: each member has a latent daily negative affect (0-10) made of a trajectory-shaped mean plus an AR(1)
 process. Check-in answers, sleep, medication, activities and questionnaire items are noisy readings of that
 state; whether a member checks in on a day depends on their adherence, the weekend and, for disengagement,
-the days since onset.
+the days since onset. `adherence` (the range of members' check-in chance) and `noise` (a multiplier on the
+answers' noise and the state's shocks) draw sparser or noisier cohorts; their defaults are the model above.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ DEFAULT_MIX = {
 MEDICATION = ("taken", "missed", "na")  # codes 0, 1, 2 in CheckIns.medication; -1 means not asked
 INSTRUMENTS = ("phq9", "gad7", "who5")  # codes 0, 1, 2 in Responses.instrument
 ASSESSMENT_EVERY = {"phq9": 14, "gad7": 14, "who5": 28}
-ADHERENCE = (0.45, 0.95)
+ADHERENCE = (0.45, 0.95)  # the range members' daily check-in chance is drawn from
+# Disengaging members start out regular: their adherence is drawn from this top share of the range.
+REGULAR_SHARE = 0.4
 EXPERIENCE_SAMPLES = (2, 4)  # check-ins a day for experience-sampling members, inclusive
 MEDICATION_NA_SHARE = 0.25
 
@@ -145,12 +148,31 @@ def generate(
     mix: Mapping[str, float] | None = None,
     sampling_share: float = 0.1,
     time_zone: str | Sequence[str] = "UTC",
+    adherence: tuple[float, float] = ADHERENCE,
+    noise: float = 1.0,
 ) -> Cohort:
     """A cohort of `n_members` followed for `days` days from `start_date` (day 0), drawn from
     `default_rng(seed)`. `mix` weighs trajectories (missing ones weigh 0; default DEFAULT_MIX);
     `sampling_share` is the share of experience-sampling members; `time_zone` is one zone for everyone or one
-    per member, used to turn local check-in times into UTC."""
-    return _block(np.random.default_rng(seed), n_members, days, seed, start_date, mix, sampling_share, time_zone, 0)
+    per member, used to turn local check-in times into UTC.
+
+    `adherence` is the range (low, high) each member's chance of checking in on an ordinary weekday is drawn
+    from (disengaging members draw from its top REGULAR_SHARE); `noise` multiplies the day-to-day noise of the
+    check-in answers and sleep and the size of the latent state's AR(1) shocks. Lower adherence and more noise
+    give a sparser, noisier cohort; the defaults give the cohort the other parameters always gave."""
+    return _block(
+        np.random.default_rng(seed),
+        n_members,
+        days,
+        seed,
+        start_date,
+        mix,
+        sampling_share,
+        time_zone,
+        0,
+        adherence=adherence,
+        noise=noise,
+    )
 
 
 def generate_chunks(
@@ -163,10 +185,13 @@ def generate_chunks(
     sampling_share: float = 0.1,
     time_zone: str | Sequence[str] = "UTC",
     chunk_size: int = 1000,
+    adherence: tuple[float, float] = ADHERENCE,
+    noise: float = 1.0,
 ) -> Iterator[Cohort]:
     """The same kind of cohort, `chunk_size` members at a time, so any size fits in memory. Each block draws
     from its own stream spawned from `seed`, so a block does not depend on the ones before it; the result
-    depends on (seed, chunk_size). Each block's `first_member` says where it starts."""
+    depends on (seed, chunk_size). Each block's `first_member` says where it starts. `adherence` and `noise`
+    as for `generate`."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     zones = _zones(time_zone, n_members)
@@ -175,7 +200,9 @@ def generate_chunks(
         size = min(chunk_size, n_members - first)
         rng = np.random.default_rng(streams[index])
         block_zones = zones[first : first + size]
-        yield _block(rng, size, days, seed, start_date, mix, sampling_share, block_zones, first)
+        yield _block(
+            rng, size, days, seed, start_date, mix, sampling_share, block_zones, first, adherence=adherence, noise=noise
+        )
 
 
 def _zones(time_zone: str | Sequence[str], n_members: int) -> tuple[str, ...]:
@@ -241,11 +268,19 @@ def _block(
     sampling_share: float,
     time_zone: str | Sequence[str],
     first_member: int,
+    *,
+    adherence: tuple[float, float] = ADHERENCE,
+    noise: float = 1.0,
 ) -> Cohort:
     if n < 0 or days < 1:
         raise ValueError("need at least one day and no fewer than zero members")
     if not 0 <= sampling_share <= 1:
         raise ValueError("sampling_share must be between 0 and 1")
+    low_adherence, high_adherence = (float(value) for value in adherence)
+    if not 0 < low_adherence <= high_adherence <= 1:
+        raise ValueError("adherence must be a range (low, high) with 0 < low <= high <= 1")
+    if not noise > 0:
+        raise ValueError("noise must be a positive multiplier")
     zones = _zones(time_zone, n)
     weights = _mix_weights(mix)
     t = np.arange(days)
@@ -255,14 +290,15 @@ def _block(
     has_onset = np.isin(trajectory, WITH_ONSET)
     low, high = int(ONSET_RANGE[0] * days), max(int(ONSET_RANGE[0] * days) + 1, int(ONSET_RANGE[1] * days))
     onset = np.where(has_onset, rng.integers(low, high, size=n), -1).astype(np.int16)
-    adherence = rng.uniform(*ADHERENCE, size=n)
+    adherence = rng.uniform(low_adherence, high_adherence, size=n)
     # Disengagement is a falling-away from regular use, so those members start out regular.
-    adherence = np.where(trajectory == DISENGAGEMENT, rng.uniform(0.75, ADHERENCE[1], size=n), adherence)
+    regular = high_adherence - REGULAR_SHARE * (high_adherence - low_adherence)
+    adherence = np.where(trajectory == DISENGAGEMENT, rng.uniform(regular, high_adherence, size=n), adherence)
     sampling = rng.random(n) < sampling_share
     medication_na = rng.random(n) < MEDICATION_NA_SHARE
     baseline = np.clip(rng.normal(2.6, 0.9, size=n), 0.5, 5.5)
     phi0 = rng.uniform(0.15, 0.35, size=n)
-    sigma0 = rng.uniform(0.5, 0.8, size=n)
+    sigma0 = rng.uniform(0.5, 0.8, size=n) * noise
 
     # Latent negative affect: a trajectory-shaped mean plus AR(1) noise.
     T = onset[:, None].astype(float)
@@ -297,8 +333,8 @@ def _block(
     pace = rng.uniform(20, 60, size=n)[:, None]
     mean = np.where(improving, baseline[:, None] - 0.4 + gain * np.exp(-t[None, :] / pace), mean)
 
-    noise = _ar1(_with_burn_in(phi), _with_burn_in(sigma), rng)
-    negative_affect = np.clip(mean + noise, 0, 10).astype(np.float32)
+    fluctuation = _ar1(_with_burn_in(phi), _with_burn_in(sigma), rng)
+    negative_affect = np.clip(mean + fluctuation, 0, 10).astype(np.float32)
 
     # Which days each member checks in: adherence, a little less at weekends, runs of good and bad weeks
     # (slow AR noise), and for disengagement a decay after onset.
@@ -334,25 +370,29 @@ def _block(
     recorded_at = _to_utc(start_date, days, zones, member, day, minute)
 
     # Answers: noisy readings of the day's state; several check-ins a day each see the state move a little.
-    state = negative_affect[member, day] + np.where(sampling[member], rng.normal(0, 0.5, k), 0)
+    state = negative_affect[member, day] + np.where(sampling[member], rng.normal(0, 0.5 * noise, k), 0)
     mood_offset = rng.normal(0, 0.5, n)
     anxiety_offset = rng.normal(0.5, 0.8, n)
     energy_offset = rng.normal(0, 0.6, n)
-    mood = _scale(9.2 - 0.95 * state + mood_offset[member] + rng.normal(0, 0.7, k))
-    anxiety = _scale(0.85 * state + anxiety_offset[member] + rng.normal(0, 0.8, k))
+    mood = _scale(9.2 - 0.95 * state + mood_offset[member] + rng.normal(0, 0.7 * noise, k))
+    anxiety = _scale(0.85 * state + anxiety_offset[member] + rng.normal(0, 0.8 * noise, k))
 
     usual_sleep = np.clip(rng.normal(7.2, 0.6, n), 5.5, 9.0)
-    sleep_change = -0.3 * (negative_affect - baseline[:, None]) + 0.4 * (weekday >= 5) + rng.normal(0, 0.8, (n, days))
+    sleep_change = (
+        -0.3 * (negative_affect - baseline[:, None]) + 0.4 * (weekday >= 5) + rng.normal(0, 0.8 * noise, (n, days))
+    )
     hours = np.clip(np.rint((usual_sleep[:, None] + sleep_change) * 4) / 4, 3, 11)
-    quality = _scale(7.2 - 0.45 * negative_affect + 0.7 * (hours - usual_sleep[:, None]) + rng.normal(0, 1, (n, days)))
+    quality = _scale(
+        7.2 - 0.45 * negative_affect + 0.7 * (hours - usual_sleep[:, None]) + rng.normal(0, noise, (n, days))
+    )
     first = sequence == 0
     sleep_hours = np.where(first, hours[member, day], np.nan).astype(np.float32)
     sleep_quality = np.where(first, quality[member, day], -1).astype(np.int8)
     energy = _scale(
-        7.8 - 0.55 * state + 0.35 * sleep_change[member, day] + energy_offset[member] + rng.normal(0, 0.9, k)
+        7.8 - 0.55 * state + 0.35 * sleep_change[member, day] + energy_offset[member] + rng.normal(0, 0.9 * noise, k)
     )
     craving_level = rng.gamma(1.5, 1.2, n)
-    cravings = _scale(craving_level[member] + 0.4 * (state - baseline[member]) + rng.normal(0, 0.8, k))
+    cravings = _scale(craving_level[member] + 0.4 * (state - baseline[member]) + rng.normal(0, 0.8 * noise, k))
 
     miss_rate = rng.beta(1.2, 20, n)
     p_miss = _sigmoid(_logit(miss_rate[:, None]) + 0.4 * (negative_affect - baseline[:, None]))
