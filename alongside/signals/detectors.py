@@ -324,11 +324,9 @@ def close_day(
         state.ring[rows, slot, :N_SCALES] = np.nan
         state.ring[rows, slot, N_SCALES:] = 0.0
     slot = day % p.ring_days
-    in_episode = (state.cooldown_until[:, BASELINE_KEYS] > day).any(axis=1)
     state.ring[:, slot, :N_SCALES] = values
     state.ring[:, slot, CH_CHECKINS] = checkins
     state.ring[:, slot, CH_SIGNS] = signs
-    state.ring[:, slot, CH_EXCLUDED] = in_episode
     active = checkins > 0
     state.first_day[:] = np.where((state.first_day == NEVER) & active, day, state.first_day)
     state.last_checkin_day[:] = np.where(active, day, state.last_checkin_day)
@@ -360,13 +358,14 @@ def close_day(
 
     cusum = np.where(observed, np.maximum(0.0, state.cusum + y - p.cusum_k), state.cusum)
     state.cusum_run[:] = np.where(observed, np.where(cusum > 0, state.cusum_run + 1, 0), state.cusum_run)
-    over = observed & (cusum > p.cusum_h)
-    fired[:, K_CUSUM : K_CUSUM + N_SERIES] = over & (state.cusum_run >= p.cusum_persistence)
+    signal = observed & (cusum > p.cusum_h) & (state.cusum_run >= p.cusum_persistence)
+    fired[:, K_CUSUM : K_CUSUM + N_SERIES] = signal
     statistic[:, K_CUSUM : K_CUSUM + N_SERIES] = np.where(observed, cusum, np.nan)
     limit[:, K_CUSUM : K_CUSUM + N_SERIES] = p.cusum_h
-    # Page's scheme restarts after a signal (also when the cooldown holds the alert back).
-    state.cusum[:] = np.where(over, 0.0, cusum)
-    state.cusum_run[:] = np.where(over, 0, state.cusum_run)
+    # Page's scheme restarts after a signal (also when the cooldown holds the alert back), not before one: C over
+    # h with too few days of accumulation keeps accumulating.
+    state.cusum[:] = np.where(signal, 0.0, cusum)
+    state.cusum_run[:] = np.where(signal, 0, state.cusum_run)
 
     # The member's own warning signs, reported on several recent days.
     recent_signs = ring_window(state, day, -(p.signs_window - 1), 0)[:, :, CH_SIGNS]
@@ -410,6 +409,10 @@ def close_day(
     fired &= state.cooldown_until <= day
     fired &= ~np.isnan(statistic)
     state.cooldown_until[:] = np.where(fired, day + p.cooldown_days()[None, :], state.cooldown_until)
+    # The day is inside an episode (left out of the baseline) when a baseline detector's cooldown covers it, the
+    # day that opened the episode included. Decided after the day's firings, so the day reads the same whether
+    # its firing was raised live by the check-in that tipped it or when the day closed (a rebuild, a replay).
+    state.ring[:, slot, CH_EXCLUDED] = (state.cooldown_until[:, BASELINE_KEYS] > day).any(axis=1)
     return DayResult(day=day, fired=fired, statistic=statistic, limit=limit, y=y)
 
 
