@@ -7,7 +7,7 @@ at a time. So a detector behaves the same whether it runs live, in a rebuild or 
 
 What each detector does, with its parameters, is in `Parameters` and docs/early-warning.md:
 
-- **Personal baseline**: median and MAD × 1.4826 of the member's own daily values on days −56…−14 (a lagged
+- **Personal baseline**: median and MAD × 1.4826 of the member's own daily values on days −55…−14 (a lagged
   window, so a slow drift does not become its own baseline), refreshed weekly, leaving out days inside an
   episode (within a baseline detector's cooldown). At least `min_observations` days, or "not enough data yet".
 - **EWMA** (Roberts 1959) on standardised deviations y = direction × (x − median) / σ, limits ± L·σ_z with the
@@ -91,16 +91,16 @@ class Parameters:
     ewma_limit: float = 3.5  # L
     ewma_persistence: int = 3  # observed days beyond the limit in a row
     cusum_k: float = 0.5
-    cusum_h: float = 8.0
+    cusum_h: float = 9.0
     cusum_persistence: int = 3  # observed days of accumulation before C may fire
     winsor: float = 3.5  # |y| is clipped here: with k = 0.5, one day adds at most 3.0, well under h
     signs_window: int = 7
     signs_days: int = 3
     recent_days: int = 14  # the recent window for thinning
     regular_rate: float = 0.5  # "regular use": check-ins on at least this share of reference days
-    thinning_ratio: float = 0.3  # recent rate below this share of the reference rate is thinning
+    thinning_ratio: float = 0.25  # recent rate below this share of the reference rate is thinning
     silence_gaps: float = 5.0  # a silence longer than this many usual gaps (and at least silence_min_days)
-    silence_min_days: int = 7
+    silence_min_days: int = 10
     csd_window: int = 30  # days in each rolling window
     csd_min_days: int = 20  # observed days needed in a window
     csd_trend: int = 28  # indicator values over which the trend is measured
@@ -333,7 +333,7 @@ def close_day(
     state.last_day[:] = day
 
     due = (state.first_day != NEVER) & (
-        (state.base_day == NEVER) | (day - state.base_day >= p.refresh_every) | np.isnan(state.base_median).any(axis=1)
+        (state.base_day == NEVER) | (day - state.base_day >= p.refresh_every) | np.isnan(state.base_median).all(axis=1)
     )
     if due.any():
         _refresh_baseline(state, day, due)
@@ -447,6 +447,7 @@ def clear_pending(state: State, rows, day) -> None:
 RELIABLE_CHANGE = {"phq9": 6, "gad7": 4, "who5": 10}
 WORSE_WHEN_LOWER = {"who5"}
 QUESTIONNAIRE_BASELINE = 3  # the baseline is the median of up to this many earlier results
+QUESTIONNAIRE_MIN_EARLIER = 2  # one earlier result is too noisy a baseline to call a change reliable
 
 
 @dataclass(frozen=True)
@@ -457,10 +458,15 @@ class QuestionnaireFinding:
     previous: int | None
     crossed_caseness: bool
     deteriorated: bool
+    is_case: bool = False
+    earlier: int = 0  # how many earlier results the baseline had
 
     @property
     def fired(self) -> bool:
-        return self.crossed_caseness or self.deteriorated
+        """Reliable deterioration into caseness: worse than the member's usual by the instrument's reliable
+        change, and now a case. A total wandering across the threshold, or a reliable change that stays below
+        caseness, is shown on the charts but raises nothing on its own."""
+        return self.deteriorated and self.is_case and self.earlier >= QUESTIONNAIRE_MIN_EARLIER
 
 
 def questionnaire(
@@ -485,6 +491,8 @@ def questionnaire(
         previous=previous[0] if previous else None,
         crossed_caseness=crossed,
         deteriorated=deteriorated,
+        is_case=bool(is_case),
+        earlier=min(len(earlier), QUESTIONNAIRE_BASELINE),
     )
 
 

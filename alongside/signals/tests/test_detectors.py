@@ -8,13 +8,14 @@ use seeded generators and bounds that follow from the method's own numbers, give
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import numpy as np
 import pytest
 
 from alongside.signals import batch, detectors
-from alongside.signals.detectors import DEFAULT, KEYS, N_SCALES, NEVER, SCALES, State
+from alongside.signals.detectors import KEYS, N_SCALES, NEVER, SCALES, State
 
 DAY0 = date(2025, 1, 6).toordinal()
 DISTRESS, CRAVINGS, HOURS = 0, 1, 2  # series indexes
@@ -23,7 +24,10 @@ QUALITY, SLEEP_HOURS, CRAVING = SCALES.index("sleep_quality"), SCALES.index("sle
 BASELINE = KEYS[: 2 * detectors.N_SERIES]  # EWMA and CUSUM of each series
 # The reference window the baseline reads, relative to the day being closed: the oldest day the 56-day ring
 # still holds, through 14 days back (42 days).
-REFERENCE_FIRST, REFERENCE_LAST = -(DEFAULT.ring_days - 1), -DEFAULT.reference_lag
+# The parameters the hand-worked expectations below assume (the method, not the product's tuning: changing a
+# default must not silently change what these tests check).
+P = detectors.Parameters(cusum_h=8.0, thinning_ratio=0.3, silence_min_days=7)
+REFERENCE_FIRST, REFERENCE_LAST = -(P.ring_days - 1), -P.reference_lag
 # σ = MAD x 1.4826, but at least 0.5 for distress, 1.25 for cravings and 0.75 for hours of sleep.
 MAD_TO_SIGMA = 1.4826
 SIGMA_FLOOR = np.array([0.5, 1.25, 0.75])
@@ -119,8 +123,8 @@ def test_the_detectors_see_one_value_a_day_however_many_check_ins_made_it():
     data = batch.daily(1, DAY0, days, np.zeros(2 * days), offsets, twice, np.zeros(2 * days))
     np.testing.assert_array_equal(data.checkins, np.full((1, days), 2.0))
     np.testing.assert_array_equal(data.values[0], day_values)
-    state_twice, firings_twice = batch.run(data)
-    state_once, firings_once = batch.run(daily(day_values[None]))
+    state_twice, firings_twice = batch.run(p=P, data=data)
+    state_once, firings_once = batch.run(p=P, data=daily(day_values[None]))
     assert len(firings_once) > 0
     for field in ("row", "day", "key", "statistic", "limit"):
         np.testing.assert_array_equal(getattr(firings_twice, field), getattr(firings_once, field))
@@ -134,9 +138,9 @@ def test_the_detectors_see_one_value_a_day_however_many_check_ins_made_it():
 def test_mood_two_and_eight_on_one_day_are_seen_as_five():
     table = np.array([[2.0] + [np.nan] * 5, [8.0] + [np.nan] * 5])
     data = batch.daily(1, DAY0, 1, [0, 0], [0, 0], table, [0, 0])
-    state, _firings = batch.run(data)
-    assert state.ring[0, DAY0 % DEFAULT.ring_days, MOOD] == 5.0
-    assert state.ring[0, DAY0 % DEFAULT.ring_days, detectors.CH_CHECKINS] == 2.0
+    state, _firings = batch.run(p=P, data=data)
+    assert state.ring[0, DAY0 % P.ring_days, MOOD] == 5.0
+    assert state.ring[0, DAY0 % P.ring_days, detectors.CH_CHECKINS] == 2.0
 
 
 # Personal baseline -------------------------------------------------------------------------------------------
@@ -158,10 +162,11 @@ def test_the_baseline_is_the_median_and_mad_of_the_lagged_window_refreshed_weekl
     hours = 5.0 + 0.04 * index + 1.5 * pattern(days, 2, 5)
     truth = np.stack([distress, cravings, hours], axis=-1)
     values = np.stack([scales(*truth[day]) for day in range(days)])[None]
-    state = State(1)
+    state = State(1, P)
     seen = []
     _state, firings = batch.run(
-        daily(values),
+        p=P,
+        data=daily(values),
         state=state,
         on_day=lambda offset, result: seen.append(
             (state.base_median[0].copy(), state.base_sigma[0].copy(), state.base_n[0].copy(), state.base_day[0])
@@ -176,12 +181,12 @@ def test_the_baseline_is_the_median_and_mad_of_the_lagged_window_refreshed_weekl
         return median, sigma, len(window)
 
     # Ten days in the window (days 0-9) are first there on day 23: before, "not enough data yet".
-    first = DEFAULT.min_observations - 1 + DEFAULT.reference_lag
+    first = P.min_observations - 1 + P.reference_lag
     assert first == 23
     for day in range(first):
         assert np.isnan(seen[day][0]).all() and np.isnan(seen[day][1]).all()
-    refreshes = list(range(first, days, DEFAULT.refresh_every))
-    assert refreshes[-1] >= DEFAULT.ring_days  # the window's start has moved past day 0 by then
+    refreshes = list(range(first, days, P.refresh_every))
+    assert refreshes[-1] >= P.ring_days  # the window's start has moved past day 0 by then
     floors = above = 0
     moved_between = False
     for day in range(first, days):
@@ -195,7 +200,7 @@ def test_the_baseline_is_the_median_and_mad_of_the_lagged_window_refreshed_weekl
         floors += int((sigma == SIGMA_FLOOR).sum())
         above += int((sigma > SIGMA_FLOOR).sum())
         moved_between |= day != refreshed and not np.allclose(expected(day)[0], median)
-    assert seen[-1][2][0] == DEFAULT.ring_days - DEFAULT.reference_lag  # a full window: 42 days
+    assert seen[-1][2][0] == P.ring_days - P.reference_lag  # a full window: 42 days
     assert floors and above  # both the floor and MAD x 1.4826 were exercised
     assert moved_between  # a daily refresh would have given other baselines
 
@@ -205,10 +210,11 @@ def test_too_few_days_mean_no_baseline_and_nothing_baseline_based_fires():
     values = np.full((1, days, N_SCALES), np.nan)
     values[0, :9] = scales()  # nine ordinary days, then three weeks away
     values[0, 40:] = scales(distress=10.0)  # back, at the worst distress there is
-    state = State(1)
+    state = State(1, P)
     seen = []
     _state, firings = batch.run(
-        daily(values),
+        p=P,
+        data=daily(values),
         state=state,
         on_day=lambda offset, result: seen.append((state.base_median[0, DISTRESS], result.y[0].copy())),
     )
@@ -226,7 +232,7 @@ def test_days_inside_an_episode_are_left_out_of_the_baseline():
     days = 110
     values = steady(days)
     values[0, 60:90] = scales(distress=10.0)  # thirty days at the worst: y = (10 - 2) / 0.5, clipped to 3.5
-    state = State(1)
+    state = State(1, P)
     seen = {}
 
     def on_day(offset, result):
@@ -235,7 +241,7 @@ def test_days_inside_an_episode_are_left_out_of_the_baseline():
             flags = detectors.ring_window(state, DAY0 + offset, 60 - offset, 62 - offset)[0, :, detectors.CH_EXCLUDED]
             seen["flags 60-62"] = flags.tolist()
 
-    _state, firings = batch.run(daily(values), state=state, on_day=on_day)
+    _state, firings = batch.run(p=P, data=daily(values), state=state, on_day=on_day)
     # CUSUM 3, 6, 9 on days 60-62; EWMA 0.7, 1.26, 1.71, 2.07 over the limit 3.5 x 1/3 from day 61, three days
     # in a row on day 63.
     assert fired_days(firings, "cusum:distress")[0] == 62
@@ -243,14 +249,14 @@ def test_days_inside_an_episode_are_left_out_of_the_baseline():
     episode = set()
     for key in BASELINE:
         for day in fired_days(firings, key):
-            episode |= set(range(day, day + DEFAULT.cooldown["baseline"]))
+            episode |= set(range(day, day + P.cooldown["baseline"]))
     assert seen["flags 60-62"] == [0.0, 0.0, 1.0]  # the day that opened the episode is inside it
     # Refreshes on days 23, 30, ..., 100, 107. On day 100 the window is days 45-86, 27 of them at 10; on day
     # 107, days 52-93, 30 at 10. Without leaving episodes out the median would be 10; with it, 2.
     for day in (100, 107):
         window = range(day + REFERENCE_FIRST, day + REFERENCE_LAST + 1)
         kept = [d for d in window if d not in episode]
-        assert len(kept) >= DEFAULT.min_observations
+        assert len(kept) >= P.min_observations
         assert np.median([10.0 if 60 <= d < 90 else 2.0 for d in window]) == 10.0
         np.testing.assert_array_equal(seen[day][0], STEADY)
         np.testing.assert_array_equal(seen[day][1], [len(kept)] * 3)
@@ -283,7 +289,7 @@ def test_a_sustained_shift_fires_in_the_worse_direction_only():
     values = np.tile(scales(distress=4.0, cravings=4.0, hours=7.0), (len(SHIFTS), days, 1))
     for row, (scale, change, _series, _worse) in enumerate(SHIFTS):
         values[row, 60:, scale] += change
-    _state, firings = batch.run(daily(values))
+    _state, firings = batch.run(p=P, data=daily(values))
     assert (firings.day - DAY0 >= 60).all()
     for row, (scale, change, series, worse) in enumerate(SHIFTS):
         label = f"{SCALES[scale]} {change:+}"
@@ -298,10 +304,10 @@ def test_a_known_shift_gives_cusum_and_ewma_values_by_hand():
     over 8 on the ninth day; the EWMA 1.5 (1 - 0.8^t) is beyond 3.5 σ_z from the seventh, fires on the ninth."""
     values = np.tile(scales(distress=4.0), (1, 90, 1))
     values[0, 60:, MOOD] -= 3.0
-    state = State(1)
+    state = State(1, P)
     seen = []
     _state, firings = batch.run(
-        daily(values), state=state, on_day=lambda offset, result: seen.append(result.statistic[0].copy())
+        p=P, data=daily(values), state=state, on_day=lambda offset, result: seen.append(result.statistic[0].copy())
     )
     cusum = np.array([seen[day][KEYS.index("cusum:distress")] for day in range(60, 69)])
     np.testing.assert_allclose(cusum, np.arange(1, 10), rtol=1e-12)
@@ -317,7 +323,7 @@ def test_the_ewma_limit_uses_the_exact_sigma_for_the_observed_days_so_far():
     values = steady(30)
     values[0, 25:27] = np.nan
     limits = []
-    batch.run(daily(values), on_day=lambda offset, result: limits.append(result.limit[0, 0]))
+    batch.run(p=P, data=daily(values), on_day=lambda offset, result: limits.append(result.limit[0, 0]))
 
     def limit(t):
         return 3.5 * np.sqrt(0.2 / (2 - 0.2) * (1 - (1 - 0.2) ** (2 * t)))
@@ -333,13 +339,13 @@ def test_a_baseline_that_comes_back_starts_the_charts_from_zero():
     values = steady(130)
     values[0, 50:52] = scales(distress=BAD)
     values[0, 52:100] = np.nan
-    state = State(1)
+    state = State(1, P)
     seen = {}
 
     def on_day(offset, result):
         seen[offset] = (state.base_median[0, DISTRESS], result.statistic[0].copy(), result.limit[0].copy())
 
-    batch.run(daily(values), state=state, on_day=on_day)
+    batch.run(p=P, data=daily(values), state=state, on_day=on_day)
     ewma, cusum = KEYS.index("ewma:distress"), KEYS.index("cusum:distress")
     np.testing.assert_allclose(seen[51][1][[ewma, cusum]], [1.26, 6.0], rtol=1e-12)
     assert np.isnan(seen[99][1][cusum]) and seen[99][0] == 2.0
@@ -375,7 +381,7 @@ def false_firing_rates(data: batch.Daily, state: State) -> np.ndarray:
     def on_day(offset, result):
         watched[:] += (~np.isnan(result.y)).sum(axis=0)
 
-    _state, firings = batch.run(data, state=state, on_day=on_day)
+    _state, firings = batch.run(p=P, data=data, state=state, on_day=on_day)
     assert not np.isin(firings.key, [detectors.K_SIGNS, detectors.K_DISENGAGEMENT, detectors.K_CSD]).any()
     counts = np.bincount(firings.key, minlength=len(KEYS))[: 2 * detectors.N_SERIES]
     return counts / np.tile(watched, 2)
@@ -389,7 +395,7 @@ def test_stable_noise_with_known_baseline_rarely_fires():
     rng = np.random.default_rng(20250106)
     n, days = 400, 300
     values, (median, sigma) = noisy_cohort(rng, n, days)
-    state = State(n)
+    state = State(n, P)
     state.base_median[:] = median
     state.base_sigma[:] = sigma
     state.base_n[:] = 42
@@ -407,7 +413,7 @@ def test_stable_noise_with_estimated_baselines_fires_less_than_once_a_member_yea
     rng = np.random.default_rng(20250107)
     n, days = 400, 300
     values, _truth = noisy_cohort(rng, n, days)
-    rates = false_firing_rates(daily(values), State(n))
+    rates = false_firing_rates(daily(values), State(n, P))
     assert (rates < 1 / 365).all(), dict(zip(BASELINE, rates, strict=True))
 
 
@@ -431,7 +437,7 @@ def steady_then(pattern_of_days: list[float | None], start: int = 60) -> np.ndar
     ids=["one day", "one day a week", "two days", "three", "four"],
 )
 def test_one_extreme_day_never_fires_several_in_a_row_do(days, cusum, ewma):
-    _state, firings = batch.run(daily(steady_then(days)))
+    _state, firings = batch.run(p=P, data=daily(steady_then(days)))
     assert fired_days(firings, "cusum:distress") == cusum
     assert fired_days(firings, "ewma:distress") == ewma
     assert keys_fired(firings) & set(BASELINE) <= {"cusum:distress", "ewma:distress"}
@@ -441,10 +447,10 @@ def test_cusum_over_h_before_its_persistence_keeps_accumulating():
     """With y clipped at 5 instead of 3.5 one day adds up to 4.5: C is over 8 on the second day of a shift, one day
     short of the persistence of three, and fires on the third; a restart there would throw the shift away every
     second day and never fire. One such day alone still fires nothing (4.5, then down by 0.5 a day)."""
-    p = detectors.Parameters(winsor=5.0)
-    _state, firings = batch.run(daily(steady_then([BAD] * 10)), p=p)
+    p = dataclasses.replace(P, winsor=5.0)
+    _state, firings = batch.run(p=p, data=daily(steady_then([BAD] * 10)))
     assert fired_days(firings, "cusum:distress") == [62]
-    _state, firings = batch.run(daily(steady_then([BAD])), p=p)
+    _state, firings = batch.run(p=p, data=daily(steady_then([BAD])))
     assert fired_days(firings, "cusum:distress") == []
 
 
@@ -462,19 +468,19 @@ def test_missing_days_neither_reset_nor_advance_persistence():
         "ewma does not advance": ([BAD, BAD, None, None, None, None, None, BAD, 2.0], "ewma:distress", [68]),
     }
     for label, (days, key, expected) in cases.items():
-        _state, firings = batch.run(daily(steady_then(days)))
+        _state, firings = batch.run(p=P, data=daily(steady_then(days)))
         assert fired_days(firings, key) == expected, label
 
 
 def test_missing_days_leave_the_statistics_as_they_were():
     values = steady_then([BAD, BAD, None, None, None])
-    state = State(1)
+    state = State(1, P)
     seen = []
 
     def on_day(offset, result):
         seen.append((state.ewma[0, 0], state.ewma_run[0, 0], state.cusum[0, 0], state.cusum_run[0, 0], result.y[0, 0]))
 
-    batch.run(daily(values), state=state, on_day=on_day)
+    batch.run(p=P, data=daily(values), state=state, on_day=on_day)
     np.testing.assert_allclose(seen[61][:4], [1.26, 1, 6.0, 2], rtol=1e-12)
     for day in (62, 63, 64):
         assert seen[day][:4] == seen[61][:4]
@@ -490,20 +496,20 @@ def test_a_key_stays_quiet_for_its_cooldown_then_fires_again_while_the_shift_las
     107. The EWMA stays beyond its limit and fires every 14 days."""
     values = steady(111)
     values[0, 60:] = scales(distress=BAD)
-    _state, firings = batch.run(daily(values))
+    _state, firings = batch.run(p=P, data=daily(values))
     assert fired_days(firings, "cusum:distress") == [62, 77, 92, 107]
     assert fired_days(firings, "ewma:distress") == [63, 77, 91, 105]
     assert keys_fired(firings) == {"cusum:distress", "ewma:distress"}
 
 
 def test_cooldown_days_follow_the_parameters():
-    p = detectors.Parameters(
-        cooldown={"baseline": 5, "warning_signs": 6, "disengagement": 7, "critical_slowing_down": 8}
+    p = dataclasses.replace(
+        P, cooldown={"baseline": 5, "warning_signs": 6, "disengagement": 7, "critical_slowing_down": 8}
     )
     np.testing.assert_array_equal(p.cooldown_days(), [5] * 6 + [6, 7, 8])
     values = steady(90)
     values[0, 60:] = scales(distress=BAD)
-    _state, firings = batch.run(daily(values), p=p)
+    _state, firings = batch.run(p=p, data=daily(values))
     # CUSUM over on 62, 65, 68, ...: the first at least 5 days after the last firing.
     assert fired_days(firings, "cusum:distress")[:4] == [62, 68, 74, 80]
     assert fired_days(firings, "ewma:distress")[:4] == [63, 68, 73, 78]
@@ -529,13 +535,13 @@ def test_warning_signs_fire_on_three_of_seven_days_on_a_day_with_signs():
         for day, count in reported.items():
             signs[row, day] = count
     values = steady(days, len(SIGN_ROWS))
-    state, firings = batch.run(daily(values, signs=signs))
+    state, firings = batch.run(p=P, data=daily(values, signs=signs))
     for row, (label, (_reported, expected)) in enumerate(SIGN_ROWS.items()):
         assert fired_days(firings, "warning_signs", row) == expected, label
         assert keys_fired(firings, row) <= {"warning_signs"}, label
     # Day 19 of "cooldown, then ...": signs on 14, 15 and 16 are in its week, but none that day.
     row = list(SIGN_ROWS).index("cooldown, then a day with signs")
-    assert state.cooldown_until[row, detectors.K_SIGNS] == DAY0 + 20 + DEFAULT.cooldown["warning_signs"]
+    assert state.cooldown_until[row, detectors.K_SIGNS] == DAY0 + 20 + P.cooldown["warning_signs"]
 
 
 # Disengagement -----------------------------------------------------------------------------------------------
@@ -560,13 +566,13 @@ def test_disengagement_needs_a_full_ring_of_regular_use_and_fires_on_silence_or_
     values = np.full((len(rows), days, N_SCALES), np.nan)
     for row, (checkin_days, _expected) in enumerate(rows.values()):
         values[row, checkin_days] = scales()
-    state = State(len(rows))
+    state = State(len(rows), P)
     seen = {}
 
     def on_day(offset, result):
         seen[offset] = (result.statistic[:, detectors.K_DISENGAGEMENT].copy(), state.last_checkin_day.copy())
 
-    _state, firings = batch.run(daily(values), state=state, on_day=on_day)
+    _state, firings = batch.run(p=P, data=daily(values), state=state, on_day=on_day)
     for row, (label, (_days, expected)) in enumerate(rows.items()):
         if label == "thinning":  # what follows depends on how the thin weeks fall; the first firing does not
             assert fired_days(firings, "disengagement", row)[:1] == expected, label
@@ -639,18 +645,18 @@ def test_critical_slowing_down_fires_on_rising_autocorrelation_and_variance_only
     values = np.full((2 * n + off, days, N_SCALES), np.nan)
     values[:, :, MOOD] = 10.0 - (5.0 + negative_affect)
     csd = np.r_[np.ones(2 * n, dtype=bool), np.zeros(off, dtype=bool)]
-    state = State(len(values))
+    state = State(len(values), P)
     would_fire = np.zeros((len(values), days), dtype=bool)
 
     def on_day(offset, result):
-        enough = (~np.isnan(state.csd_ar1)).sum(axis=1) >= DEFAULT.csd_trend // 2
-        would_fire[:, offset] = enough & (result.statistic[:, detectors.K_CSD] > DEFAULT.csd_tau)
+        enough = (~np.isnan(state.csd_ar1)).sum(axis=1) >= P.csd_trend // 2
+        would_fire[:, offset] = enough & (result.statistic[:, detectors.K_CSD] > P.csd_tau)
         if offset == days - 1:
             assert np.isnan(result.statistic[2 * n :, detectors.K_CSD]).all()
 
-    _state, firings = batch.run(daily(values), csd=csd, state=state, on_day=on_day)
+    _state, firings = batch.run(p=P, data=daily(values), csd=csd, state=state, on_day=on_day)
     csd_firings = firings.key == detectors.K_CSD
-    assert (firings.statistic[csd_firings] > DEFAULT.csd_tau).all()  # the lower of the two taus: both over 0.5
+    assert (firings.statistic[csd_firings] > P.csd_tau).all()  # the lower of the two taus: both over 0.5
     assert (firings.day[csd_firings] >= DAY0 + 32).all()  # not before there are 14 indicator values
     members_fired = np.zeros(len(values), dtype=bool)
     members_fired[firings.row[csd_firings & (firings.day >= DAY0 + start)]] = True
@@ -658,7 +664,7 @@ def test_critical_slowing_down_fires_on_rising_autocorrelation_and_variance_only
     assert not members_fired[2 * n :].any() and not csd_firings[firings.row >= 2 * n].any()
     assert np.isnan(state.csd_ar1[2 * n :]).all() and np.isnan(state.csd_var[2 * n :]).all()
     # The indicators exist from day 19 (20 observed days in the window), and 14 of them from day 32.
-    first = DEFAULT.csd_min_days - 1 + DEFAULT.csd_trend // 2 - 1
+    first = P.csd_min_days - 1 + P.csd_trend // 2 - 1
     assert first == 32 and not would_fire[:, :first].any()
     eligible = slice(first, days)
     assert would_fire[n : 2 * n, eligible].mean() < 1 / 4
@@ -668,7 +674,7 @@ def test_critical_slowing_down_fires_on_rising_autocorrelation_and_variance_only
 def test_critical_slowing_down_is_off_without_the_flag():
     values = np.full((1, 60, N_SCALES), np.nan)
     values[0, :, MOOD] = 5.0 + np.sin(np.arange(60))
-    state, _firings = batch.run(daily(values))
+    state, _firings = batch.run(p=P, data=daily(values))
     assert np.isnan(state.csd_ar1).all()
     result = detectors.close_day(state, DAY0 + 60, values[0, -1], np.ones(1), np.zeros(1), csd=np.array([False]))
     assert np.isnan(result.statistic[:, detectors.K_CSD]).all() and not result.fired.any()
@@ -686,7 +692,23 @@ def test_caseness_is_crossed_only_from_a_result_that_was_not_a_case():
     # Only the newest earlier result counts: an older non-case does not make this a crossing.
     assert not detectors.questionnaire("phq9", 12, True, [(14, True), (8, False)]).crossed_caseness
     finding = detectors.questionnaire("phq9", 12, True, [(8, False), (20, True)])
-    assert finding.crossed_caseness and finding.previous == 8 and finding.fired
+    assert finding.crossed_caseness and finding.previous == 8
+    # A crossing alone raises nothing: 12 is no reliable change from the usual 14.
+    assert not finding.fired
+
+
+@pytest.mark.parametrize(
+    ("score", "is_case", "earlier", "fired"),
+    [
+        (16, True, [(4, False), (5, False)], True),  # reliably worse and now a case
+        (16, True, [(4, False)], False),  # one earlier result is too few for a baseline
+        (9, False, [(2, False), (3, False)], False),  # reliably worse but not a case
+        (11, True, [(8, False), (9, False)], False),  # a case, crossed, but within the usual wobble
+        (22, True, [(14, True), (15, True), (16, True)], True),  # a case already, and reliably worse again
+    ],
+)
+def test_a_questionnaire_fires_on_reliable_deterioration_into_caseness(score, is_case, earlier, fired):
+    assert detectors.questionnaire("phq9", score, is_case, earlier).fired is fired
 
 
 @pytest.mark.parametrize(
@@ -715,7 +737,10 @@ def test_reliable_deterioration_against_the_median_of_up_to_three_earlier_result
     finding = detectors.questionnaire(instrument, score, False, [(value, False) for value in earlier])
     assert finding.baseline == baseline
     assert finding.deteriorated is deteriorated
-    assert finding.fired is deteriorated
+    assert not finding.fired  # not a case: a reliable change alone raises nothing
+    assert detectors.questionnaire(instrument, score, True, [(v, False) for v in earlier]).fired is (
+        deteriorated and len(earlier) >= detectors.QUESTIONNAIRE_MIN_EARLIER
+    )
     assert finding.previous == earlier[0] and finding.score == score
 
 
@@ -737,7 +762,7 @@ def some_history(n: int = 3, days: int = 90) -> State:
     values[1, 60:] = scales(distress=BAD)
     signs = np.zeros((n, days))
     signs[2, 80:] = 1
-    state, firings = batch.run(daily(values, signs=signs))
+    state, firings = batch.run(p=P, data=daily(values, signs=signs))
     assert len(firings)
     return state
 
@@ -760,13 +785,13 @@ def test_a_missing_or_wrongly_sized_row_loads_as_an_empty_state():
     state = some_history()
     good = state.row_bytes(1)
     loaded = State.from_rows([None, b"", good[:-8], good + bytes(8), good])
-    empty = State(1).matrix[0]
+    empty = State(1, P).matrix[0]
     for index in range(4):
         np.testing.assert_array_equal(loaded.matrix[index], empty)
     np.testing.assert_array_equal(loaded.matrix[4], state.matrix[1])
     assert loaded.last_day[0] == NEVER and np.isnan(loaded.base_median[0]).all()
     with pytest.raises(ValueError, match="layout"):
-        State(2, matrix=np.zeros((2, state.width + 1)))
+        State(2, P, matrix=np.zeros((2, state.width + 1)))
 
 
 def test_take_and_copy_are_independent_of_the_original():
@@ -798,7 +823,7 @@ def test_days_skipped_between_closes_are_empty_days(gap):
     days = 60
     values = steady(days)
     signs = (np.arange(days) % 3 == 0).astype(float)[None]
-    skipped, _firings = batch.run(daily(values, signs=signs))
+    skipped, _firings = batch.run(p=P, data=daily(values, signs=signs))
     explicit = skipped.copy()
     for day in range(days, days + gap):
         detectors.close_day(explicit, DAY0 + day, np.full(N_SCALES, np.nan), np.zeros(1), np.zeros(1))
@@ -807,12 +832,12 @@ def test_days_skipped_between_closes_are_empty_days(gap):
     np.testing.assert_array_equal(skipped.ring, explicit.ring)
     assert skipped.last_day[0] == explicit.last_day[0] == DAY0 + days + gap
     assert skipped.last_checkin_day[0] == DAY0 + days - 1
-    window = detectors.ring_window(skipped, DAY0 + days + gap, -min(gap, DEFAULT.ring_days - 1), 0)[0]
+    window = detectors.ring_window(skipped, DAY0 + days + gap, -min(gap, P.ring_days - 1), 0)[0]
     assert np.isnan(window[:, :N_SCALES]).all() and (window[:, N_SCALES:] == 0).all()
 
 
 def test_an_empty_state():
-    state = State(2)
+    state = State(2, P)
     assert len(state) == 2
     assert (state.last_day == NEVER).all() and (state.pending_day == NEVER).all()
     assert (state.cooldown_until == NEVER).all()
@@ -827,7 +852,7 @@ def live(checkins: dict[int, list[tuple[np.ndarray, int]]], last: int, csd: bool
     each check-in added to the pending day, the pending day and any empty days after it closed when the member's
     day has ended. With `early`, each check-in also evaluates its day as it stands on a copy, raises what fires
     and keeps only the cooldowns, as on_checkin does."""
-    state = State(1)
+    state = State(1, P)
     flag = np.array([csd])
     found = []
 
@@ -897,7 +922,7 @@ def assert_streaming_equals_batch(table, n: int, days: int, csd: np.ndarray, ear
         np.array([row[2] for row in table]),
         np.array([row[3] for row in table], dtype=float),
     )
-    state, firings = batch.run(data, csd=csd)
+    state, firings = batch.run(p=P, data=data, csd=csd)
     detectors.clear_pending(state, slice(None), DAY0 + days)
     for member in range(n):
         checkins = {}

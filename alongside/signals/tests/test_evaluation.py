@@ -149,7 +149,7 @@ def test_questionnaire_rule_safety_and_usual_practice_on_responses_by_hand():
             # 12 with item 9: a safety firing; still a case (not crossed), but 7 above median(12, 5, 4): watch.
             (0, 42, "phq9", [2, 2, 2, 2, 2, 1, 0, 0, 1]),
             (0, 0, "who5", [4, 4, 4, 4, 4]),  # 80
-            (0, 28, "who5", [3, 3, 3, 4, 3]),  # 64: 16 points worse, caseness not crossed (above 50): watch
+            (0, 28, "who5", [3, 3, 3, 4, 3]),  # 64: 16 points worse but not a case (above 50): nothing
             (1, 0, "gad7", [3, 3, 3, 3, 0, 0, 0]),  # 12: a first result never fires
             (1, 14, "phq9", [3, 3, 3, 1, 0, 0, 0, 0, 0]),  # 10: a first result, but usual practice alerts
         ]
@@ -159,13 +159,12 @@ def test_questionnaire_rule_safety_and_usual_practice_on_responses_by_hand():
         zip(fired.member.tolist(), fired.day.tolist(), fired.severity.tolist(), fired.source.tolist(), strict=True)
     )
     assert found == [
-        (0, 28, WATCH, WHO5),
         (0, 28, HIGH, PHQ9),
         (0, 42, WATCH, PHQ9),
         (0, 42, URGENT, evaluation.SAFETY),
     ]
     rules = sorted(evaluation.RULES[rule] for rule in fired.rule)
-    assert rules == ["phq9:caseness+deterioration", "phq9:deterioration", "phq9_item9", "who5:deterioration"]
+    assert rules == ["phq9:caseness+deterioration", "phq9:deterioration", "phq9_item9"]
     usual = evaluation.usual_practice_firings(r)
     assert sorted(zip(usual.member.tolist(), usual.day.tolist(), strict=True)) == [(0, 28), (0, 42), (1, 14)]
 
