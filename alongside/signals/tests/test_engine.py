@@ -193,3 +193,15 @@ def test_rising_variability_is_drawn_as_a_trend():
     svg = explain.chart(firing)
     assert svg.count("<svg") == 2 and "Autocorrelation of low mood" in svg and "Variance of low mood" in svg
     assert "Kendall's tau 0.6" in explain.describe(firing)
+
+
+def test_the_command_rescans_everyone_and_evaluates(member, supported, django_capture_on_commit_callbacks):
+    stable_then_low(member, days=20, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    DetectorState.objects.all().delete()
+    out = StringIO()
+    call_command("signals", "rescan", stdout=out)
+    assert "from 20 check-ins" in out.getvalue()
+    assert DetectorState.objects.filter(member=member, stale=False).exists()
+    report = StringIO()
+    call_command("signals", "evaluate", "--members", "60", "--days", "120", stdout=report)
+    assert "gradual relapses caught" in report.getvalue() and "noisy_sparse" in report.getvalue()
