@@ -179,3 +179,45 @@ def _indicator_charts(firing, days) -> str:
                           y_label=_("variance"), y_range=(0, math.ceil(top))),
     ]  # fmt: skip
     return "".join(parts)
+
+
+MEMBER_SERIES = {
+    "distress": gettext_lazy("your mood, anxiety, energy or sleep"),
+    "cravings": gettext_lazy("your cravings or urges"),
+    "sleep_hours": gettext_lazy("your hours of sleep"),
+}
+
+
+def describe_for_member(firing) -> str:
+    """The same firing told to the member it is about: what it noticed, in plain words, without statistics."""
+    e = firing.evidence
+    if firing.detector == "safety":
+        return {
+            "phq9_item9": _("You answered the PHQ-9's question about thoughts of being better off dead or of hurting "
+                            "yourself."),
+            "struggling": _("You pressed “I'm struggling”."),
+            "struggling_team_asked": _("You pressed “I'm struggling” and asked your team to reach out."),
+            "crisis_language": _("Something you wrote in your journal sounded like a crisis. Your words were not "
+                                 "shared."),
+        }.get(firing.rule, _("A safety event."))  # fmt: skip
+    if firing.detector == "questionnaire":
+        name = INSTRUMENT_NAMES.get(e.get("instrument"), e.get("instrument"))
+        if e.get("instrument") == "who5":
+            return _("Your %(name)s score (%(score)s) was well below your usual.") % {"name": name, "score": e["score"]}
+        return _("Your %(name)s score (%(score)s) was well above your usual.") % {"name": name, "score": e["score"]}
+    if firing.detector == "baseline":
+        what = MEMBER_SERIES.get(e.get("series"), e.get("series"))
+        return _("Your check-ins showed %(what)s moving away from your usual for several days.") % {"what": what}
+    if firing.detector == "warning_signs":
+        return _("You noted your own warning signs on %(days)s of the last 7 days.") % {
+            "days": int(e.get("statistic", 0))
+        }
+    if firing.detector == "disengagement":
+        if firing.rule == "missed_appointments":
+            return _("%(n)s appointments were missed within %(days)s days.") % {
+                "n": len(e.get("missed", [])), "days": e.get("window_days"),
+            }  # fmt: skip
+        return _("You had checked in less often than usual.")
+    if firing.detector == "critical_slowing_down":
+        return _("Your mood has been going up and down more than usual (an experimental measure).")
+    return describe(firing)

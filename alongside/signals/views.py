@@ -147,7 +147,7 @@ def my_alerts(request):
         rows.append(
             {
                 "alert": alert,
-                "reasons": [explain.describe(firing) for firing in alert.firings.all()],
+                "reasons": [explain.describe_for_member(firing) for firing in alert.firings.all()],
                 "recipients": list(alert.recipients.all()),
             }
         )

@@ -208,7 +208,7 @@ def test_crisis_language_shows_the_member_their_screen_and_alerts_only_journal_s
     assert not alerts.may_view(clinician.staff, alert)
     assert "want to die" not in str(Firing.objects.get(alert=alert).evidence)
     page = client.get(reverse("signals:my_alerts")).content.decode()
-    assert "Case Manager" in page and "journal entry" in page
+    assert "Case Manager" in page and "sounded like a crisis" in page and "Your words were not" in page
 
 
 def test_an_ordinary_journal_entry_raises_nothing(member, team, client_for, django_capture_on_commit_callbacks):
