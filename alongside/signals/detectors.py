@@ -238,15 +238,34 @@ def ring_window(state: State, day, first: int, last: int) -> np.ndarray:
     return state.ring[rows, slots]
 
 
+def _window(state: State, day: int, first: int, last: int, channels, rows=None) -> np.ndarray:
+    """Like `ring_window` for one day shared by all rows, but only the channels asked for (and only `rows`, an
+    index array), so the day loop of a rescan copies what it uses and nothing more."""
+    slots = (int(day) + np.arange(first, last + 1)) % state.p.ring_days
+    if rows is None:
+        return state.ring[:, slots][:, :, channels]
+    return state.ring[rows[:, None], slots[None, :]][:, :, channels]
+
+
+def _nanmedian(values: np.ndarray) -> np.ndarray:
+    """np.nanmedian over axis 1, by one sort (NaNs sort last): several times faster on these small windows."""
+    ordered = np.sort(values, axis=1)
+    count = (~np.isnan(values)).sum(axis=1)
+    shape = (1, *ordered.shape[2:]) if ordered.ndim > 2 else (1,)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0).reshape(count.shape[0], *shape), axis=1)
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0).reshape(count.shape[0], *shape), axis=1)
+    return np.where(count > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+
+
 def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     p = state.p
-    window = ring_window(state, day, -(p.ring_days - 1), -p.reference_lag)[due]
+    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, slice(None), np.flatnonzero(due))
     values = series_of(window[:, :, :N_SCALES])
     excluded = window[:, :, CH_EXCLUDED] > 0
     values = np.where(excluded[:, :, None], np.nan, values)
     count = np.sum(~np.isnan(values), axis=1)
-    median = _quiet_nan(np.nanmedian, values, axis=1)
-    mad = _quiet_nan(np.nanmedian, np.abs(values - median[:, None, :]), axis=1)
+    median = _nanmedian(values)
+    mad = _nanmedian(np.abs(values - median[:, None, :]))
     sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
     enough = count >= p.min_observations
     rows = np.flatnonzero(due)
@@ -368,7 +387,7 @@ def close_day(
     state.cusum_run[:] = np.where(signal, 0, state.cusum_run)
 
     # The member's own warning signs, reported on several recent days.
-    recent_signs = ring_window(state, day, -(p.signs_window - 1), 0)[:, :, CH_SIGNS]
+    recent_signs = _window(state, day, -(p.signs_window - 1), 0, CH_SIGNS)
     sign_days = (recent_signs > 0).sum(axis=1)
     fired[:, K_SIGNS] = (signs > 0) & (sign_days >= p.signs_days)
     statistic[:, K_SIGNS] = sign_days
@@ -376,8 +395,8 @@ def close_day(
 
     # Disengagement: needs a full reference window of history, and regular use in it.
     history = day - state.first_day >= p.ring_days - 1
-    reference = ring_window(state, day, -(p.ring_days - 1), -p.recent_days)[:, :, CH_CHECKINS] > 0
-    recent = ring_window(state, day, -(p.recent_days - 1), 0)[:, :, CH_CHECKINS] > 0
+    reference = _window(state, day, -(p.ring_days - 1), -p.recent_days, CH_CHECKINS) > 0
+    recent = _window(state, day, -(p.recent_days - 1), 0, CH_CHECKINS) > 0
     reference_rate = reference.mean(axis=1)
     recent_rate = recent.mean(axis=1)
     regular = history & (state.first_day != NEVER) & (reference_rate >= p.regular_rate)
@@ -392,7 +411,7 @@ def close_day(
     # Critical slowing down (experimental): only for rows whose program turned it on.
     if csd is not None and np.any(csd):
         rows = np.flatnonzero(np.asarray(csd, dtype=bool))
-        window = ring_window(state, day, -(p.csd_window - 1), 0)[rows, :, 0]
+        window = _window(state, day, -(p.csd_window - 1), 0, 0, rows)
         ar1, variance = _detrended_indicators(10.0 - window, p.csd_min_days)
         state.csd_ar1[rows] = np.roll(state.csd_ar1[rows], -1, axis=1)
         state.csd_var[rows] = np.roll(state.csd_var[rows], -1, axis=1)
