@@ -65,7 +65,10 @@ def series_of(scales: np.ndarray) -> np.ndarray:
 # Ring channels: the day's mean of each scale, then how many check-ins, how many warning signs, and whether the
 # day lies inside an episode (left out of the baseline).
 CH_CHECKINS, CH_SIGNS, CH_EXCLUDED = N_SCALES, N_SCALES + 1, N_SCALES + 2
-N_CHANNELS = N_SCALES + 3
+# Then the day's watched series (`series_of` the scales), kept so a baseline refresh need not recompute them.
+CH_SERIES = N_SCALES + 3
+SERIES_CHANNELS = slice(CH_SERIES, CH_SERIES + N_SERIES)
+N_CHANNELS = CH_SERIES + N_SERIES
 
 # Detector keys, each with its own cooldown: EWMA and CUSUM per scale, then the member-level ones.
 KEYS = (
@@ -119,7 +122,7 @@ DEFAULT = Parameters()
 
 # The state's fields and their shapes per member. The order is the storage layout: changing it changes
 # LAYOUT_VERSION, and stored states of another version are rebuilt from history.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
@@ -186,7 +189,7 @@ class State:
         for name in ("last_day", "first_day", "pending_day", "base_day", "last_checkin_day"):
             getattr(self, name)[rows] = NEVER
         self.ring[rows] = np.nan
-        self.ring[rows, :, CH_CHECKINS:] = 0.0
+        self.ring[rows, :, CH_CHECKINS:CH_SERIES] = 0.0
         for name in ("base_median", "base_sigma", "csd_ar1", "csd_var"):
             getattr(self, name)[rows] = np.nan
         self.cooldown_until[rows] = NEVER
@@ -243,7 +246,11 @@ def _window(state: State, day: int, first: int, last: int, channels, rows=None) 
     index array), so the day loop of a rescan copies what it uses and nothing more."""
     slots = (int(day) + np.arange(first, last + 1)) % state.p.ring_days
     if rows is None:
+        if isinstance(channels, int):
+            return state.ring[:, slots, channels]  # one gather: (n, days)
         return state.ring[:, slots][:, :, channels]
+    if isinstance(channels, int):
+        return state.ring[rows[:, None], slots[None, :], channels]
     return state.ring[rows[:, None], slots[None, :]][:, :, channels]
 
 
@@ -260,7 +267,7 @@ def _nanmedian(values: np.ndarray) -> np.ndarray:
 def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     p = state.p
     window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, slice(None), np.flatnonzero(due))
-    values = series_of(window[:, :, :N_SCALES])
+    values = window[:, :, SERIES_CHANNELS]
     excluded = window[:, :, CH_EXCLUDED] > 0
     values = np.where(excluded[:, :, None], np.nan, values)
     count = np.sum(~np.isnan(values), axis=1)
@@ -341,9 +348,12 @@ def close_day(
         rows = gap >= offset
         slot = int(day - offset) % p.ring_days
         state.ring[rows, slot, :N_SCALES] = np.nan
-        state.ring[rows, slot, N_SCALES:] = 0.0
+        state.ring[rows, slot, CH_CHECKINS:CH_SERIES] = 0.0
+        state.ring[rows, slot, SERIES_CHANNELS] = np.nan
     slot = day % p.ring_days
     state.ring[:, slot, :N_SCALES] = values
+    series = series_of(values)
+    state.ring[:, slot, SERIES_CHANNELS] = series
     state.ring[:, slot, CH_CHECKINS] = checkins
     state.ring[:, slot, CH_SIGNS] = signs
     active = checkins > 0
@@ -362,7 +372,7 @@ def close_day(
     limit = np.full((n, len(KEYS)), np.nan)
 
     # EWMA and CUSUM on the standardised deviation, in the direction that is worse for each scale.
-    y = DIRECTION[None, :] * (series_of(values) - state.base_median) / state.base_sigma
+    y = DIRECTION[None, :] * (series - state.base_median) / state.base_sigma
     y = np.clip(y, -p.winsor, p.winsor)
     observed = ~np.isnan(y)
     lam = p.ewma_lambda

@@ -113,7 +113,7 @@ def evidence_for(state: State, row: int, key: int, result: detectors.DayResult) 
             "sigma": round(float(state.base_sigma[row, series]), 2),
             "days": int(state.base_n[row, series]),
         }
-        evidence["points"] = _points(state, day, detectors.series_of(window[:, :N_SCALES])[:, series])
+        evidence["points"] = _points(state, day, window[:, detectors.CH_SERIES + series])
         evidence["deviation"] = None if np.isnan(result.y[row, series]) else round(float(result.y[row, series]), 2)
     elif key == detectors.K_SIGNS:
         evidence["points"] = _points(state, day, window[:, detectors.CH_SIGNS])

@@ -833,7 +833,8 @@ def test_days_skipped_between_closes_are_empty_days(gap):
     assert skipped.last_day[0] == explicit.last_day[0] == DAY0 + days + gap
     assert skipped.last_checkin_day[0] == DAY0 + days - 1
     window = detectors.ring_window(skipped, DAY0 + days + gap, -min(gap, P.ring_days - 1), 0)[0]
-    assert np.isnan(window[:, :N_SCALES]).all() and (window[:, N_SCALES:] == 0).all()
+    assert np.isnan(window[:, :N_SCALES]).all() and (window[:, detectors.CH_CHECKINS : detectors.CH_SERIES] == 0).all()
+    assert np.isnan(window[:, detectors.SERIES_CHANNELS]).all()
 
 
 def test_an_empty_state():
@@ -841,7 +842,9 @@ def test_an_empty_state():
     assert len(state) == 2
     assert (state.last_day == NEVER).all() and (state.pending_day == NEVER).all()
     assert (state.cooldown_until == NEVER).all()
-    assert np.isnan(state.ring[:, :, :N_SCALES]).all() and (state.ring[:, :, N_SCALES:] == 0).all()
+    assert np.isnan(state.ring[:, :, :N_SCALES]).all()
+    assert (state.ring[:, :, detectors.CH_CHECKINS : detectors.CH_SERIES] == 0).all()
+    assert np.isnan(state.ring[:, :, detectors.SERIES_CHANNELS]).all()
 
 
 # Streaming equals batch --------------------------------------------------------------------------------------
