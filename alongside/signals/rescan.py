@@ -28,7 +28,6 @@ from alongside.signals import batch, detectors
 from alongside.signals.detectors import NEVER, SCALES, State
 from alongside.signals.models import DetectorState
 
-EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 BLOCK = 5000
 
 
@@ -40,23 +39,24 @@ class Rescanned:
     read_seconds: float  # of which reading from the database
 
 
-def _ordinals(values) -> np.ndarray:
-    """Dates as ordinals, whether the driver gives date objects (PostgreSQL) or ISO strings (SQLite)."""
-    if not values:
-        return np.zeros(0, dtype=np.int64)
-    return np.array(values, dtype="datetime64[D]").astype(np.int64) + EPOCH_ORDINAL
+def _day_number(column: str) -> str:
+    """SQL for a date column as its proleptic ordinal (date.toordinal()), so rows arrive as plain numbers."""
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '0001-01-01' + 1)"
+    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
 def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
-    """The rows as the database driver gives them: check-ins (member, local date, scales...) and daily
-    warning-sign counts (member, local date, count)."""
+    """The rows as the database driver gives them, all numbers: check-ins (member, day ordinal, scales...) and
+    daily warning-sign counts (member, day ordinal, count)."""
     quote = connection.ops.quote_name
     table = quote(CheckIn._meta.db_table)
-    columns = ", ".join(quote(name) for name in SCALES)
+    cast = "::float8" if connection.vendor == "postgresql" else ""  # numeric sleep hours as floats, not Decimals
+    columns = ", ".join(quote(name) + (cast if name == "sleep_hours" else "") for name in SCALES)
     member, local_date = quote("member_id"), quote("local_date")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {member}, {local_date}, {columns} FROM {table} "  # noqa: S608 (names from the model)
+            f"SELECT {member}, {_day_number(local_date)}, {columns} FROM {table} "  # noqa: S608 (names from the model)
             f"WHERE {member} BETWEEN %s AND %s ORDER BY {member}, {local_date}",
             [first_id, last_id],
         )
@@ -64,7 +64,7 @@ def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
         through = quote(CheckIn.tags.through._meta.db_table)
         tags = quote(Tag._meta.db_table)
         cursor.execute(
-            f"SELECT c.{member}, c.{local_date}, COUNT(*) FROM {through} l "  # noqa: S608
+            f"SELECT c.{member}, {_day_number('c.' + local_date)}, COUNT(*) FROM {through} l "  # noqa: S608
             f"JOIN {tags} t ON t.{quote('id')} = l.{quote('tag_id')} "
             f"JOIN {table} c ON c.{quote('id')} = l.{quote('checkin_id')} "
             f"WHERE t.{quote('kind')} = %s AND c.{member} BETWEEN %s AND %s GROUP BY c.{member}, c.{local_date}",
@@ -76,17 +76,17 @@ def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
 
 def read_block(first_id: int, last_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """The check-in columns of members first_id…last_id as arrays: member ids, local days (ordinals), scales
-    (k, 6) with NaN where not answered; and the daily warning-sign counts (member, day, count)."""
+    (k, 6) with NaN where not answered; and the daily warning-sign counts (member, day, count). One conversion
+    of the whole block (None becomes NaN)."""
     rows, signs = fetch_block(first_id, last_id)
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros((0, len(SCALES))), (empty, empty, np.zeros(0))
-    ids, days, *scale_columns = zip(*rows, strict=True)
-    scales = np.column_stack([np.array(column, dtype=float) for column in scale_columns])
-    sign_member = np.array([row[0] for row in signs], dtype=np.int64)
-    sign_day = _ordinals([row[1] for row in signs])
-    sign_count = np.array([row[2] for row in signs], dtype=float)
-    return np.array(ids, dtype=np.int64), _ordinals(list(days)), scales, (sign_member, sign_day, sign_count)
+    table = np.array(rows, dtype=float).reshape(-1, 2 + len(SCALES))
+    sign_table = np.array(signs, dtype=np.int64).reshape(-1, 3)
+    return (
+        table[:, 0].astype(np.int64),
+        table[:, 1].astype(np.int64),
+        table[:, 2:],
+        (sign_table[:, 0], sign_table[:, 1], sign_table[:, 2].astype(float)),
+    )
 
 
 def _csd_members(ids) -> set[int]:
