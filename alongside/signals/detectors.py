@@ -151,19 +151,29 @@ def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
     ]
 
 
+_LAYOUTS: dict[tuple[int, int], tuple[list, int]] = {}
+
+
+def _layout(p: Parameters) -> tuple[list, int]:
+    """(name, shape, offset, size) of each field, and the row width; worked out once per parameters."""
+    key = (p.ring_days, p.csd_trend)
+    if key not in _LAYOUTS:
+        layout, offset = [], 0
+        for name, shape in _fields(p):
+            size = int(np.prod(shape)) if shape else 1
+            layout.append((name, shape, offset, size))
+            offset += size
+        _LAYOUTS[key] = (layout, offset)
+    return _LAYOUTS[key]
+
+
 class State:
     """Detector state of `n` members: one float64 matrix, its fields exposed as views (so `state.ewma[i]` is a
     row of it). `row_bytes(i)` and `from_rows` store and load one member's state."""
 
     def __init__(self, n: int, p: Parameters = DEFAULT, matrix: np.ndarray | None = None) -> None:
         self.p = p
-        self.layout = []
-        offset = 0
-        for name, shape in _fields(p):
-            size = int(np.prod(shape)) if shape else 1
-            self.layout.append((name, shape, offset, size))
-            offset += size
-        self.width = offset
+        self.layout, self.width = _layout(p)
         if matrix is None:
             matrix = np.zeros((n, self.width))
             self.matrix = matrix
@@ -200,6 +210,11 @@ class State:
     @classmethod
     def from_rows(cls, rows: list[bytes | None], p: Parameters = DEFAULT) -> State:
         """Load stored rows; a missing or wrongly sized one starts empty."""
+        _layout_fields, width = _layout(p)
+        if all(raw and len(raw) == width * 8 for raw in rows):
+            # The usual case (the live path loads one stored row): no empty state to build first.
+            matrix = np.frombuffer(b"".join(rows), dtype="<f8").reshape(len(rows), width).copy()
+            return cls(len(rows), p, matrix)
         state = cls(len(rows), p)
         for index, raw in enumerate(rows):
             if raw and len(raw) == state.width * 8:

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alongside.care.models import Category, SafetyEvent, SafetyKind
+from alongside.core import sql
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
 from alongside.programs.models import Enrolment
 from alongside.schedule import times
@@ -57,11 +58,20 @@ def scales_of(checkin: CheckIn) -> np.ndarray:
 
 
 def _locked_row(member) -> DetectorState:
-    DetectorState.objects.get_or_create(member=member)
+    """The member's state row, locked for this transaction (PostgreSQL; SQLite's write lock is the whole
+    database). One prepared statement on the usual path: this runs for every check-in (core/sql.py says why)."""
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = sql.fetch(
+        f"SELECT {sql.columns(DetectorState, 's')} FROM {quote(DetectorState._meta.db_table)} s "  # noqa: S608
+        f"WHERE s.{quote('member_id')} = %s{lock}",
+        [member.pk],
+    )
+    if found:
+        return sql.load(DetectorState, found[0])
+    DetectorState.objects.get_or_create(member=member, defaults={"csd": csd_enabled(member)})
     rows = DetectorState.objects.filter(member=member)
-    if connection.features.has_select_for_update:
-        rows = rows.select_for_update()
-    return rows.get()
+    return (rows.select_for_update() if lock else rows).get()
 
 
 def _load(row: DetectorState) -> State | None:
@@ -79,10 +89,22 @@ def _save(row: DetectorState, state: State, member) -> None:
     pending = state.pending_day[0]
     if pending == NEVER:
         row.pending_day = row.closes_at = None
-    else:
+    elif row.pending_day is None or row.pending_day.toordinal() != int(pending) or row.closes_at is None:
         row.pending_day = date.fromordinal(int(pending))
         row.closes_at = times.at(row.pending_day + timedelta(days=1), datetime.min.time(), member.time_zone)
-    row.save()
+    row.updated_at = timezone.now()
+    # One UPDATE written out (as the lookup above): the ORM would compile it anew for every check-in.
+    quote = connection.ops.quote_name
+    names = ("layout", "data", "pending_day", "closes_at", "stale", "csd", "updated_at")
+    fields = [DetectorState._meta.get_field(name) for name in names]
+    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(DetectorState._meta.db_table)} SET {assignments} "  # noqa: S608 (names from the model)
+            f"WHERE {quote('member_id')} = %s",
+            [*values, row.member_id],
+        )
 
 
 # Evidence -------------------------------------------------------------------------------------------------------
@@ -200,10 +222,10 @@ def on_checkin(checkin: CheckIn, warning_signs: int = 0) -> int:
     """Update the member's state with a new check-in and raise what fires. Returns the number of firings."""
     member = checkin.member
     day = checkin.local_date.toordinal()
-    csd = np.array([csd_enabled(member)])
     raised = 0
     with transaction.atomic():
         row = _locked_row(member)
+        csd = np.array([row.csd])
         state = None if row.stale else _load(row)
         if state is None or (state.pending_day[0] != NEVER and day < state.pending_day[0]):
             # An older layout, or a day already closed: rebuilt from history by the worker.
@@ -245,7 +267,8 @@ def close_due_days(now: datetime | None = None, limit: int = 500) -> int:
                 row.save(update_fields=["stale", "updated_at"])
                 continue
             today = local_today(member, now).toordinal()
-            csd = np.array([csd_enabled(member)])
+            row.csd = csd_enabled(member)  # once a day: a program may have turned the detector on or off
+            csd = np.array([row.csd])
             for result in _close_through(state, today - 1, csd):
                 raise_day_firings(member, state, result)
             _save(row, state, member)
@@ -311,6 +334,7 @@ def rebuild(member, now: datetime | None = None, *, raise_days: int = RECENT_DAY
                 detectors.clear_pending(state, 0, today.toordinal())
             detectors.accumulate(state, 0, scales_of(checkin), signs.get(checkin.pk, 0))
         row.stale = False
+        row.csd = bool(csd[0])
         _save(row, state, member)
     return raised
 

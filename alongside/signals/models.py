@@ -24,6 +24,9 @@ class DetectorState(models.Model):
     closes_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Data arrived for a day already closed (an offline check-in synced late, an import): rebuild from history.
     stale = models.BooleanField(default=False, db_index=True)
+    # Whether one of the member's programs runs the experimental critical-slowing-down detector: read from the
+    # programs when the day closes or the state is rebuilt, so a check-in need not ask.
+    csd = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

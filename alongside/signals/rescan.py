@@ -150,11 +150,11 @@ def rescan_block(ids: np.ndarray, zones: list[str], now: datetime, p: detectors.
         np.add.at(states.acc_n, row[todays], answered.astype(float))
         states.acc_checkins[rows_today] = data.checkins[rows_today, column[rows_today]]
         states.acc_signs[rows_today] = data.signs[rows_today, column[rows_today]]
-    _store(ids, zones, has_data, states)
+    _store(ids, zones, has_data, states, csd if len(member_ids) else None)
     return len(member_ids), read_seconds
 
 
-def _store(ids, zones, has_data, states: State | None) -> None:
+def _store(ids, zones, has_data, states: State | None, csd: np.ndarray | None = None) -> None:
     rows = []
     for index, member_id in enumerate(ids.tolist()):
         if not has_data[index]:
@@ -172,6 +172,7 @@ def _store(ids, zones, has_data, states: State | None) -> None:
                 pending_day=pending_day,
                 closes_at=closes_at,
                 stale=False,
+                csd=bool(csd[index]) if csd is not None else False,
             )
         )
     with transaction.atomic():
