@@ -59,12 +59,12 @@ def machine() -> str:
 
 
 def code_version() -> str:
-    """The commit measured, and whether the product's code differs from it in this checkout."""
+    """The last commit that changed the product's code (alongside/), and whether this checkout differs from it."""
 
     def git(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", "-C", str(ROOT), *arguments], capture_output=True, text=True, check=False)
 
-    commit = git("rev-parse", "--short", "HEAD")
+    commit = git("log", "-1", "--format=%h", "--", "alongside")
     changed = git("status", "--porcelain", "--", "alongside")
     if commit.returncode:
         return "code: not a git checkout"
