@@ -49,14 +49,18 @@ FIRING_CATEGORIES = (
 MAX_ESCALATION = 2
 
 
+def _granting(relationships: QuerySet[CareRelationship], category: str) -> QuerySet[CareRelationship]:
+    """Those of the relationships whose supporter may receive a firing of this category."""
+    if category == SAFETY:
+        return relationships.filter(safety_alerts=True)
+    if category == JOURNAL_SAFETY:
+        return relationships.filter(safety_alerts=True, consent_grants__category=Category.JOURNAL)
+    return relationships.filter(consent_grants__category=category)
+
+
 def relationships_for(member, category: str) -> QuerySet[CareRelationship]:
     """The member's live supporters who may receive a firing of this category."""
-    team = policy.live_team(member)
-    if category == SAFETY:
-        return team.filter(safety_alerts=True)
-    if category == JOURNAL_SAFETY:
-        return team.filter(safety_alerts=True, consent_grants__category=Category.JOURNAL)
-    return team.filter(consent_grants__category=category)
+    return _granting(policy.live_team(member), category)
 
 
 def _categories_of(person, member) -> set[str]:
@@ -87,12 +91,7 @@ def alerts_visible_to(person) -> QuerySet[Alert]:
     condition = Q(member=person)
     live = policy.live_relationships(person)
     for category in FIRING_CATEGORIES:
-        if category == SAFETY:
-            members = live.filter(safety_alerts=True).values("member")
-        elif category == JOURNAL_SAFETY:
-            members = live.filter(safety_alerts=True, consent_grants__category=Category.JOURNAL).values("member")
-        else:
-            members = live.filter(consent_grants__category=category).values("member")
+        members = _granting(live, category).values("member")
         has_firing = Exists(Firing.objects.filter(alert=OuterRef("pk"), category=category))
         condition |= Q(has_firing, member__in=members)
     return Alert.objects.filter(condition)

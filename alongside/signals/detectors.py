@@ -512,6 +512,18 @@ class QuestionnaireFinding:
         caseness, is shown on the charts but raises nothing on its own."""
         return self.deteriorated and self.is_case and self.earlier >= QUESTIONNAIRE_MIN_EARLIER
 
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rules that hold, by name: caseness (crossed) and deterioration."""
+        return tuple(
+            name for name, hit in (("caseness", self.crossed_caseness), ("deterioration", self.deteriorated)) if hit
+        )
+
+    @property
+    def severity(self) -> str:
+        """High when the member has just become a case; watch when they were one already and are worse again."""
+        return "high" if self.crossed_caseness and self.deteriorated else "watch"
+
 
 def questionnaire(
     instrument: str, score: int, is_case: bool | None, earlier: list[tuple[int, bool | None]]

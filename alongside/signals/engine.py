@@ -371,42 +371,54 @@ def on_response(response: QuestionnaireResponse) -> int:
     finding = detectors.questionnaire(response.instrument, response.total, response.is_case, earlier)
     if not finding.fired:
         return 0
-    rules = [
-        name for name, hit in (("caseness", finding.crossed_caseness), ("deterioration", finding.deteriorated)) if hit
-    ]
     firing = alerts.raise_firing(
         response.member,
         detector="questionnaire",
-        rule=f"{response.instrument}:{'+'.join(rules)}",
+        rule=f"{response.instrument}:{'+'.join(finding.rules)}",
         category=Category.QUESTIONNAIRES.value,
-        severity=Severity.HIGH if len(rules) == 2 else Severity.WATCH,
+        severity=finding.severity,
         day=response.local_date,
         evidence={
-            "instrument": response.instrument,
-            "score": finding.score,
+            **questionnaire_evidence(response.instrument, finding),
             "band": response.band,
-            "baseline": finding.baseline,
-            "previous": finding.previous,
-            "reliable_change": detectors.RELIABLE_CHANGE.get(response.instrument),
             "earlier": [value for value, _case in earlier],
-            "rules": rules,
         },
         source_key=f"response:{response.pk}",
     )
     return int(firing is not None)
 
 
-def on_safety_event(event: SafetyEvent) -> int:
-    """Every safety event becomes a firing: urgent for PHQ-9 question 9, asking the team, or crisis language
-    (which reaches only supporters the member shares their journal with); high for pressing "I'm struggling"."""
+def questionnaire_evidence(instrument: str, finding: detectors.QuestionnaireFinding) -> dict:
+    """What a questionnaire firing shows (live and in a replay)."""
+    return {
+        "instrument": instrument,
+        "score": finding.score,
+        "baseline": finding.baseline,
+        "previous": finding.previous,
+        "reliable_change": detectors.RELIABLE_CHANGE.get(instrument),
+        "rules": list(finding.rules),
+    }
+
+
+def safety_rule(event: SafetyEvent) -> tuple[str, str, str]:
+    """A safety event's rule, firing category and severity: urgent for PHQ-9 question 9, asking the team, or
+    crisis language (which reaches only supporters the member shares their journal with); high for pressing
+    "I'm struggling"."""
     urgent = event.team_asked or event.kind in (SafetyKind.PHQ9_ITEM9, SafetyKind.CRISIS_LANGUAGE)
     category = alerts.JOURNAL_SAFETY if event.kind == SafetyKind.CRISIS_LANGUAGE else alerts.SAFETY
+    rule = "struggling_team_asked" if event.team_asked else event.kind
+    return rule, category, Severity.URGENT if urgent else Severity.HIGH
+
+
+def on_safety_event(event: SafetyEvent) -> int:
+    """Every safety event becomes a firing (`safety_rule` says which)."""
+    rule, category, severity = safety_rule(event)
     firing = alerts.raise_firing(
         event.member,
         detector="safety",
-        rule="struggling_team_asked" if event.team_asked else event.kind,
+        rule=rule,
         category=category,
-        severity=Severity.URGENT if urgent else Severity.HIGH,
+        severity=severity,
         day=event.occurred_at.astimezone(_zone(event.member)).date(),
         evidence={"kind": event.kind, "team_asked": event.team_asked, "safety_event": event.pk},
         source_key=f"safety:{event.pk}",

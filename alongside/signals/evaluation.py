@@ -246,11 +246,10 @@ def questionnaire_firings(responses: synthetic.Responses) -> Firings:
                 earlier = []
             finding = detectors.questionnaire(code, score, is_case, earlier[: detectors.QUESTIONNAIRE_BASELINE])
             if finding.fired:
-                both = finding.crossed_caseness and finding.deteriorated
-                rule = QUESTIONNAIRE_RULES[2 if both else 0 if finding.crossed_caseness else 1]
+                rule = "+".join(finding.rules)
                 members.append(who)
                 days.append(int(day[position]))
-                severities.append(HIGH if both else WATCH)
+                severities.append(SEVERITIES.index(finding.severity))
                 sources.append(FIRST_INSTRUMENT + code_index)
                 rules.append(RULES.index(f"{code}:{rule}"))
             earlier.insert(0, (score, is_case))

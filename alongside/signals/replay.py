@@ -92,53 +92,20 @@ def _events(member, since, until) -> list[tuple[str, dict]]:
             inside = (not since or response.local_date >= since) and (not until or response.local_date <= until)
             finding = detectors.questionnaire(response.instrument, response.total, response.is_case, history[::-1][:3])
             if finding.fired and inside:
-                rules = [
-                    n
-                    for n, hit in (("caseness", finding.crossed_caseness), ("deterioration", finding.deteriorated))
-                    if hit
-                ]
-                firing = Firing(
-                    detector="questionnaire",
-                    rule=response.instrument,
-                    evidence={
-                        "instrument": response.instrument,
-                        "score": finding.score,
-                        "baseline": finding.baseline,
-                        "previous": finding.previous,
-                        "reliable_change": detectors.RELIABLE_CHANGE.get(response.instrument),
-                        "rules": rules,
-                    },
-                )
-                found.append(
-                    (
-                        response.local_date.isoformat(),
-                        {
-                            "rule": f"{response.instrument}:{'+'.join(rules)}",
-                            "detector": "questionnaire",
-                            "severity": "high" if len(rules) == 2 else "watch",
-                            "why": explain.describe(firing),
-                        },
-                    )
-                )
+                evidence = engine.questionnaire_evidence(response.instrument, finding)
+                firing = Firing(detector="questionnaire", rule=response.instrument, evidence=evidence)
+                entry = {"rule": f"{response.instrument}:{'+'.join(finding.rules)}", "detector": "questionnaire",
+                         "severity": finding.severity, "why": explain.describe(firing)}  # fmt: skip
+                found.append((response.local_date.isoformat(), entry))
             history.append((response.total, response.is_case))
     for event in SafetyEvent.objects.filter(member=member).order_by("occurred_at"):
         day = event.occurred_at.astimezone(engine._zone(member)).date()
         if (since and day < since) or (until and day > until):
             continue
-        rule = "struggling_team_asked" if event.team_asked else event.kind
+        rule, _category, severity = engine.safety_rule(event)
         firing = Firing(detector="safety", rule=rule, evidence={})
-        urgent = event.team_asked or event.kind != "struggling"
-        found.append(
-            (
-                day.isoformat(),
-                {
-                    "rule": rule,
-                    "detector": "safety",
-                    "severity": "urgent" if urgent else "high",
-                    "why": explain.describe(firing),
-                },
-            )
-        )
+        found.append((day.isoformat(), {"rule": rule, "detector": "safety", "severity": str(severity),
+                                        "why": explain.describe(firing)}))  # fmt: skip
     return found
 
 
