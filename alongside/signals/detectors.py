@@ -493,6 +493,54 @@ WORSE_WHEN_LOWER = {"who5"}
 QUESTIONNAIRE_BASELINE = 3  # the baseline is the median of up to this many earlier results
 QUESTIONNAIRE_MIN_EARLIER = 2  # one earlier result is too noisy a baseline to call a change reliable
 
+# A questionnaire is one snapshot a fortnight; a member who checks in most days has also said, day by day, how the
+# last weeks went. When those daily check-ins can speak (a baseline, and check-ins on at least DAILY_MIN_DAYS of
+# the DAILY_WINDOW days before the questionnaire) a worse questionnaire fires only if they lean the same way: the
+# distress EWMA at least DAILY_AGREEMENT baseline σ above the member's usual. Without enough daily data the
+# questionnaire speaks alone.
+DAILY_WINDOW = 14
+DAILY_MIN_DAYS = 4
+DAILY_AGREEMENT = 0.5
+
+
+@dataclass(frozen=True)
+class DailyView:
+    """What the member's daily check-ins said before a questionnaire's day: the distress EWMA in baseline σ
+    (None without a baseline) and the days with a check-in among the DAILY_WINDOW days before it."""
+
+    ewma: float | None
+    days: int
+
+    @property
+    def speaks(self) -> bool:
+        return self.ewma is not None and self.days >= DAILY_MIN_DAYS
+
+    @property
+    def agrees(self) -> bool:
+        return not self.speaks or self.ewma >= DAILY_AGREEMENT
+
+    def as_evidence(self) -> dict:
+        return {"ewma": None if self.ewma is None else round(self.ewma, 2), "days": self.days, "agrees": self.agrees}
+
+
+def daily_view(state: State, row: int, day: int) -> DailyView:
+    """The daily view before `day` from a member's stored state (days closed so far; a pending day before `day`
+    counts as a day with check-ins if it has any)."""
+    p = state.p
+    ewma = None if np.isnan(state.base_median[row, 0]) else float(state.ewma[row, 0])
+    last = int(state.last_day[row])
+    days = 0
+    if last != NEVER:
+        first = max(day - DAILY_WINDOW, last - p.ring_days + 1)
+        through = min(day - 1, last)
+        if through >= first:
+            slots = np.arange(first, through + 1) % p.ring_days
+            days = int((state.ring[row, slots, CH_CHECKINS] > 0).sum())
+    pending = int(state.pending_day[row])
+    if pending != NEVER and day - DAILY_WINDOW <= pending < day and pending > last and state.acc_checkins[row] > 0:
+        days += 1
+    return DailyView(ewma=ewma, days=days)
+
 
 @dataclass(frozen=True)
 class QuestionnaireFinding:
@@ -504,13 +552,24 @@ class QuestionnaireFinding:
     deteriorated: bool
     is_case: bool = False
     earlier: int = 0  # how many earlier results the baseline had
+    daily: DailyView | None = None  # the daily check-ins before it, where known
 
     @property
-    def fired(self) -> bool:
+    def worse(self) -> bool:
         """Reliable deterioration into caseness: worse than the member's usual by the instrument's reliable
         change, and now a case. A total wandering across the threshold, or a reliable change that stays below
         caseness, is shown on the charts but raises nothing on its own."""
         return self.deteriorated and self.is_case and self.earlier >= QUESTIONNAIRE_MIN_EARLIER
+
+    @property
+    def fired(self) -> bool:
+        """Worse, and the daily check-ins (where they can speak) agree."""
+        return self.worse and (self.daily is None or self.daily.agrees)
+
+    @property
+    def held_back(self) -> bool:
+        """Worse, but the member's daily check-ins show them at their usual: shown, not raised."""
+        return self.worse and not self.fired
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -526,11 +585,15 @@ class QuestionnaireFinding:
 
 
 def questionnaire(
-    instrument: str, score: int, is_case: bool | None, earlier: list[tuple[int, bool | None]]
+    instrument: str,
+    score: int,
+    is_case: bool | None,
+    earlier: list[tuple[int, bool | None]],
+    daily: DailyView | None = None,
 ) -> QuestionnaireFinding:
     """Compare a new total with the member's earlier complete results of the same instrument (newest first):
     caseness crossed (the previous result was not a case, this one is) and reliable deterioration against the
-    median of up to three earlier results."""
+    median of up to three earlier results; `daily` is what the daily check-ins said before it."""
     previous = earlier[0] if earlier else None
     crossed = bool(is_case) and previous is not None and previous[1] is False
     baseline = None
@@ -549,6 +612,7 @@ def questionnaire(
         deteriorated=deteriorated,
         is_case=bool(is_case),
         earlier=min(len(earlier), QUESTIONNAIRE_BASELINE),
+        daily=daily,
     )
 
 

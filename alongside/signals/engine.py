@@ -368,7 +368,9 @@ def on_response(response: QuestionnaireResponse) -> int:
         .order_by("-completed_at")
         .values_list("total", "is_case")[: detectors.QUESTIONNAIRE_BASELINE]
     )
-    finding = detectors.questionnaire(response.instrument, response.total, response.is_case, earlier)
+    finding = detectors.questionnaire(
+        response.instrument, response.total, response.is_case, earlier, daily_view(response.member, response.local_date)
+    )
     if not finding.fired:
         return 0
     firing = alerts.raise_firing(
@@ -388,9 +390,17 @@ def on_response(response: QuestionnaireResponse) -> int:
     return int(firing is not None)
 
 
+def daily_view(member, day: date) -> detectors.DailyView | None:
+    """What the member's daily check-ins said before `day`, from their stored state; None when there is no
+    usable state (no check-ins yet, or one waiting to be rebuilt): then a questionnaire speaks alone."""
+    row = DetectorState.objects.filter(member=member, stale=False).only("layout", "data").first()
+    state = _load(row) if row is not None and row.data else None
+    return None if state is None else detectors.daily_view(state, 0, day.toordinal())
+
+
 def questionnaire_evidence(instrument: str, finding: detectors.QuestionnaireFinding) -> dict:
     """What a questionnaire firing shows (live and in a replay)."""
-    return {
+    evidence = {
         "instrument": instrument,
         "score": finding.score,
         "baseline": finding.baseline,
@@ -398,6 +408,9 @@ def questionnaire_evidence(instrument: str, finding: detectors.QuestionnaireFind
         "reliable_change": detectors.RELIABLE_CHANGE.get(instrument),
         "rules": list(finding.rules),
     }
+    if finding.daily is not None and finding.daily.speaks:
+        evidence["daily"] = finding.daily.as_evidence()
+    return evidence
 
 
 def safety_rule(event: SafetyEvent) -> tuple[str, str, str]:

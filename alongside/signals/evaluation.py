@@ -205,18 +205,44 @@ def daily_of(cohort: synthetic.Cohort) -> batch.Daily:
     )
 
 
-def day_firings(cohort: synthetic.Cohort, p: detectors.Parameters = detectors.DEFAULT) -> Firings:
+@dataclass(frozen=True, eq=False)
+class DailyViews:
+    """What the daily check-ins said before each day (`detectors.DailyView`), for the questionnaire rule: per
+    member and day offset, the distress EWMA in baseline σ once that day had closed (NaN without a baseline),
+    and the running count of days with a check-in before each offset."""
+
+    ewma: np.ndarray  # float (n, days)
+    checkin_days: np.ndarray  # int (n, days + 1): days with a check-in on offsets 0 … i − 1
+
+    def view(self, member: int, day: int) -> detectors.DailyView:
+        ewma = self.ewma[member, day - 1] if day >= 1 else np.nan
+        start = max(day - detectors.DAILY_WINDOW, 0)
+        days = int(self.checkin_days[member, day] - self.checkin_days[member, start])
+        return detectors.DailyView(ewma=None if np.isnan(ewma) else float(ewma), days=days)
+
+
+def day_firings(cohort: synthetic.Cohort, p: detectors.Parameters = detectors.DEFAULT) -> tuple[Firings, DailyViews]:
     """The daily detectors over the whole period, with each firing's severity as the engine gives it
     (`engine.severity_for`): a baseline deviation is worth watching, and high when two baseline rules fire on
-    the same day; warning signs on five or more days of the week are high."""
+    the same day; warning signs on five or more days of the week are high. Also what the daily check-ins said
+    before each day, for the questionnaire rule."""
     data = daily_of(cohort)
-    _state, fired = batch.run(data, p=p)
+    state = detectors.State(cohort.n_members, p)
+    ewma = np.full((cohort.n_members, data.days), np.nan)
+
+    def keep_ewma(offset: int, _result: detectors.DayResult) -> None:
+        ewma[:, offset] = np.where(np.isnan(state.base_median[:, 0]), np.nan, state.ewma[:, 0])
+
+    _state, fired = batch.run(data, p=p, state=state, on_day=keep_ewma)
+    counts = np.zeros((cohort.n_members, data.days + 1), dtype=np.int64)
+    np.cumsum(data.checkins > 0, axis=1, out=counts[:, 1:])
+    views = DailyViews(ewma=ewma, checkin_days=counts)
     baseline = fired.key < 2 * detectors.N_SERIES
     cell = fired.row * data.days + (fired.day - data.first_day)
     agreeing = np.bincount(cell[baseline], minlength=cohort.n_members * data.days)[cell]
     severity = np.where(baseline & (agreeing >= 2), HIGH, WATCH)
     severity = np.where((fired.key == detectors.K_SIGNS) & (fired.statistic >= 5), HIGH, severity)
-    return Firings.of(fired.row, fired.day - data.first_day, severity, SOURCE_OF_KEY[fired.key], fired.key)
+    return Firings.of(fired.row, fired.day - data.first_day, severity, SOURCE_OF_KEY[fired.key], fired.key), views
 
 
 def _is_case(instrument: instruments.Instrument, total: np.ndarray) -> np.ndarray:
@@ -224,10 +250,11 @@ def _is_case(instrument: instruments.Instrument, total: np.ndarray) -> np.ndarra
     return total >= threshold if instrument.caseness_direction == "at_or_above" else total <= threshold
 
 
-def questionnaire_firings(responses: synthetic.Responses) -> Firings:
+def questionnaire_firings(responses: synthetic.Responses, daily: DailyViews | None = None) -> Firings:
     """The questionnaire rule on each response, in order, against the member's earlier results of the same
-    instrument (as `engine.on_response`: high when caseness is crossed and the change is reliable, else
-    watch), and an urgent safety firing for each response that meets one of its instrument's safety rules
+    instrument and what the daily check-ins said before it (`daily`; without it, as for a member who does not
+    check in), as `engine.on_response` does: high when caseness is crossed and the change is reliable, else
+    watch; and an urgent safety firing for each response that meets one of its instrument's safety rules
     (PHQ-9 item 9 above "Not at all")."""
     members, days, severities, sources, rules = [], [], [], [], []
     order = np.lexsort((responses.day, responses.member, responses.instrument))
@@ -244,7 +271,8 @@ def questionnaire_firings(responses: synthetic.Responses) -> Firings:
         ):
             if position == 0 or who != member[position - 1]:
                 earlier = []
-            finding = detectors.questionnaire(code, score, is_case, earlier[: detectors.QUESTIONNAIRE_BASELINE])
+            view = daily.view(who, int(day[position])) if daily is not None else None
+            finding = detectors.questionnaire(code, score, is_case, earlier[: detectors.QUESTIONNAIRE_BASELINE], view)
             if finding.fired:
                 rule = "+".join(finding.rules)
                 members.append(who)
@@ -423,8 +451,8 @@ def score(
 def evaluate_cohort(cohort: synthetic.Cohort, p: detectors.Parameters = detectors.DEFAULT) -> Outcomes:
     """Run the engine, its parts on their own and the usual-practice rule over one cohort (or block), and score
     them all."""
-    checkins = day_firings(cohort, p)
-    questionnaires = questionnaire_firings(cohort.responses)
+    checkins, daily = day_firings(cohort, p)
+    questionnaires = questionnaire_firings(cohort.responses, daily)
     return score(
         cohort.trajectory,
         cohort.onset,

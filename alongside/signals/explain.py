@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from alongside.monitoring import charts
+from alongside.signals.detectors import DAILY_WINDOW
 
 SERIES_NAMES = {
     "distress": gettext_lazy("Distress (low mood, anxiety, low energy, poor sleep)"),
@@ -67,6 +68,25 @@ def describe(firing) -> str:
                     "baseline": _num(e.get("baseline")),
                 }
             )
+        daily = e.get("daily")
+        if daily:
+            values = {"ewma": _num(daily.get("ewma")), "days": daily.get("days"), "window": DAILY_WINDOW}
+            if daily.get("agrees"):
+                parts.append(
+                    _(
+                        "Their daily check-ins agree: on %(days)s of the last %(window)s days, distress averaged "
+                        "(EWMA) %(ewma)s σ above their usual."
+                    )
+                    % values
+                )
+            else:
+                parts.append(
+                    _(
+                        "Their daily check-ins on %(days)s of the last %(window)s days showed them near their usual "
+                        "(distress EWMA %(ewma)s σ), so this raised no alert."
+                    )
+                    % values
+                )
         return " ".join(parts)
     if detector == "baseline":
         method, _series = rule.split(":", 1)

@@ -21,15 +21,19 @@ def _value(x) -> float | None:
 
 def replay(member, *, since: date | None = None, until: date | None = None) -> list[dict]:
     """One entry per day from `since` through `until` (default: all history through the member's yesterday):
-    the day's series values, the baseline, each rule's statistic and limit, and what fired and why."""
+    the day's series values, the baseline, each rule's statistic and limit, what fired and why, and (under
+    "held_back") a worse questionnaire that raised nothing because the daily check-ins showed the member at their
+    usual."""
     until = until or engine.local_today(member) - timedelta(days=1)
     data = engine.member_history(member, until=until)
     days: list[dict] = []
+    ewma_after: dict[int, float | None] = {}  # the distress EWMA once each day had closed, for questionnaires
     if data is not None:
         csd = np.array([engine.csd_enabled(member)])
         state = detectors.State(1)
 
         def on_day(offset: int, result: detectors.DayResult) -> None:
+            ewma_after[result.day] = None if np.isnan(state.base_median[0, 0]) else float(state.ewma[0, 0])
             day = date.fromordinal(result.day)
             if since and day < since:
                 return
@@ -70,19 +74,27 @@ def replay(member, *, since: date | None = None, until: date | None = None) -> l
             days.append(entry)
 
         batch.run(data, csd=csd, state=state, on_day=on_day)
-    events = _events(member, since, until)
+    checkin_days = set() if data is None else {data.first_day + int(i) for i in np.flatnonzero(data.checkins[0] > 0)}
+
+    def daily_view(day: date) -> detectors.DailyView:
+        number = day.toordinal()
+        recent = sum(1 for before in range(number - detectors.DAILY_WINDOW, number) if before in checkin_days)
+        return detectors.DailyView(ewma=ewma_after.get(number - 1), days=recent)
+
+    events = _events(member, since, until, daily_view)
     by_day = {entry["day"]: entry for entry in days}
-    for day, item in events:
+    for day, kind, item in events:
         entry = by_day.get(day)
         if entry is None:
             entry = by_day[day] = {"day": day, "checkins": 0, "series": {}, "baseline": {}, "rules": {}, "fired": []}
             days.append(entry)
-        entry["fired"].append(item)
+        entry.setdefault(kind, []).append(item)
     return sorted(days, key=lambda entry: entry["day"])
 
 
-def _events(member, since, until) -> list[tuple[str, dict]]:
-    """Questionnaire rules and safety events, evaluated as the live path does."""
+def _events(member, since, until, daily_view) -> list[tuple[str, dict]]:
+    """Questionnaire rules (with `daily_view(day)`, what the daily check-ins said before a day) and safety
+    events, evaluated as the live path does."""
     found = []
     responses = QuestionnaireResponse.objects.filter(member=member, complete=True).order_by("completed_at")
     earlier: dict[str, list] = {}
@@ -90,13 +102,19 @@ def _events(member, since, until) -> list[tuple[str, dict]]:
         history = earlier.setdefault(response.instrument, [])
         if response.total is not None:
             inside = (not since or response.local_date >= since) and (not until or response.local_date <= until)
-            finding = detectors.questionnaire(response.instrument, response.total, response.is_case, history[::-1][:3])
-            if finding.fired and inside:
+            finding = detectors.questionnaire(
+                response.instrument,
+                response.total,
+                response.is_case,
+                history[::-1][: detectors.QUESTIONNAIRE_BASELINE],
+                daily_view(response.local_date),
+            )
+            if (finding.fired or finding.held_back) and inside:
                 evidence = engine.questionnaire_evidence(response.instrument, finding)
                 firing = Firing(detector="questionnaire", rule=response.instrument, evidence=evidence)
                 entry = {"rule": f"{response.instrument}:{'+'.join(finding.rules)}", "detector": "questionnaire",
                          "severity": finding.severity, "why": explain.describe(firing)}  # fmt: skip
-                found.append((response.local_date.isoformat(), entry))
+                found.append((response.local_date.isoformat(), "fired" if finding.fired else "held_back", entry))
             history.append((response.total, response.is_case))
     for event in SafetyEvent.objects.filter(member=member).order_by("occurred_at"):
         day = event.occurred_at.astimezone(engine._zone(member)).date()
@@ -104,7 +122,7 @@ def _events(member, since, until) -> list[tuple[str, dict]]:
             continue
         rule, _category, severity = engine.safety_rule(event)
         firing = Firing(detector="safety", rule=rule, evidence={})
-        found.append((day.isoformat(), {"rule": rule, "detector": "safety", "severity": str(severity),
+        found.append((day.isoformat(), "fired", {"rule": rule, "detector": "safety", "severity": str(severity),
                                         "why": explain.describe(firing)}))  # fmt: skip
     return found
 
@@ -116,4 +134,6 @@ def render_text(member, days: list[dict]) -> str:
         lines.append(f"{entry['day']}  check-ins {entry['checkins']}" + (f"  {values}" if values else ""))
         for fired in entry["fired"]:
             lines.append(f"    FIRED {fired['rule']} ({fired['severity']}): {fired['why']}")
+        for held in entry.get("held_back", []):
+            lines.append(f"    HELD BACK {held['rule']}: {held['why']}")
     return "\n".join(lines)

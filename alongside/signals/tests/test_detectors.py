@@ -754,6 +754,66 @@ def test_no_earlier_results_no_finding():
     assert finding.baseline is None and not finding.deteriorated and finding.crossed_caseness
 
 
+WORSE = ("phq9", 16, True, [(4, False), (5, False)])  # reliably worse (16 − 4.5 ≥ 6) and now a case
+
+
+@pytest.mark.parametrize(
+    ("daily", "fired"),
+    [
+        (None, True),  # nothing known of the daily check-ins: the questionnaire speaks alone
+        (detectors.DailyView(ewma=None, days=14), True),  # check-ins but no baseline yet
+        (detectors.DailyView(ewma=0.1, days=3), True),  # a baseline, but too few recent check-ins to speak
+        (detectors.DailyView(ewma=0.1, days=4), False),  # enough check-ins, and they show the member's usual
+        (detectors.DailyView(ewma=-1.0, days=14), False),
+        (detectors.DailyView(ewma=0.49, days=14), False),
+        (detectors.DailyView(ewma=0.5, days=4), True),  # the daily check-ins lean the same way
+        (detectors.DailyView(ewma=2.7, days=14), True),
+    ],
+)
+def test_a_worse_questionnaire_fires_unless_the_daily_check_ins_show_the_member_at_their_usual(daily, fired):
+    finding = detectors.questionnaire(*WORSE, daily)
+    assert finding.fired is fired
+    assert finding.held_back is (not fired)
+
+
+def test_the_daily_check_ins_never_make_a_questionnaire_fire_that_is_not_worse():
+    agreeing = detectors.DailyView(ewma=3.0, days=14)
+    assert not detectors.questionnaire("phq9", 11, True, [(8, False), (9, False)], agreeing).fired
+    finding = detectors.questionnaire("phq9", 9, False, [(2, False), (3, False)], agreeing)
+    assert not finding.fired and not finding.held_back
+
+
+def test_the_daily_view_counts_check_in_days_in_the_two_weeks_before_and_reads_the_distress_ewma():
+    first_questionnaire_day = DAY0 + 40
+    days = 40
+    values = steady(days)
+    values[0, 20:34] = np.nan  # no check-ins on days 20–33
+    values[0, 36:40, :] = scales(distress=4.0)  # four worse days: (4 − 2) / 0.5 = 4 σ, clipped to 3.5
+    state, _fired = batch.run(daily(values), p=P)
+    view = detectors.daily_view(state, 0, first_questionnaire_day)
+    # Days 26…39 are the 14 before day 40; check-ins on 34…39.
+    assert view.days == 6
+    # The EWMA: 0 through day 35 (steady days are exactly the median), then four days of 3.5 with λ = 0.2.
+    expected = 3.5 * (1 - 0.8**4)
+    assert view.ewma == pytest.approx(expected)
+    assert view.speaks and view.agrees
+    # A questionnaire further on, with no days closed since: the 14 days before day 51 are 37…50, and the
+    # state knows check-ins on 37, 38 and 39 of them.
+    assert detectors.daily_view(state, 0, DAY0 + 51).days == 3
+    # A pending day (check-ins collected, not yet closed) before the questionnaire's day counts as one.
+    detectors.clear_pending(state, 0, DAY0 + 40)
+    detectors.accumulate(state, 0, scales(), 0)
+    assert detectors.daily_view(state, 0, DAY0 + 41).days == 7  # 34…39 and the pending 40
+    assert detectors.daily_view(state, 0, DAY0 + 40).days == 6  # not on the questionnaire's own day
+
+
+def test_the_daily_view_has_no_ewma_without_a_baseline():
+    state, _fired = batch.run(daily(steady(8)), p=P)
+    view = detectors.daily_view(state, 0, DAY0 + 8)
+    assert view.ewma is None and view.days == 8 and not view.speaks and view.agrees
+    assert detectors.daily_view(State(1, P), 0, DAY0).days == 0
+
+
 # State -------------------------------------------------------------------------------------------------------
 
 

@@ -150,6 +150,46 @@ def test_a_worsening_questionnaire_is_a_firing_for_those_who_see_questionnaires(
     assert firing.evidence["score"] == 16 and firing.evidence["baseline"] == 0
 
 
+def phq9_low_low_high(member, with_commits):
+    """Two PHQ-9s of 0 a fortnight apart, then a 16 (a reliable deterioration into caseness) now."""
+    now = timezone.now()
+    low, high = dict.fromkeys(range(1, 10), 0), {**dict.fromkeys(range(1, 9), 2), 9: 0}
+    for answers, days_ago in ((low, 28), (low, 14), (high, 0)):
+        with with_commits(execute=True):
+            questionnaires.submit(member, "phq9", answers, completed_at=now - timedelta(days=days_ago))
+
+
+def test_a_worse_questionnaire_is_held_back_while_the_daily_check_ins_show_the_member_at_their_usual(
+    member, supported, django_capture_on_commit_callbacks
+):
+    stable_then_low(member, days=40, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    phq9_low_low_high(member, django_capture_on_commit_callbacks)
+    assert not Firing.objects.exists() and not Alert.objects.exists()
+    # The replay (through today, the questionnaire's day) says what was held back, and why.
+    today = engine.local_today(member).isoformat()
+    out = StringIO()
+    call_command("signals", "replay", "--member", str(member.pk), "--until", today, "--json", stdout=out)
+    held = [item for entry in json.loads(out.getvalue())["days"] for item in entry.get("held_back", [])]
+    assert [item["rule"] for item in held] == ["phq9:caseness+deterioration"]
+    assert "near their usual" in held[0]["why"] and "raised no alert" in held[0]["why"]
+    text = StringIO()
+    call_command("signals", "replay", "--member", str(member.pk), "--until", today, stdout=text)
+    assert "HELD BACK phq9:caseness+deterioration" in text.getvalue()
+
+
+def test_a_worse_questionnaire_fires_when_the_daily_check_ins_agree(
+    member, supported, django_capture_on_commit_callbacks
+):
+    stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
+    phq9_low_low_high(member, django_capture_on_commit_callbacks)
+    firing = Firing.objects.get(detector="questionnaire")
+    daily = firing.evidence["daily"]
+    assert daily["agrees"] and daily["days"] == 14 and daily["ewma"] >= detectors.DAILY_AGREEMENT
+    from alongside.signals import explain
+
+    assert "daily check-ins agree" in explain.describe(firing)
+
+
 def test_replay_prints_what_fired_and_why(member, supported, django_capture_on_commit_callbacks):
     stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
     out = StringIO()

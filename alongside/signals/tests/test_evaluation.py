@@ -169,6 +169,31 @@ def test_questionnaire_rule_safety_and_usual_practice_on_responses_by_hand():
     assert sorted(zip(usual.member.tolist(), usual.day.tolist(), strict=True)) == [(0, 28), (0, 42), (1, 14)]
 
 
+def test_the_questionnaire_rule_asks_the_daily_check_ins_of_the_days_before():
+    worse = [
+        (member, day, "phq9", answers)
+        for member in (0, 1, 2)
+        for day, answers in ((0, [0] * 9), (14, [0] * 9), (28, [2, 2, 2, 2, 2, 1, 1, 0, 0]))  # 0, 0, then 12
+    ]
+    days = 30
+    ewma = np.full((3, days), np.nan)
+    ewma[0, :] = 0.1  # member 0: a baseline, and the daily check-ins at the usual
+    ewma[1, :27] = 0.1
+    ewma[1, 27] = 0.8  # member 1: the day before the questionnaire, distress 0.8 σ above the usual
+    ewma[2, :] = 0.1  # member 2: at the usual, but only three check-in days in the fortnight before
+    checked_in = np.zeros((3, days), dtype=bool)
+    checked_in[:2, :] = True
+    checked_in[2, [5, 15, 20, 25]] = True  # 15, 20 and 25 fall in days 14…27
+    counts = np.zeros((3, days + 1), dtype=np.int64)
+    np.cumsum(checked_in, axis=1, out=counts[:, 1:])
+    views = evaluation.DailyViews(ewma=ewma, checkin_days=counts)
+    assert views.view(2, 28) == evaluation.detectors.DailyView(ewma=0.1, days=3)
+    fired = evaluation.questionnaire_firings(responses(worse), views)
+    assert sorted(zip(fired.member.tolist(), fired.day.tolist(), strict=True)) == [(1, 28), (2, 28)]
+    # Without the daily view every one of them fires.
+    assert len(evaluation.questionnaire_firings(responses(worse))) == 3
+
+
 def test_daily_arrays_take_not_asked_as_missing():
     cohort = synthetic.generate(5, 20, seed=3, start_date=evaluation.START, sampling_share=1.0)
     data = evaluation.daily_of(cohort)
