@@ -22,7 +22,7 @@ from alongside.accounts import invitations, tokens
 from alongside.accounts.models import Role
 from alongside.api import api
 from alongside.care import actions as care_actions
-from alongside.care import plan, policy, resources
+from alongside.care import notes, plan, policy, resources
 from alongside.monitoring import checkins, journal, questionnaires
 from alongside.notify import dispatch, outbox
 from alongside.notify.models import Delivery, DeliveryStatus, InboxMessage, NotificationKind
@@ -53,6 +53,8 @@ MAY_SEE_SUBJECT = {"member", *SUPPORTERS, "org_admin"}
 STAFF = {*SUPPORTERS, "ended_clinician", "org_admin", "other_org_clinician", "other_org_admin"}
 MEMBERS = {"member", "other_member"}
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
+NOTE_KEEPERS = {"clinician", "case_manager", "clinician_no_consent"}
+NOTE_TEXT = "Matrix session note: slept badly after the anniversary"
 LIBRARY_KEEPERS = {"org_admin", "clinician", "case_manager", "clinician_no_consent", "ended_clinician"}
 
 
@@ -148,6 +150,8 @@ def world(db) -> World:
     w.inbox_message = InboxMessage.objects.get(notification=notification)
     w.dead_delivery = notification.deliveries.get(channel="email")
     Delivery.objects.filter(pk=w.dead_delivery.pk).update(status=DeliveryStatus.DEAD, last_error="SMTP: refused")
+    # A clinician's session note.
+    notes.write_note(by=p["clinician"], member=subject, kind="session", text=NOTE_TEXT)
     # An early-warning alert from check-in data: for supporters the member shares check-ins with.
     w.alert = alerts.raise_firing(
         subject, detector="baseline", rule="cusum:distress", category="checkins", severity="watch",
@@ -327,6 +331,12 @@ WEB_ROUTES: dict[str, Route] = {
         "get",
         lambda w: reverse("care:member_outreach", args=[subject_pk(w)]),
         only({"clinician", "case_manager", "peer_mentor", "facilitator"}),
+    ),
+    # Clinical notes are the care team's record: the member's clinicians and case managers keep them.
+    "care:member_notes": Route(
+        "get",
+        lambda w: reverse("care:member_notes", args=[subject_pk(w)]),
+        only(NOTE_KEEPERS),
     ),
     "care:my_outreach": Route("get", lambda w: reverse("care:my_outreach"), only(STAFF, otherwise=403)),
     "notify:webhooks": Route(
@@ -571,6 +581,16 @@ API_ROUTES: dict[tuple[str, str], Route] = {
         headers={"Idempotency-Key": "matrix-key-1"},
     ),
     ("get", "/api/v1/checkins"): Route("get", "/api/v1/checkins", expect(200, anonymous=401)),
+    ("get", "/api/v1/members/{member_id}/notes"): Route(
+        "get", lambda w: f"/api/v1/members/{subject_pk(w)}/notes", only(NOTE_KEEPERS, anonymous=401)
+    ),
+    ("post", "/api/v1/members/{member_id}/notes"): Route(
+        "post",
+        lambda w: f"/api/v1/members/{subject_pk(w)}/notes",
+        only(NOTE_KEEPERS, outcome=201, anonymous=401),
+        data={"kind": "phone", "text": "Called; doing better"},
+        headers={"Idempotency-Key": "matrix-note-1"},
+    ),
     ("post", "/api/v1/questionnaire-responses"): Route(
         "post",
         "/api/v1/questionnaire-responses",
@@ -693,6 +713,8 @@ def run_route(world: World, route: Route, *, json_body: bool) -> list[str]:
             body = response.content.decode(errors="replace")
             if persona not in MAY_SEE_SUBJECT and SUBJECT_NAME in body:
                 problems.append(f"{persona}: response names the member they may not see")
+            if persona not in NOTE_KEEPERS and NOTE_TEXT in body:
+                problems.append(f"{persona}: response shows a clinical note")
             transaction.set_rollback(True)
     return problems
 

@@ -5,13 +5,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from alongside.accounts.api import require_scope
 from alongside.audit.models import AuditEvent
-from alongside.care import actions, crisis_screen, plan, policy, safety
+from alongside.care import actions, crisis_screen, notes, plan, policy, safety
 from alongside.care.models import SHAREABLE_CATEGORIES, CareRelationship, Category
+from alongside.core.idempotency import once_per_key, problem_from
 
 router = Router(tags=["care team and consent"])
 
@@ -143,6 +144,92 @@ def member_record(request, member_id: int):
     return MemberRecordOut(
         id=member.pk, display_name=member.display_name, shared_with_you=sorted(shared), care_team=team
     )
+
+
+# Clinical notes (a member's clinicians and case managers) ----------------------------------------------------
+
+
+class NoteOut(Schema):
+    id: int
+    member_id: int
+    organisation: str
+    author: str
+    kind: str = Field(..., description="session, phone or risk_review")
+    text: str
+    occurred_at: datetime
+    written_at: datetime
+    corrects: int | None = Field(None, description="The note this one corrects")
+
+
+class NoteIn(Schema):
+    kind: str = Field(..., description="session, phone or risk_review")
+    text: str
+    occurred_at: datetime | None = Field(None, description="When the session or contact happened (default: now)")
+    corrects: int | None = Field(None, description="The id of an earlier note this one corrects")
+
+
+class NoteProblem(Schema):
+    detail: str
+    fields: list[str] = []
+
+
+def _note_out(note) -> dict:
+    return NoteOut(
+        id=note.pk,
+        member_id=note.member_id,
+        organisation=note.organisation.name,
+        author=note.author.display_name,
+        kind=note.kind,
+        text=note.text,
+        occurred_at=note.occurred_at,
+        written_at=note.written_at,
+        corrects=note.corrects_id,
+    ).model_dump(mode="json")
+
+
+def _note_member(request, member_id: int):
+    """The member whose notes the person keeps, or 404 (existence does not leak)."""
+    member = policy.members_visible_to(request.user).filter(pk=member_id).first()
+    if member is None or not policy.note_organisations(request.user, member).exists():
+        raise HttpError(404, "Not found.")
+    return member
+
+
+@router.get(
+    "/members/{member_id}/notes",
+    response=list[NoteOut],
+    summary="A member's clinical notes, newest first (their clinicians and case managers only)",
+)
+def list_notes(request, member_id: int, limit: int = Query(100, ge=1, le=500)):
+    require_scope(request, "read")
+    member = _note_member(request, member_id)
+    found = list(notes.notes_for(request.user, member).select_related("organisation")[:limit])
+    for organisation in {note.organisation for note in found} or set(
+        policy.note_organisations(request.user, member)[:1]
+    ):
+        policy.record_notes_read(request, member, organisation, detail=f"{len(found)} clinical notes (API)")
+    return [_note_out(note) for note in found]
+
+
+@router.post(
+    "/members/{member_id}/notes",
+    response={201: NoteOut, 400: NoteProblem, 404: NoteProblem, 409: NoteProblem, 422: NoteProblem},
+    summary="Write a clinical note (send an Idempotency-Key header)",
+)
+def create_note(request, member_id: int, payload: NoteIn):
+    require_scope(request, "write")
+    member = _note_member(request, member_id)
+
+    def create():
+        try:
+            note = notes.write_note(by=request.user, member=member, request=request, **payload.dict())
+        except DjangoValidationError as error:
+            return 422, problem_from(error)
+        except PermissionDenied:
+            return 404, {"detail": "Not found.", "fields": []}
+        return 201, _note_out(note)
+
+    return once_per_key(request, create)
 
 
 # The member's own aftercare and safety plan ---------------------------------------------------------------

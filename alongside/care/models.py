@@ -327,3 +327,33 @@ class OutreachContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} → {self.member}: {self.method}, {self.outcome}"
+
+
+class NoteKind(models.TextChoices):
+    SESSION = "session", _("Session note")
+    PHONE = "phone", _("Phone contact")
+    RISK_REVIEW = "risk_review", _("Risk review")
+
+
+class ClinicalNote(models.Model):
+    """A clinician's or case manager's note about a member, for the care team of one organisation. The text is
+    encrypted at rest. Notes are never edited: a correction is a new note that names the one it corrects."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="clinical_notes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinical_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=NoteKind.choices)
+    text = EncryptedTextField(_("note"))
+    # When what the note describes happened (a session, a call); the note itself is written at `written_at`.
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    written_at = models.DateTimeField(default=timezone.now)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("corrects")
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["member", "organisation", "-occurred_at"], name="clinical_note_member")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.member} by {self.author} ({self.occurred_at:%Y-%m-%d})"

@@ -168,6 +168,36 @@ def member_to_change(person, member_pk, category: Category | str):
     return member
 
 
+# Clinical notes are the care team's own record about a member, not data the member shares: they are kept and read
+# by the member's clinicians and case managers, within the organisation the note belongs to. Peer mentors and
+# facilitators record outreach instead; org admins see no notes.
+NOTE_ROLES = CO_AUTHOR_ROLES
+NOTES = "clinical_notes"  # the audit log's name for them
+
+
+def note_organisations(person, member) -> QuerySet[Organisation]:
+    """The organisations in which the person keeps clinical notes on the member (a live relationship as their
+    clinician or case manager there)."""
+    if not _signed_in(person) or member is None or person.pk == member.pk:
+        return Organisation.objects.none()
+    held = live_relationships(person).filter(member=member, role__in=NOTE_ROLES)
+    return Organisation.objects.filter(pk__in=held.values("organisation"))
+
+
+def record_notes_read(request, member, organisation: Organisation, detail: str) -> None:
+    """Write a read of a member's clinical notes to the audit log (the member sees who read them)."""
+    roles, _related = relation_to(request.user, member)
+    record(
+        AuditAction.VIEW,
+        request=request,
+        member=member,
+        organisation=organisation,
+        category=NOTES,
+        detail=detail,
+        actor_roles=roles,
+    )
+
+
 def can_manage_care_team(person, organisation: Organisation) -> bool:
     return is_org_admin(person, organisation)
 

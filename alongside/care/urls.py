@@ -1,6 +1,6 @@
 from django.urls import path
 
-from alongside.care import network_views, org_views, outreach_views, resource_views, views
+from alongside.care import network_views, notes_views, org_views, outreach_views, resource_views, views
 
 app_name = "care"
 
@@ -40,5 +40,6 @@ urlpatterns = [
         name="resource_unassign",
     ),
     path("team/members/<int:member_pk>/outreach/", outreach_views.member_outreach, name="member_outreach"),
+    path("team/members/<int:member_pk>/notes/", notes_views.member_notes, name="member_notes"),
     path("team/outreach/", outreach_views.my_outreach_tasks, name="my_outreach"),
 ]

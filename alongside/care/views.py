@@ -75,7 +75,7 @@ def access_log(request):
 
 def label_events(events) -> None:
     """Readable category and role names for audit events shown to people."""
-    categories, roles = dict(Category.choices), dict(Role.choices)
+    categories, roles = {**dict(Category.choices), policy.NOTES: _("Clinical notes")}, dict(Role.choices)
     for event in events:
         event.category_label = categories.get(event.category, event.category)
         event.roles_label = ", ".join(str(roles.get(role, role)) for role in event.actor_roles.split(",") if role)

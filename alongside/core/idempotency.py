@@ -18,7 +18,9 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,3 +94,22 @@ def forget_old(now=None) -> int:
     cutoff = (now or timezone.now()) - KEEP_FOR
     deleted, _details = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def once_per_key(request, create) -> JsonResponse:
+    """Run a create at most once per Idempotency-Key (`run_once`) and answer as the API does.
+
+    `create` returns a body already validated against the operation's response schema and dumped to JSON
+    types (the stored answer that retries replay), so it is sent as it is rather than validated again."""
+    try:
+        status, body = run_once(request, create)
+    except IdempotencyProblem as problem:
+        field = [HEADER] if problem.status == 400 else []
+        return JsonResponse({"detail": problem.detail, "fields": field}, status=problem.status)
+    return JsonResponse(body, status=status)
+
+
+def problem_from(error: ValidationError) -> dict:
+    """A domain ValidationError as the API's problem body: the message and the fields it names."""
+    fields = sorted(error.message_dict) if hasattr(error, "error_dict") else []
+    return {"detail": " ".join(error.messages), "fields": fields}

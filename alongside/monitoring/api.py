@@ -2,13 +2,12 @@ from datetime import datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from alongside.accounts.api import require_scope
 from alongside.care import policy
 from alongside.care.models import Category
-from alongside.core import idempotency
+from alongside.core.idempotency import once_per_key, problem_from
 from alongside.monitoring import checkins, instruments, journal, questionnaires
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
 
@@ -72,24 +71,6 @@ def checkin_out(checkin: CheckIn) -> dict:
         "activities": [tag.label for tag in tags if tag.kind == TagKind.ACTIVITY],
         "warning_signs": [tag.label for tag in tags if tag.kind == TagKind.WARNING_SIGN],
     }
-
-
-def once_per_key(request, create) -> JsonResponse:
-    """Run a create at most once per Idempotency-Key (core/idempotency.py) and answer as the API does.
-
-    `create` returns a body already validated against the operation's response schema and dumped to JSON
-    types (the stored answer that retries replay), so it is sent as it is rather than validated again."""
-    try:
-        status, body = idempotency.run_once(request, create)
-    except idempotency.IdempotencyProblem as problem:
-        field = [idempotency.HEADER] if problem.status == 400 else []
-        return JsonResponse({"detail": problem.detail, "fields": field}, status=problem.status)
-    return JsonResponse(body, status=status)
-
-
-def problem_from(error: ValidationError) -> dict:
-    fields = sorted(error.message_dict) if hasattr(error, "error_dict") else []
-    return {"detail": " ".join(error.messages), "fields": fields}
 
 
 @router.post(

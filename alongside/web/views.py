@@ -168,6 +168,7 @@ def member_record(request, member_pk):
     context["network"] = network.network_for(member, organisations=viewer_organisations)
     context["may_record_transition"] = policy.can(request.user, policy.Action.CHANGE, member, Category.PLAN)
     context["may_schedule"] = policy.can(request.user, policy.Action.CHANGE, member, Category.APPOINTMENTS)
+    context["may_keep_notes"] = policy.note_organisations(request.user, member).exists()
     today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
     context["period"] = "week" if request.GET.get("period") == "week" else "month"
     if Category.CHECKINS in shared:
