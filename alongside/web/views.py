@@ -1,11 +1,13 @@
 import logging
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,11 +18,12 @@ from alongside.accounts.decorators import member_required
 from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
 from alongside.care import crisis_screen, network, plan, policy, safety
 from alongside.care.models import CareRelationship, Category
-from alongside.monitoring import history, journal
+from alongside.monitoring import charts, history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
 from alongside.signals import alerts
 from alongside.signals.models import AlertStatus
+from alongside.web import caseload
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,42 @@ def staff_home(request):
             .count(),
         },
     )
+
+
+CASELOAD_PAGE = 25
+
+
+@login_required
+def caseload_view(request):
+    """The members a supporter supports, sorted by need, with flags, last check-in and contact and a mood line;
+    filtered by name, flag and phase; refreshed in place by htmx."""
+    if not request.user.is_care_staff:
+        raise PermissionDenied
+    rows = caseload.caseload_for(request.user)
+    phases = sorted({phase for row in rows for phase in row.phases})
+    query, flag, phase = request.GET.get("q", "")[:100], request.GET.get("flag", ""), request.GET.get("phase", "")
+    flag = flag if flag in caseload.FLAGS else ""
+    phase = phase if phase in phases else ""
+    shown = caseload.filter_rows(rows, query=query, flag=flag, phase=phase)
+    page = Paginator(shown, CASELOAD_PAGE).get_page(request.GET.get("page"))
+    caseload.record_reads(request, page.object_list)
+    for row in page.object_list:
+        if row.mood and any(value is not None for value in row.mood):
+            row.sparkline = charts.sparkline(
+                row.mood, label=_("Mood each day over the last %(days)s days") % {"days": caseload.SPARK_DAYS}
+            )
+    context = {
+        "page": page,
+        "total": len(rows),
+        "flags": caseload.FLAGS.values(),
+        "phases": phases,
+        "query": query,
+        "flag": flag,
+        "phase": phase,
+        "filters": urlencode({key: value for key, value in (("q", query), ("flag", flag), ("phase", phase)) if value}),
+    }
+    template = "web/_caseload_rows.html" if request.htmx and not request.htmx.boosted else "web/caseload.html"
+    return render(request, template, context)
 
 
 def _crisis_context(request) -> dict:

@@ -1,0 +1,266 @@
+"""A supporter's caseload: the members they support, sorted by need, each with what the member lets them see.
+
+`caseload_for(person)` answers with a fixed number of queries whatever the caseload's size: one per kind of
+fact, each for all the caseload's members at once and each limited to the members who share that fact's
+category with the person (`care.policy`). Sorting is by need: the most severe open alert first, then the
+steepest fall in mood (the last 7 days against the 21 before), then name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Avg, Exists, Max, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alongside.audit.log import record_many
+from alongside.audit.models import AuditAction
+from alongside.care import policy
+from alongside.care.models import AftercarePlan, Category, ConsentGrant, OutreachContact
+from alongside.monitoring.models import Assessment, CheckIn, QuestionnaireResponse
+from alongside.notify.models import LadderEvent
+from alongside.programs.models import Enrolment
+from alongside.schedule.models import Occurrence, OccurrenceStatus
+from alongside.signals.alerts import alerts_visible_to
+from alongside.signals.models import SEVERITY_RANK, AlertStatus
+
+SPARK_DAYS = 28
+RECENT_DAYS = 7  # the trend compares these last days with the rest of the spark window
+LOOKBACK = timedelta(days=30)  # missed appointments and expired assessments this recent are flagged
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str
+    category: Category  # what the member must share for the flag to be shown
+
+
+FLAGS = {
+    flag.code: flag
+    for flag in (
+        Flag("alert", _("Open alert"), Category.PROFILE),  # alerts are filtered by their firings' own categories
+        Flag("missed_checkins", _("Missed check-ins"), Category.ENGAGEMENT),
+        Flag("ladder", _("Reminder ladder reached"), Category.ENGAGEMENT),
+        Flag("assessment_due", _("Questionnaire due"), Category.QUESTIONNAIRES),
+        Flag("assessment_expired", _("Questionnaire expired"), Category.QUESTIONNAIRES),
+        Flag("appointment_missed", _("Appointment missed"), Category.APPOINTMENTS),
+        Flag("plan_review", _("Plan review due"), Category.PLAN),
+    )
+}
+MISSED_CHECKIN_DAYS = 3  # no check-in for this many days, after checking in within the spark window
+
+
+@dataclass
+class Row:
+    member: object
+    organisation: object = None  # of the first relationship (for the audit log)
+    roles: list[str] = field(default_factory=list)
+    role_codes: set[str] = field(default_factory=set)
+    organisations: list[str] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
+    shared: set[str] = field(default_factory=set)
+    severity: str = ""  # the most severe open alert the person may see
+    open_alerts: int = 0
+    flags: list[Flag] = field(default_factory=list)
+    last_checkin: datetime | None = None
+    last_contact: datetime | None = None
+    mood: list[float | None] = field(default_factory=list)  # daily means, oldest first, SPARK_DAYS long
+    trend: float | None = None  # mean mood of the last RECENT_DAYS minus that of the days before
+
+    @property
+    def need(self) -> tuple:
+        severity = SEVERITY_RANK.get(self.severity, -1) if self.severity else -1
+        trend = self.trend if self.trend is not None else 0.0
+        return (-severity, trend, -len(self.flags), self.member.display_name.casefold())
+
+    def sees(self, category: Category) -> bool:
+        return category == Category.PROFILE or category.value in self.shared
+
+
+def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
+    """Every member the person supports (live relationships), sorted by need."""
+    now = now or timezone.now()
+    relationships = list(
+        policy.live_relationships(person).select_related("member", "organisation").order_by("member_id")
+    )
+    rows: dict[int, Row] = {}
+    for relationship in relationships:
+        row = rows.setdefault(
+            relationship.member_id, Row(member=relationship.member, organisation=relationship.organisation)
+        )
+        row.role_codes.add(relationship.role)
+        role = relationship.get_role_display()
+        if role not in row.roles:
+            row.roles.append(role)
+        if relationship.organisation.name not in row.organisations:
+            row.organisations.append(relationship.organisation.name)
+    if not rows:
+        return []
+    grants = ConsentGrant.objects.filter(relationship__in=[r.pk for r in relationships]).values_list(
+        "relationship__member_id", "category"
+    )
+    for member_id, category in grants:
+        rows[member_id].shared.add(category)
+    sharing = defaultdict(list)
+    for member_id, row in rows.items():
+        for category in row.shared:
+            sharing[category].append(member_id)
+
+    organisations = {r.organisation_id for r in relationships}
+    enrolments = Enrolment.objects.current().filter(member__in=list(rows), program__organisation__in=organisations)
+    for member_id, phase in enrolments.values_list("member_id", "phase__name"):
+        if phase and phase not in rows[member_id].phases:
+            rows[member_id].phases.append(phase)
+
+    open_alerts = (
+        alerts_visible_to(person)
+        .filter(member__in=list(rows))
+        .exclude(status=AlertStatus.RESOLVED)
+        .values_list("member_id", "severity")
+    )
+    for member_id, severity in open_alerts:
+        row = rows[member_id]
+        row.open_alerts += 1
+        if not row.severity or SEVERITY_RANK[severity] > SEVERITY_RANK[row.severity]:
+            row.severity = severity
+
+    engagement = sharing[Category.ENGAGEMENT.value]
+    last_checkins = dict(
+        CheckIn.objects.filter(member__in=engagement)
+        .values("member")
+        .annotate(last=Max("recorded_at"))
+        .values_list("member", "last")
+    )
+    colleagues = policy.live_relationships(person).values("organisation__roles__user")
+    last_contacts = dict(
+        OutreachContact.objects.filter(member__in=engagement, staff__in=colleagues)
+        .values("member")
+        .annotate(last=Max("contacted_at"))
+        .values_list("member", "last")
+    )
+    # The ladder has taken a step in the member's current quiet spell (which began at their last check-in).
+    ladder = defaultdict(list)
+    for member_id, spell_start in LadderEvent.objects.filter(member__in=engagement, at__gte=now - LOOKBACK).values_list(
+        "member_id", "spell_start"
+    ):
+        ladder[member_id].append(spell_start)
+    for member_id in engagement:
+        row = rows[member_id]
+        row.last_checkin = last_checkins.get(member_id)
+        row.last_contact = last_contacts.get(member_id)
+        quiet = now - row.last_checkin if row.last_checkin is not None else None
+        # Missed lately, after checking in within the spark window (a long silence is the ladder's to show).
+        if quiet is not None and timedelta(days=MISSED_CHECKIN_DAYS) <= quiet <= timedelta(days=SPARK_DAYS):
+            row.flags.append(FLAGS["missed_checkins"])
+        if any(row.last_checkin is None or spell >= row.last_checkin for spell in ladder.get(member_id, ())):
+            row.flags.append(FLAGS["ladder"])
+
+    _mood(rows, sharing[Category.CHECKINS.value], now)
+    _assessments(rows, sharing[Category.QUESTIONNAIRES.value], now)
+    missed = (
+        Occurrence.objects.filter(
+            appointment__member__in=sharing[Category.APPOINTMENTS.value],
+            status=OccurrenceStatus.MISSED,
+            start__gte=now - LOOKBACK,
+            start__lte=now,
+        )
+        .values_list("appointment__member_id", flat=True)
+        .distinct()
+    )
+    for member_id in missed:
+        rows[member_id].flags.append(FLAGS["appointment_missed"])
+    due_reviews = AftercarePlan.objects.filter(
+        member__in=sharing[Category.PLAN.value], review_due__lte=timezone.localdate(now)
+    ).values_list("member_id", flat=True)
+    for member_id in due_reviews:
+        rows[member_id].flags.append(FLAGS["plan_review"])
+    for row in rows.values():
+        if row.open_alerts:
+            row.flags.insert(0, FLAGS["alert"])
+    return sorted(rows.values(), key=lambda row: row.need)
+
+
+def _local_today(member, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(member.time_zone)).date()
+
+
+def _mood(rows: dict[int, Row], members: list[int], now: datetime) -> None:
+    """Daily mood means of the spark window (each member's own calendar) and the trend."""
+    if not members:
+        return
+    earliest = min(_local_today(rows[m].member, now) for m in members) - timedelta(days=SPARK_DAYS - 1)
+    daily = (
+        CheckIn.objects.filter(member__in=members, local_date__gte=earliest, mood__isnull=False)
+        .values("member", "local_date")
+        .annotate(mood=Avg("mood"))
+        .values_list("member", "local_date", "mood")
+    )
+    by_member: dict[int, dict[date, float]] = defaultdict(dict)
+    for member_id, day, mood in daily:
+        by_member[member_id][day] = float(mood)
+    for member_id in members:
+        row = rows[member_id]
+        today = _local_today(row.member, now)
+        days = [today - timedelta(days=SPARK_DAYS - 1 - offset) for offset in range(SPARK_DAYS)]
+        row.mood = [by_member[member_id].get(day) for day in days]
+        recent = [value for value in row.mood[-RECENT_DAYS:] if value is not None]
+        before = [value for value in row.mood[:-RECENT_DAYS] if value is not None]
+        if len(recent) >= 2 and len(before) >= 3:
+            row.trend = round(sum(recent) / len(recent) - sum(before) / len(before), 1)
+
+
+def _assessments(rows: dict[int, Row], members: list[int], now: datetime) -> None:
+    """Questionnaires whose window is open and unanswered (due), or closed unanswered lately (expired)."""
+    if not members:
+        return
+    answered = QuestionnaireResponse.objects.filter(
+        member=OuterRef("member"),
+        instrument=OuterRef("instrument"),
+        complete=True,
+        completed_at__gte=OuterRef("opens_at"),
+        completed_at__lte=OuterRef("closes_at"),
+    )
+    windows = (
+        Assessment.objects.filter(member__in=members, opens_at__lte=now, closes_at__gte=now - LOOKBACK)
+        .annotate(answered=Exists(answered))
+        .filter(answered=False)
+        .values_list("member_id", "closes_at")
+    )
+    for member_id, closes_at in windows:
+        flag = FLAGS["assessment_due"] if closes_at >= now else FLAGS["assessment_expired"]
+        if flag not in rows[member_id].flags:
+            rows[member_id].flags.append(flag)
+
+
+def filter_rows(rows: list[Row], *, query: str = "", flag: str = "", phase: str = "") -> list[Row]:
+    query = query.strip().casefold()
+    return [
+        row
+        for row in rows
+        if (not query or query in row.member.display_name.casefold())
+        and (not flag or any(f.code == flag for f in row.flags))
+        and (not phase or phase in row.phases)
+    ]
+
+
+def record_reads(request, rows: list[Row]) -> None:
+    """The caseload shows each listed member's shared facts: one audit entry per member shown, in one insert."""
+    record_many(
+        AuditAction.VIEW,
+        request=request,
+        entries=[
+            {
+                "member": row.member,
+                "organisation": row.organisation,
+                "category": Category.PROFILE.value,
+                "detail": "caseload" + (": " + ", ".join(sorted(row.shared)) if row.shared else ""),
+                "actor_roles": ",".join(sorted(row.role_codes)),
+            }
+            for row in rows
+        ],
+    )
