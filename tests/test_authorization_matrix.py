@@ -530,6 +530,7 @@ WEB_ROUTES: dict[str, Route] = {
     # deliveries given up on are for the organisation's admins.
     # Alerts: the care team's pages show only alerts whose data the member shares with them.
     "signals:alerts": Route("get", lambda w: reverse("signals:alerts"), only(STAFF, otherwise=403)),
+    "signals:on_call": Route("get", lambda w: reverse("signals:on_call"), only(STAFF, otherwise=403)),
     "signals:alert": Route(
         "get", lambda w: reverse("signals:alert", args=[w.alert.pk]), only({"clinician", "case_manager"})
     ),

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -51,6 +52,27 @@ def alert_list(request):
     )
     resolved = visible.filter(status=AlertStatus.RESOLVED).order_by("-resolved_at")[:20]
     return render(request, "signals/alert_list.html", {"open_alerts": open_alerts, "resolved": resolved})
+
+
+@login_required
+def on_call(request):
+    """Urgent alerts still open, the longest waiting first, with how long each has waited and whether anyone
+    has acknowledged it; refreshed in place every 30 seconds."""
+    if not request.user.is_care_staff:
+        raise PermissionDenied
+    urgent = (
+        alerts.alerts_visible_to(request.user)
+        .exclude(member=request.user)
+        .filter(severity=Severity.URGENT)
+        .exclude(status=AlertStatus.RESOLVED)
+        .select_related("member", "acknowledged_by")
+        .annotate(waiting=Case(When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1)))
+        .order_by("waiting", "opened_at")
+    )
+    now = timezone.now()
+    rows = [{"alert": alert, "minutes": int((now - alert.opened_at).total_seconds() // 60)} for alert in urgent]
+    template = "signals/_on_call_rows.html" if request.htmx else "signals/on_call.html"
+    return render(request, template, {"rows": rows})
 
 
 def _detail_context(request, alert: Alert, form=None) -> dict:

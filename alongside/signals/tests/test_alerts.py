@@ -294,3 +294,34 @@ def test_an_alert_from_older_data_is_news_now_and_its_time_to_acknowledge_starts
     assert alert.opened_at >= before
     assert alert.escalate_at >= before + timedelta(minutes=60)
     assert alerts.escalate_due() == 0
+
+
+def test_the_on_call_page_lists_urgent_open_alerts_unacknowledged_and_longest_waiting_first(
+    member, team, organisation, client_for
+):
+    clinician, peer = team
+    second = factories.make_member(organisation, display_name="Second Member")
+    factories.support(clinician.staff, second, organisation, Role.CLINICIAN)
+    now = timezone.now()
+    older = fire(member, "old", category="safety", severity=Severity.URGENT, at=now - timedelta(minutes=95)).alert
+    newer = fire(second, "new", category="safety", severity=Severity.URGENT, at=now - timedelta(minutes=20)).alert
+    fire(second, "watch-only")  # joins the urgent alert: still one alert for the second member
+    third = factories.make_member(organisation, display_name="Third Member")
+    factories.support(clinician.staff, third, organisation, Role.CLINICIAN)
+    fire(third, "calm")  # a watch alert is not for the on-call page
+    client = client_for(clinician.staff)
+    page = client.get(reverse("signals:on_call")).content.decode()
+    assert "Third Member" not in page
+    assert page.index(member.display_name) < page.index("Second Member")
+    assert "waiting 95 minutes" in page and "waiting 20 minutes" in page
+    alerts.acknowledge(older, by=clinician.staff)
+    partial = client.get(reverse("signals:on_call"), headers={"HX-Request": "true"}).content.decode()
+    assert partial.startswith('<section id="on-call"') and "<html" not in partial
+    # Acknowledged alerts follow the ones nobody has taken yet.
+    assert partial.index("Second Member") < partial.index(member.display_name)
+    assert "acknowledged by" in partial
+    # The peer mentor (engagement only) sees no safety alert; a member gets no on-call page.
+    peer_page = client_for(peer.staff).get(reverse("signals:on_call")).content.decode()
+    assert "0 urgent alerts" in peer_page and member.display_name not in peer_page
+    assert client_for(member).get(reverse("signals:on_call")).status_code == 403
+    assert newer.severity == Severity.URGENT
