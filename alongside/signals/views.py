@@ -12,6 +12,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -131,6 +132,9 @@ def acknowledge(request, alert_pk):
     except PermissionDenied:
         raise Http404 from None
     messages.success(request, _("Acknowledged. The rest of the team can see that you are on it."))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)  # a quick action on another page (the member's record) returns there
     return redirect("signals:alert", alert_pk=alert.pk)
 
 

@@ -1,5 +1,5 @@
 import logging
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment
 from alongside.signals import alerts
 from alongside.signals.models import AlertStatus
-from alongside.web import caseload
+from alongside.web import caseload, timeline
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,37 @@ def member_record(request, member_pk):
         policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in adherence")
         context["engagement"] = engagement_summary(member)
         context["heatmap"] = history.heatmap(member, today=today)
+    _timeline_context(request, member, shared, context)
     return render(request, "web/member_record.html", context)
+
+
+TIMELINE_DAYS = 30
+
+
+def _timeline_context(request, member, shared: set[str], context: dict) -> None:
+    """The timeline's window (TIMELINE_DAYS ending at `?before=`, a date, or now) and its items; the reads not
+    already in the audit log from the sections above are written there."""
+    until = timezone.now()
+    before = request.GET.get("before", "")
+    if before:
+        try:
+            day = date.fromisoformat(before)
+        except ValueError:
+            day = None
+        if day is not None and day <= timezone.localdate(until, timezone=ZoneInfo(member.time_zone)):
+            until = datetime.combine(day, time.min, tzinfo=ZoneInfo(member.time_zone))
+    since = until - timedelta(days=TIMELINE_DAYS)
+    for category in (Category.APPOINTMENTS, Category.PLAN):
+        if category in shared:
+            policy.open_member_record(request, member.pk, category, detail="timeline")
+    organisations = list(policy.note_organisations(request.user, member))
+    if organisations:
+        policy.record_notes_read(request, member, organisations[0], detail="timeline")
+    context["timeline"] = timeline.timeline_for(request.user, member, since=since, until=until, shared=shared)
+    context["timeline_since"] = since
+    context["timeline_until"] = until
+    context["timeline_older"] = since.astimezone(ZoneInfo(member.time_zone)).date().isoformat()
+    context["timeline_is_latest"] = not before
 
 
 def engagement_summary(member, days: int = 14) -> dict:
