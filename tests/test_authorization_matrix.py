@@ -199,6 +199,8 @@ WEB_ROUTES: dict[str, Route] = {
     "web:staff_home": Route("get", lambda w: reverse("web:staff_home"), only(STAFF, otherwise=403)),
     # Everyone on staff has a caseload (perhaps empty); only the member's supporters' lists name them.
     "web:caseload": Route("get", lambda w: reverse("web:caseload"), only(STAFF, otherwise=403)),
+    # Aggregates only, for the organisation's admins.
+    "web:outcomes": Route("get", lambda w: reverse("web:outcomes", args=[w.organisation.slug]), only({"org_admin"})),
     "web:crisis": Route("get", lambda w: reverse("web:crisis"), expect(200)),
     "web:service_worker": Route("get", lambda w: reverse("web:service_worker"), expect(200)),
     "accounts:login": Route("get", lambda w: reverse("accounts:login"), expect("redirect", anonymous=200)),

@@ -453,6 +453,34 @@ def questionnaire_chart(instrument_code: str, points: Sequence[tuple[date, int]]
     return _finish(figure, title, _describe_scores(instrument, points) + " " + _("Bands: %s.") % band_words)
 
 
+def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, held_back: str) -> str:
+    """Percentages as horizontal bars, one per label; a value of None is drawn as no bar with `held_back`
+    written in its place (a small cell, say), so a missing bar never looks like zero."""
+    title = str(title)
+    figure = _figure(size=(FIGSIZE[0], 0.55 * len(labels) + 1.1))
+    ax = figure.add_subplot()
+    _style_axes(ax, title)
+    positions = list(range(len(labels)))[::-1]
+    ax.set_yticks(positions, [str(label) for label in labels], parse_math=False)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("%", fontsize=TEXT_SIZE, color=INK, parse_math=False)
+    for index, (position, value) in enumerate(zip(positions, values, strict=True)):
+        if value is None:
+            ax.text(1, position, str(held_back), va="center", fontsize=SMALL_SIZE, color=INK_SOFT, parse_math=False)
+            continue
+        bar = ax.barh(position, value, color=SERIES_COLOURS[0], height=0.6)
+        bar.patches[0].set_gid(f"bar-{index}")
+        ax.text(
+            min(value + 1, 88), position, f"{_num(value)}%", va="center", fontsize=SMALL_SIZE, color=INK,
+            parse_math=False,
+        )  # fmt: skip
+    words = "; ".join(
+        f"{label}: {held_back if value is None else _num(value) + '%'}"
+        for label, value in zip(labels, values, strict=True)
+    )
+    return _finish(figure, title, words)
+
+
 def _describe_scores(instrument, points) -> str:
     if not points:
         return _("%(name)s: no scores yet.") % {"name": instrument.name}

@@ -1,3 +1,4 @@
+import csv
 import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -12,18 +13,21 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from alongside.accounts.decorators import member_required
-from alongside.accounts.models import Organisation, Role, admin_organisations, can_invite
+from alongside.accounts.models import Organisation, Role, admin_organisation_or_404, admin_organisations, can_invite
+from alongside.audit.log import record
+from alongside.audit.models import AuditAction
 from alongside.care import crisis_screen, network, plan, policy, safety
 from alongside.care.models import CareRelationship, Category
 from alongside.monitoring import charts, history, journal
 from alongside.monitoring.models import CheckIn
-from alongside.programs.models import Enrolment
+from alongside.programs.models import Enrolment, Program
 from alongside.signals import alerts
 from alongside.signals.models import AlertStatus
-from alongside.web import caseload, timeline
+from alongside.web import caseload, outcomes, timeline
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +117,118 @@ def caseload_view(request):
     }
     template = "web/_caseload_rows.html" if request.htmx and not request.htmx.boosted else "web/caseload.html"
     return render(request, template, context)
+
+
+def _outcome_rows(result: outcomes.Outcomes) -> list[tuple[str, str, str]]:
+    """(measure, value, of how many) for the page and the CSV, small cells held back in words."""
+    held = _("fewer than 5: held back")
+
+    def count(value):
+        return held if value is None else str(value)
+
+    def share(item: outcomes.Share):
+        if item.of == 0:
+            return _("nobody to count yet"), "0"
+        if item.count is None:
+            return held, ("" if item.of is None else str(item.of))
+        return f"{item.percent}% ({item.count})", str(item.of)
+
+    rows = [
+        (_("Members enrolled now"), count(result.enrolled), ""),
+        (_("Active: a check-in in the last 30 days"), *share(result.active)),
+        (
+            _("Check-in adherence: median share of the last 30 days with a check-in"),
+            held if result.adherence_median is None else f"{result.adherence_median}%",
+            count(result.enrolled),
+        ),
+    ]
+    for days, item in result.retention:
+        rows.append((_("Still checking in %(days)s days after discharge") % {"days": days}, *share(item)))
+    for change in result.changes:
+        name = change.name
+        rows.append(
+            (
+                _("%(name)s: mean change from first to latest result") % {"name": name},
+                held if change.mean_change is None else f"{change.mean_change:+}",
+                count(change.members),
+            )
+        )
+        rows.append((_("%(name)s: reliably improved") % {"name": name}, *share(change.improved)))
+        rows.append((_("%(name)s: reliably deteriorated") % {"name": name}, *share(change.deteriorated)))
+        rows.append(
+            (_("%(name)s: reliable recovery (of those who were a case)") % {"name": name}, *share(change.recovered))
+        )
+    rows.append(
+        (
+            _("Alerts in the last 90 days: median minutes to acknowledge"),
+            held if result.acknowledge_median_minutes is None else str(result.acknowledge_median_minutes),
+            count(result.alerts),
+        )
+    )
+    rows.append((_("Alerts still waiting for acknowledgement"), count(result.unacknowledged), ""))
+    rows.append((_("Appointments attended (of attended and missed, last 90 days)"), *share(result.attendance)))
+    return rows
+
+
+@login_required
+def program_outcomes(request, slug):
+    """An org admin's view of a program's outcomes: aggregates only, small cells held back; CSV on request."""
+    organisation = admin_organisation_or_404(request.user, slug)
+    programs = list(Program.objects.filter(organisation=organisation).order_by("name"))
+    if not programs:
+        return render(request, "web/outcomes.html", {"organisation": organisation, "programs": []})
+    chosen = next((p for p in programs if str(p.pk) == request.GET.get("program", "")), programs[0])
+    result = outcomes.outcomes_for(chosen)
+    rows = _outcome_rows(result)
+    record(
+        AuditAction.VIEW,
+        request=request,
+        organisation=organisation,
+        category="outcomes",
+        detail=f"program outcomes of {chosen.name}" + (" (CSV)" if request.GET.get("format") == "csv" else ""),
+    )
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="outcomes-{slugify(chosen.name)}-{result.as_of}.csv"'
+        writer = csv.writer(response)
+        writer.writerow([_("Program"), _("As of"), _("Measure"), _("Value"), _("Of")])
+        for measure, value, of in rows:
+            writer.writerow([_csv_safe(chosen.name), result.as_of.isoformat(), measure, value, of])
+        return response
+    held = _("held back")
+    retention_chart = charts.bar_chart(
+        [_("%(days)s days") % {"days": days} for days, _item in result.retention],
+        [item.percent for _days, item in result.retention],
+        title=_("Still checking in after discharge"),
+        held_back=held,
+    )
+    change_labels, change_values = [], []
+    for change in result.changes:
+        change_labels += [
+            _("%(name)s improved") % {"name": change.name},
+            _("%(name)s deteriorated") % {"name": change.name},
+        ]
+        change_values += [change.improved.percent, change.deteriorated.percent]
+    change_chart = charts.bar_chart(
+        change_labels, change_values, title=_("Reliable change, first to latest result"), held_back=held
+    )
+    return render(
+        request,
+        "web/outcomes.html",
+        {
+            "organisation": organisation,
+            "programs": programs,
+            "program": chosen,
+            "result": result,
+            "rows": rows,
+            "charts": [retention_chart, change_chart],
+        },
+    )
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: a program named so stays text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _crisis_context(request) -> dict:

@@ -46,9 +46,9 @@ def history(member, clinician, *, checkins_count=3, first=True):
         day=timezone.localdate(), evidence={}, source_key=f"t:{member.pk}:{checkins_count}",
     ).alert  # fmt: skip
     series.schedule_appointment(
-        by=clinician, member=member, staff=clinician, kind="therapy", title="Therapy session", location_kind="online",
-        video_url="https://video.example/t", time_zone="America/New_York", start_date=timezone.localdate() - timedelta(days=3), start_time=time(10, 0),
-        duration_minutes=50, rrule="",
+        by=clinician, member=member, staff=clinician, kind="therapy", title="Therapy session",
+        location_kind="online", video_url="https://video.example/t", time_zone="America/New_York",
+        start_date=timezone.localdate() - timedelta(days=3), start_time=time(10, 0), duration_minutes=50, rrule="",
     )  # fmt: skip
     return alert
 
