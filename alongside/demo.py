@@ -122,6 +122,8 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
     progress("appointments and routines")
     result.synthetic = _histories(organisations[DEMO_ORG_SLUG], progress)
     result.alerts = _early_warning(progress)
+    _team_records()
+    progress("clinical notes and outreach")
     return result
 
 
@@ -389,6 +391,40 @@ def _early_warning(progress: Callable[[str], None]) -> int:
     count = Alert.objects.filter(member__email__in=[person.email for person in MEMBERS]).count()
     progress(f"early warning: detector state rebuilt, {count} alerts for the named members")
     return count
+
+
+# The care team's own records: (staff e-mail, member e-mail, kind, days ago, text).
+NOTES = (
+    ("clinician@demo.example", "morgan@demo.example", "session", 9,
+     "Fortnightly session. Sleeping about six hours; work stress up since the reorganisation. Agreed to keep "
+     "the evening walk and to check in daily."),
+    ("clinician@demo.example", "morgan@demo.example", "risk_review", 2,
+     "Reviewed the safety plan together after a hard week. No thoughts of self-harm; sister is the first "
+     "contact. Next session brought forward to Friday."),
+    ("clinician@demo.example", "member@demo.example", "session", 12,
+     "Step-down going well. Using the breathing exercise before meetings; wants to add a Saturday group."),
+    ("casemanager@demo.example", "drew@demo.example", "phone", 1,
+     "Tried to reach Drew after five quiet days: voicemail. Will try again tomorrow morning."),
+)  # fmt: skip
+
+
+def _team_records() -> None:
+    """A few clinical notes and an outreach contact, so the member record's timeline has the team's side."""
+    from alongside.care import notes, outreach
+    from alongside.care.models import ClinicalNote
+
+    for staff_email, member_email, kind, days_ago, text in NOTES:
+        staff, member = User.objects.get(email=staff_email), User.objects.get(email=member_email)
+        if not ClinicalNote.objects.filter(member=member, author=staff, kind=kind).exists():
+            notes.write_note(
+                by=staff, member=member, kind=kind, text=text, occurred_at=timezone.now() - timedelta(days=days_ago)
+            )
+    drew = User.objects.get(email=QUIET_MEMBER)
+    case_manager = User.objects.get(email="casemanager@demo.example")
+    if not drew.outreach_contacts.exists():
+        outreach.record_contact(
+            by=case_manager, member=drew, method="call", outcome="voicemail", next_step="Call again in the morning"
+        )
 
 
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:

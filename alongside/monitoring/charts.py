@@ -457,11 +457,12 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
     """Percentages as horizontal bars, one per label; a value of None is drawn as no bar with `held_back`
     written in its place (a small cell, say), so a missing bar never looks like zero."""
     title = str(title)
-    figure = _figure(size=(FIGSIZE[0], 0.55 * len(labels) + 1.1))
+    figure = _figure(size=(FIGSIZE[0], 0.55 * len(labels) + 1.3))
     ax = figure.add_subplot()
-    _style_axes(ax, title)
+    _style_axes(ax, "\n".join(textwrap.wrap(title, 34)))
     positions = list(range(len(labels)))[::-1]
     ax.set_yticks(positions, [str(label) for label in labels], parse_math=False)
+    ax.set_ylim(-0.6, len(labels) - 0.4)  # every row keeps its place, with or without a bar
     ax.set_xlim(0, 100)
     ax.set_xlabel("%", fontsize=TEXT_SIZE, color=INK, parse_math=False)
     for index, (position, value) in enumerate(zip(positions, values, strict=True)):
@@ -470,9 +471,10 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
             continue
         bar = ax.barh(position, value, color=SERIES_COLOURS[0], height=0.6)
         bar.patches[0].set_gid(f"bar-{index}")
+        inside = value > 80  # a long bar carries its number inside, in white (contrast 5:1 on the bar colour)
         ax.text(
-            min(value + 1, 88), position, f"{_num(value)}%", va="center", fontsize=SMALL_SIZE, color=INK,
-            parse_math=False,
+            value - 1 if inside else value + 1, position, f"{_num(value)}%", va="center",
+            ha="right" if inside else "left", fontsize=SMALL_SIZE, color=WHITE if inside else INK, parse_math=False,
         )  # fmt: skip
     words = "; ".join(
         f"{label}: {held_back if value is None else _num(value) + '%'}"

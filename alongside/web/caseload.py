@@ -45,13 +45,14 @@ FLAGS = {
     for flag in (
         Flag("alert", _("Open alert"), Category.PROFILE),  # alerts are filtered by their firings' own categories
         Flag("missed_checkins", _("Missed check-ins"), Category.ENGAGEMENT),
-        Flag("ladder", _("Reminder ladder reached"), Category.ENGAGEMENT),
+        Flag("ladder", _("Quiet: the team was told"), Category.ENGAGEMENT),
         Flag("assessment_due", _("Questionnaire due"), Category.QUESTIONNAIRES),
         Flag("assessment_expired", _("Questionnaire expired"), Category.QUESTIONNAIRES),
         Flag("appointment_missed", _("Appointment missed"), Category.APPOINTMENTS),
         Flag("plan_review", _("Plan review due"), Category.PLAN),
     )
 }
+MEMBER_STEPS = ("remind_member", "nudge_member")  # the ladder's steps that only remind the member
 MISSED_CHECKIN_DAYS = 3  # no check-in for this many days, after checking in within the spark window
 
 
@@ -143,11 +144,13 @@ def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
         .annotate(last=Max("contacted_at"))
         .values_list("member", "last")
     )
-    # The ladder has taken a step in the member's current quiet spell (which began at their last check-in).
+    # The ladder has reached the care team (past the member's own reminders) in the member's current quiet spell,
+    # which began at their last check-in.
     ladder = defaultdict(list)
-    for member_id, spell_start in LadderEvent.objects.filter(member__in=engagement, at__gte=now - LOOKBACK).values_list(
-        "member_id", "spell_start"
-    ):
+    team_steps = LadderEvent.objects.filter(member__in=engagement, at__gte=now - LOOKBACK).exclude(
+        action__in=MEMBER_STEPS
+    )
+    for member_id, spell_start in team_steps.values_list("member_id", "spell_start"):
         ladder[member_id].append(spell_start)
     for member_id in engagement:
         row = rows[member_id]

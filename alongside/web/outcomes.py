@@ -6,8 +6,8 @@ What is counted, for one program (every member ever enrolled in it), as of a day
   **check-in adherence**: the median share of the last 30 days on which a currently enrolled member checked in.
 - **retention** at 30, 90, 180 and 365 days after discharge: of the members discharged at least that long ago,
   the share who checked in during the 14 days up to that day (still using their aftercare).
-- **questionnaire change** (PHQ-9, GAD-7): each member's first complete result after their enrolment against
-  their latest; the mean change and the shares reliably improved, reliably deteriorated and in reliable recovery
+- **questionnaire change** (PHQ-9, GAD-7): each member's first complete result in Alongside against their
+  latest; the mean change and the shares reliably improved, reliably deteriorated and in reliable recovery
   (reliably improved and no longer a case), by the NHS Talking Therapies reliable change (6 and 4 points).
 - **time to acknowledge** the alerts opened in the last 90 days (median minutes), and how many wait.
 - **appointment attendance** in the last 90 days: attended of attended and missed.
@@ -49,13 +49,16 @@ class Share:
 
     count: int | None
     of: int | None
+    left_out_small: bool = False  # held back because those it leaves out are 1 to 4 ("all but a few")
 
     @classmethod
     def of_people(cls, count: int, of: int) -> Share:
         if _small(of):
             return cls(None, None)
-        if _small(count) or _small(of - count):
+        if _small(count):
             return cls(None, of)
+        if _small(of - count):
+            return cls(None, of, left_out_small=True)
         return cls(count, of)
 
     @property
@@ -188,12 +191,10 @@ def _retained(rows: list[tuple[int, date]], days: int) -> int:
 
 def _change(code: str, program: Program) -> Change:
     instrument = instruments.get(code)
-    enrolled_before = Enrolment.objects.filter(
-        program=program, member=OuterRef("member"), enrolled_at__lte=OuterRef("completed_at")
-    )
+    in_program = Enrolment.objects.filter(program=program, member=OuterRef("member"))
     results = (
         QuestionnaireResponse.objects.filter(instrument=code, complete=True, total__isnull=False)
-        .filter(Exists(enrolled_before))
+        .filter(Exists(in_program))
         .order_by("member_id", "completed_at")
         .values_list("member_id", "total", "is_case")
     )

@@ -55,11 +55,13 @@ def _checkin_text(checkin: CheckIn) -> str:
         "sleep_hours": _("%(v)s h sleep"),
         "cravings": _("cravings %(v)s"),
     }
-    parts = [
-        names[field] % {"v": getattr(checkin, field)}
-        for field, _key in CHECKIN_FIELDS
-        if getattr(checkin, field) is not None
-    ]
+    parts = []
+    for field, _key in CHECKIN_FIELDS:
+        value = getattr(checkin, field)
+        if value is not None:
+            # Hours of sleep are stored to the quarter hour: 7.50 reads as 7.5, 7.00 as 7.
+            shown = f"{float(value):g}" if field == "sleep_hours" else value
+            parts.append(names[field] % {"v": shown})
     return ", ".join(parts)
 
 

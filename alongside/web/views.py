@@ -122,6 +122,7 @@ def caseload_view(request):
 def _outcome_rows(result: outcomes.Outcomes) -> list[tuple[str, str, str]]:
     """(measure, value, of how many) for the page and the CSV, small cells held back in words."""
     held = _("fewer than 5: held back")
+    all_but = _("all but fewer than 5: held back")
 
     def count(value):
         return held if value is None else str(value)
@@ -130,7 +131,7 @@ def _outcome_rows(result: outcomes.Outcomes) -> list[tuple[str, str, str]]:
         if item.of == 0:
             return _("nobody to count yet"), "0"
         if item.count is None:
-            return held, ("" if item.of is None else str(item.of))
+            return (all_but if item.left_out_small else held), ("" if item.of is None else str(item.of))
         return f"{item.percent}% ({item.count})", str(item.of)
 
     rows = [
@@ -199,7 +200,7 @@ def program_outcomes(request, slug):
     retention_chart = charts.bar_chart(
         [_("%(days)s days") % {"days": days} for days, _item in result.retention],
         [item.percent for _days, item in result.retention],
-        title=_("Still checking in after discharge"),
+        title=_("Still checking in, days after discharge"),
         held_back=held,
     )
     change_labels, change_values = [], []
@@ -210,7 +211,7 @@ def program_outcomes(request, slug):
         ]
         change_values += [change.improved.percent, change.deteriorated.percent]
     change_chart = charts.bar_chart(
-        change_labels, change_values, title=_("Reliable change, first to latest result"), held_back=held
+        change_labels, change_values, title=_("Reliable change, first to latest"), held_back=held
     )
     return render(
         request,

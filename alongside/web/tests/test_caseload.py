@@ -153,3 +153,22 @@ def test_each_member_shown_is_in_the_audit_log_once_and_names_are_escaped(clinic
     events = AuditEvent.objects.filter(member=shown, actor=clinician).order_by("-at")
     assert events.count() == before + 1
     assert events.first().detail.startswith("caseload: ") and "checkins" in events.first().detail
+
+
+def test_the_ladder_flag_means_the_team_was_told_in_the_current_quiet_spell(clinician, organisation):
+    from alongside.notify.models import LadderEvent
+
+    quiet = supported(clinician, organisation, "Jo Quiet")
+    reminded = supported(clinician, organisation, "Kim Reminded")
+    back = supported(clinician, organisation, "Lee Back")
+    for member in (quiet, reminded, back):
+        moods(member, [5], end_days_ago=6)
+    now = timezone.now()
+    last = {row.member: row.last_checkin for row in caseload.caseload_for(clinician)}
+    LadderEvent.objects.create(member=quiet, spell_start=last[quiet], step=3, action="notify_peer", at=now)
+    LadderEvent.objects.create(member=reminded, spell_start=last[reminded], step=1, action="remind_member", at=now)
+    LadderEvent.objects.create(member=back, spell_start=last[back], step=3, action="notify_peer", at=now)
+    moods(back, [6])  # checked in since: a new spell
+    flags = {row.member: {flag.code for flag in row.flags} for row in caseload.caseload_for(clinician)}
+    assert "ladder" in flags[quiet]
+    assert "ladder" not in flags[reminded] and "ladder" not in flags[back]
