@@ -289,6 +289,12 @@ WEB_ROUTES: dict[str, Route] = {
         lambda w: reverse("web:member_record", args=[subject_pk(w)]),
         only({*SUPPORTERS, "org_admin"}),
     ),
+    # The charts of the record: the profile opens the page; each chart follows the member's sharing.
+    "web:member_charts": Route(
+        "get",
+        lambda w: reverse("web:member_charts", args=[subject_pk(w)]),
+        only({*SUPPORTERS, "org_admin"}),
+    ),
     "schedule:mine": Route("get", lambda w: reverse("schedule:mine"), only(MEMBERS, otherwise=403)),
     "schedule:new_mine": Route("get", lambda w: reverse("schedule:new_mine"), only(MEMBERS, otherwise=403)),
     "schedule:staff": Route("get", lambda w: reverse("schedule:staff"), only(STAFF, otherwise=403)),

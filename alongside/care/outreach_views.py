@@ -70,7 +70,7 @@ def member_outreach(request, member_pk):
         else:
             messages.success(request, _("Contact recorded."))
             return redirect("care:member_outreach", member_pk=member.pk)
-    colleagues = policy.live_relationships(request.user).filter(member=member).values("organisation__roles__user")
+    colleagues = policy.colleagues(request.user, member)
     contacts = (
         OutreachContact.objects.filter(member=member, staff__in=colleagues)
         .select_related("staff", "task")

@@ -61,6 +61,19 @@ def live_team(member) -> QuerySet[CareRelationship]:
     return _live().filter(member=member)
 
 
+def colleagues(person, member=None) -> QuerySet:
+    """The people holding a staff role in an organisation where the person supports someone (the member, if
+    given): whose outreach with a member the person sees. Staff roles only: an organisation's members are many."""
+    relationships = live_relationships(person)
+    if member is not None:
+        relationships = relationships.filter(member=member)
+    return (
+        OrgRole.objects.filter(organisation__in=relationships.values("organisation"))
+        .exclude(role=Role.MEMBER)
+        .values("user")
+    )
+
+
 def is_org_admin(person, organisation: Organisation) -> bool:
     return admin_organisations(person).filter(pk=organisation.pk).exists()
 

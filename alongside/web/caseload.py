@@ -137,7 +137,7 @@ def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
         .annotate(last=Max("recorded_at"))
         .values_list("member", "last")
     )
-    colleagues = policy.live_relationships(person).values("organisation__roles__user")
+    colleagues = policy.colleagues(person)
     last_contacts = dict(
         OutreachContact.objects.filter(member__in=engagement, staff__in=colleagues)
         .values("member")

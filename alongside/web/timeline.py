@@ -112,7 +112,7 @@ def timeline_for(viewer, member, *, since: datetime, until: datetime, shared: se
         text = _("asked the team to reach out") if event.team_asked else ""
         items.append(Item(event.occurred_at, "safety", event.get_kind_display(), text))
     if Category.ENGAGEMENT in shared:
-        colleagues = policy.live_relationships(viewer).values("organisation__roles__user")
+        colleagues = policy.colleagues(viewer, member)
         for contact in (
             OutreachContact.objects.filter(member=member, staff__in=colleagues, **between("contacted_at"))
             .select_related("staff")

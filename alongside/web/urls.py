@@ -14,4 +14,5 @@ urlpatterns = [
     path("me/struggling/", views.struggling, name="struggling"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("team/members/<int:member_pk>/", views.member_record, name="member_record"),
+    path("team/members/<int:member_pk>/charts/", views.member_charts, name="member_charts"),
 ]

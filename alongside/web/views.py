@@ -325,15 +325,14 @@ def member_record(request, member_pk):
     context["may_record_transition"] = policy.can(request.user, policy.Action.CHANGE, member, Category.PLAN)
     context["may_schedule"] = policy.can(request.user, policy.Action.CHANGE, member, Category.APPOINTMENTS)
     context["may_keep_notes"] = policy.note_organisations(request.user, member).exists()
-    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
     context["period"] = "week" if request.GET.get("period") == "week" else "month"
+    # The charts come in their own request (`member_charts`), so the record itself answers quickly.
+    context["has_charts"] = bool(shared & CHART_CATEGORIES)
     if Category.CHECKINS in shared:
-        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins and charts")
+        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins")
         context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
-        context["charts"] = history.checkin_charts(member, period=context["period"], today=today)
     if Category.QUESTIONNAIRES in shared:
-        policy.open_member_record(request, member.pk, Category.QUESTIONNAIRES, detail="questionnaire charts")
-        context["questionnaire_charts"] = history.questionnaire_charts(member)
+        policy.open_member_record(request, member.pk, Category.QUESTIONNAIRES, detail="questionnaire results")
     if Category.JOURNAL in shared:
         entries = list(journal.shared_with_person(request.user, member)[:20])
         if entries:
@@ -344,9 +343,35 @@ def member_record(request, member_pk):
     if Category.ENGAGEMENT in shared:
         policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in adherence")
         context["engagement"] = engagement_summary(member)
-        context["heatmap"] = history.heatmap(member, today=today)
     _timeline_context(request, member, shared, context)
     return render(request, "web/member_record.html", context)
+
+
+CHART_CATEGORIES = {Category.CHECKINS.value, Category.QUESTIONNAIRES.value, Category.ENGAGEMENT.value}
+
+
+@login_required
+def member_charts(request, member_pk):
+    """A member's charts for a supporter, each only as the member shares it (each read audited): a fragment
+    for the record page to load (htmx), or a page of its own."""
+    member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="charts")
+    if member == request.user:
+        raise Http404
+    shared = policy.categories_shared_with(request.user, member)
+    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
+    period = "week" if request.GET.get("period") == "week" else "month"
+    context = {"member": member, "period": period}
+    if Category.CHECKINS in shared:
+        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="check-in charts")
+        context["charts"] = history.checkin_charts(member, period=period, today=today)
+    if Category.QUESTIONNAIRES in shared:
+        policy.open_member_record(request, member.pk, Category.QUESTIONNAIRES, detail="questionnaire charts")
+        context["questionnaire_charts"] = history.questionnaire_charts(member)
+    if Category.ENGAGEMENT in shared:
+        policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in calendar")
+        context["heatmap"] = history.heatmap(member, today=today)
+    template = "web/_member_charts.html" if request.htmx else "web/member_charts.html"
+    return render(request, template, context)
 
 
 TIMELINE_DAYS = 30

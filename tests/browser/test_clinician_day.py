@@ -66,6 +66,7 @@ def test_a_clinicians_day_and_the_programs_outcomes(live_server, open_page, orga
 
     page.get_by_role("link", name="Riley Urgent").click()
     page.get_by_role("heading", name="Riley Urgent").wait_for()
+    page.locator("#member-charts figure svg[role=img]").first.wait_for()  # the charts arrive in a second request
     assert_accessible(page, "member-record")
     page.get_by_role("link", name="Opened").first.click()
     page.get_by_role("heading", name="Why").wait_for()  # the evidence

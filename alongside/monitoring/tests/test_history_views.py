@@ -26,8 +26,14 @@ def test_supporters_see_only_the_charts_the_member_shares(client_for, member, or
     support(clinician, member, organisation, Role.CLINICIAN)
     peer = make_staff(organisation, Role.PEER_MENTOR)
     support(peer, member, organisation, Role.PEER_MENTOR)
-    clinician_view = client_for(clinician).get(reverse("web:member_record", args=[member.pk])).content.decode()
+    # The record loads its charts in a second request (htmx), which is also a page of its own.
+    record = client_for(clinician).get(reverse("web:member_record", args=[member.pk])).content.decode()
+    charts_url = reverse("web:member_charts", args=[member.pk])
+    assert f'hx-get="{charts_url}?period=month"' in record
+    clinician_view = client_for(clinician).get(charts_url).content.decode()
     assert "Mood and Anxiety, last 30 days" in clinician_view and "GAD-7 over time" in clinician_view
-    peer_view = client_for(peer).get(reverse("web:member_record", args=[member.pk])).content.decode()
+    fragment = client_for(clinician).get(charts_url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.startswith('<div id="member-charts">') and "<html" not in fragment
+    peer_view = client_for(peer).get(charts_url).content.decode()
     assert "Check-ins, last 26 weeks" in peer_view  # engagement only
     assert "Mood" not in peer_view and "GAD-7" not in peer_view
