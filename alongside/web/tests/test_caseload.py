@@ -109,7 +109,7 @@ def build(clinician, organisation, count):
             alert(member, "high", f"k{clinician.pk}:{index}")
 
 
-def test_the_number_of_queries_does_not_grow_with_the_caseload(organisation):
+def test_the_number_of_queries_of_the_caseload_and_a_record_does_not_grow_with_the_caseload(organisation):
     counts = {}
     for size in (1, 50):
         clinician = make_staff(organisation, Role.CLINICIAN)
@@ -121,7 +121,11 @@ def test_the_number_of_queries_does_not_grow_with_the_caseload(organisation):
         with CaptureQueriesContext(connection) as page:
             response = client.get(reverse("web:caseload"))
         assert len(rows) == size and response.status_code == 200
-        counts[size] = (len(direct), len(page))
+        record_url = reverse("web:member_record", args=[rows[0].member.pk])
+        client.get(record_url)
+        with CaptureQueriesContext(connection) as record:
+            assert client.get(record_url).status_code == 200
+        counts[size] = (len(direct), len(page), len(record))
     assert counts[1] == counts[50], counts
 
 
