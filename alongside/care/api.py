@@ -203,11 +203,8 @@ def _note_member(request, member_id: int):
 def list_notes(request, member_id: int, limit: int = Query(100, ge=1, le=500)):
     require_scope(request, "read")
     member = _note_member(request, member_id)
-    found = list(notes.notes_for(request.user, member).select_related("organisation")[:limit])
-    for organisation in {note.organisation for note in found} or set(
-        policy.note_organisations(request.user, member)[:1]
-    ):
-        policy.record_notes_read(request, member, organisation, detail=f"{len(found)} clinical notes (API)")
+    found = list(notes.notes_for(request.user, member)[:limit])
+    notes.record_read(request, member, found, via=" (API)")
     return [_note_out(note) for note in found]
 
 

@@ -27,9 +27,16 @@ def notes_for(person, member) -> QuerySet[ClinicalNote]:
     managers, and only of their organisations."""
     return (
         ClinicalNote.objects.filter(member=member, organisation__in=policy.note_organisations(person, member))
-        .select_related("author", "corrects")
+        .select_related("author", "corrects", "organisation")
         .order_by("-occurred_at", "-pk")
     )
+
+
+def record_read(request, member, found: list[ClinicalNote], *, via: str = "") -> None:
+    """Write a read of these notes (perhaps none) to the audit log: one entry per organisation they belong to."""
+    organisations = {note.organisation for note in found} or set(policy.note_organisations(request.user, member)[:1])
+    for organisation in organisations:
+        policy.record_notes_read(request, member, organisation, detail=f"{len(found)} clinical notes{via}")
 
 
 def write_note(

@@ -83,6 +83,5 @@ def member_notes(request, member_pk):
         else:
             messages.success(request, _("Note saved."))
             return redirect("care:member_notes", member_pk=member.pk)
-    for organisation in {note.organisation for note in readable} or organisations[:1]:
-        policy.record_notes_read(request, member, organisation, detail=f"{len(readable)} clinical notes")
+    notes.record_read(request, member, readable)
     return render(request, "care/notes/member.html", {"member": member, "form": form, "notes": readable})
