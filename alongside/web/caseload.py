@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Exists, Max, OuterRef
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,8 @@ from alongside.programs.models import Enrolment
 from alongside.schedule.models import Occurrence, OccurrenceStatus
 from alongside.signals.alerts import alerts_visible_to
 from alongside.signals.models import SEVERITY_RANK, AlertStatus
+
+User = get_user_model()
 
 SPARK_DAYS = 28
 RECENT_DAYS = 7  # the trend compares these last days with the rest of the spark window
@@ -131,11 +134,11 @@ def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
             row.severity = severity
 
     engagement = sharing[Category.ENGAGEMENT.value]
+    # The newest check-in of each member by one index lookup each (member, newest first), not an aggregate over
+    # all their history.
+    newest = CheckIn.objects.filter(member=OuterRef("pk")).order_by("-recorded_at").values("recorded_at")[:1]
     last_checkins = dict(
-        CheckIn.objects.filter(member__in=engagement)
-        .values("member")
-        .annotate(last=Max("recorded_at"))
-        .values_list("member", "last")
+        User.objects.filter(pk__in=engagement).annotate(last=Subquery(newest)).values_list("pk", "last")
     )
     colleagues = policy.colleagues(person)
     last_contacts = dict(
