@@ -13,6 +13,9 @@ the number of queries each request made.
 
     scripts/with-throwaway-postgres .venv/bin/python bench/caseload.py --members 100000 --days 465
     .venv/bin/python bench/caseload.py --members 2000 --days 120 --requests 20
+
+`--keep FILE` leaves the database in place (its settings in FILE) and `--reuse FILE` measures it again, so that a
+change can be measured without building 36 million check-ins again (the PostgreSQL server must outlive both).
 """
 
 from __future__ import annotations
@@ -40,24 +43,38 @@ def main() -> int:
     parser.add_argument("--caseload", type=int, default=200, help="members the clinician supports (default 200)")
     parser.add_argument("--requests", type=int, default=100, help="timed requests of each page (default 100)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also profile each page: top N")
+    parser.add_argument(
+        "--keep", metavar="FILE", help="keep the database (and its settings, written to FILE) to measure again"
+    )
+    parser.add_argument("--reuse", metavar="FILE", help="measure again on a database kept with --keep")
     parser.add_argument("--task", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     if args.task:
         return work(args)
 
-    env, database, cleanup = signals_rescan.fresh_environment()
+    if args.reuse:
+        kept = json.loads(Path(args.reuse).read_text())
+        env, database, cleanup = kept["env"], kept["database"], lambda: None
+    else:
+        env, database, cleanup = signals_rescan.fresh_environment()
     print(f"database: {database}; {signals_rescan.machine()}; {signals_rescan.code_version()}")
     print(f"{args.members:,} members x {args.days} days; a caseload of {args.caseload}; {args.requests} requests each")
     try:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "alongside", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-        built = signals_rescan.child(env, "--task", "build", "--members", str(args.members), "--days", str(args.days))
-        print(f"built in {time.perf_counter() - started:.0f} s: {built['checkins']:,} check-ins")
-        # Production settings serve hashed static file names, from the manifest collecting writes.
-        subprocess.run(
-            [sys.executable, "-m", "alongside", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
-        )
+        if not args.reuse:
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "alongside", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+            built = signals_rescan.child(
+                env, "--task", "build", "--members", str(args.members), "--days", str(args.days)
+            )
+            print(f"built in {time.perf_counter() - started:.0f} s: {built['checkins']:,} check-ins")
+            # Production settings serve hashed static file names, from the manifest collecting writes.
+            subprocess.run(
+                [sys.executable, "-m", "alongside", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
+            )
+        if args.keep:
+            Path(args.keep).write_text(json.dumps({"env": env, "database": database}))
+            cleanup = lambda: None  # noqa: E731 (kept on purpose)
         out = subprocess.run(
             [sys.executable, __file__, "--task", "measure", "--caseload", str(args.caseload),
              "--requests", str(args.requests), "--profile", str(args.profile)],
@@ -145,6 +162,10 @@ def set_up(size: int) -> tuple[object, list[int]]:
     from alongside.signals import alerts
 
     organisation = Organisation.objects.get(slug="bench")
+    existing = User.objects.filter(email="clinician@bench.example").first()
+    if existing is not None:  # a kept database, set up before
+        members = User.objects.filter(supported_by__staff=existing).order_by("pk").values_list("pk", flat=True)
+        return existing, list(members)
     clinician = User.objects.create_user(email="clinician@bench.example", password=None, display_name="Bench Clinician")
     actions.grant_role(clinician, organisation, Role.CLINICIAN)
     members = list(User.objects.filter(org_roles__role=Role.MEMBER).order_by("pk")[:size])

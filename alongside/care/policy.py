@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from alongside.accounts.models import Organisation, OrgRole, Role, admin_organisations
-from alongside.audit.log import record
+from alongside.audit.log import record, record_many
 from alongside.audit.models import AuditAction
 from alongside.care.models import CareRelationship, Category, ConsentGrant
 
@@ -139,12 +139,9 @@ def relation_to(person, member) -> tuple[str, Organisation | None]:
     return (Role.ORG_ADMIN.value, shared) if shared else ("", None)
 
 
-def open_member_record(request, member_pk, category: Category | str, *, action: Action = Action.VIEW, detail: str = ""):
-    """The member a view is about, if the signed-in person may see (or change) that category; 404 otherwise.
-
-    A staff read or change is written to the audit log, so the member can see who looked.
-    """
-    person = request.user
+def visible_member_or_404(person, member_pk, category: Category | str = Category.PROFILE, action: Action = Action.VIEW):
+    """The member (or the person themselves) if the person may see (or change) that category; 404 otherwise.
+    Writes nothing: a page that reads several parts records them together (`record_reads`)."""
     try:
         member_pk = int(member_pk)
     except (TypeError, ValueError):
@@ -154,16 +151,39 @@ def open_member_record(request, member_pk, category: Category | str, *, action: 
     member = members_visible_to(person, category, action).filter(pk=member_pk).first()
     if member is None:
         raise Http404
-    roles, organisation = relation_to(person, member)
-    record(
+    return member
+
+
+def record_reads(request, member, reads: list[tuple[str, str, Organisation | None]], action: Action = Action.VIEW):
+    """Write a staff member's reads of parts of a member's data, (category, detail, organisation or None for the
+    one they relate to the member in), to the audit log in one insert. A member's own reads are not logged."""
+    person = request.user
+    if not reads or person.pk == member.pk:
+        return
+    roles, related = relation_to(person, member)
+    record_many(
         AuditAction.VIEW if action == Action.VIEW else AuditAction.CHANGE,
         request=request,
-        member=member,
-        organisation=organisation,
-        category=Category(category),
-        detail=detail,
-        actor_roles=roles,
+        entries=[
+            {
+                "member": member,
+                "organisation": organisation or related,
+                "category": str(category),
+                "detail": detail,
+                "actor_roles": roles,
+            }
+            for category, detail, organisation in reads
+        ],
     )
+
+
+def open_member_record(request, member_pk, category: Category | str, *, action: Action = Action.VIEW, detail: str = ""):
+    """The member a view is about, if the signed-in person may see (or change) that category; 404 otherwise.
+
+    A staff read or change is written to the audit log, so the member can see who looked.
+    """
+    member = visible_member_or_404(request.user, member_pk, category, action)
+    record_reads(request, member, [(Category(category).value, detail, None)], action)
     return member
 
 

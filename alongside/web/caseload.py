@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Exists, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -200,15 +200,16 @@ def _mood(rows: dict[int, Row], members: list[int], now: datetime) -> None:
     if not members:
         return
     earliest = min(_local_today(rows[m].member, now) for m in members) - timedelta(days=SPARK_DAYS - 1)
+    # Sums and counts (whole numbers) rather than AVG, which PostgreSQL answers as NUMERIC (a Decimal per row).
     daily = (
         CheckIn.objects.filter(member__in=members, local_date__gte=earliest, mood__isnull=False)
         .values("member", "local_date")
-        .annotate(mood=Avg("mood"))
-        .values_list("member", "local_date", "mood")
+        .annotate(total=Sum("mood"), count=Count("mood"))
+        .values_list("member", "local_date", "total", "count")
     )
     by_member: dict[int, dict[date, float]] = defaultdict(dict)
-    for member_id, day, mood in daily:
-        by_member[member_id][day] = float(mood)
+    for member_id, day, total, count in daily:
+        by_member[member_id][day] = total / count
     for member_id in members:
         row = rows[member_id]
         today = _local_today(row.member, now)

@@ -303,11 +303,12 @@ def struggling(request):
 @login_required
 def member_record(request, member_pk):
     """A supporter's view of one member: only what the member shares with them. Each section's read is checked
-    and audited on its own, so the member sees exactly which parts were looked at."""
-    member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="member record")
+    and audited on its own (all in one insert), so the member sees exactly which parts were looked at."""
+    member = policy.visible_member_or_404(request.user, member_pk)
     if member == request.user:
         raise Http404  # members see their own data on their own pages
     shared = policy.categories_shared_with(request.user, member)
+    reads = [(Category.PROFILE, "member record", None)]
     context = {
         "member": member,
         "relationships": policy.live_relationships(request.user).filter(member=member),
@@ -329,21 +330,20 @@ def member_record(request, member_pk):
     # The charts come in their own request (`member_charts`), so the record itself answers quickly.
     context["has_charts"] = bool(shared & CHART_CATEGORIES)
     if Category.CHECKINS in shared:
-        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="recent check-ins")
+        reads.append((Category.CHECKINS, "recent check-ins", None))
         context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
     if Category.QUESTIONNAIRES in shared:
-        policy.open_member_record(request, member.pk, Category.QUESTIONNAIRES, detail="questionnaire results")
+        reads.append((Category.QUESTIONNAIRES, "questionnaire results", None))
     if Category.JOURNAL in shared:
         entries = list(journal.shared_with_person(request.user, member)[:20])
         if entries:
-            policy.open_member_record(
-                request, member.pk, Category.JOURNAL, detail=f"{len(entries)} shared journal entries"
-            )
+            reads.append((Category.JOURNAL, f"{len(entries)} shared journal entries", None))
         context["journal_entries"] = entries
     if Category.ENGAGEMENT in shared:
-        policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in adherence")
+        reads.append((Category.ENGAGEMENT, "check-in adherence", None))
         context["engagement"] = engagement_summary(member)
-    _timeline_context(request, member, shared, context)
+    reads += _timeline_context(request, member, shared, context)
+    policy.record_reads(request, member, reads)
     return render(request, "web/member_record.html", context)
 
 
@@ -354,22 +354,24 @@ CHART_CATEGORIES = {Category.CHECKINS.value, Category.QUESTIONNAIRES.value, Cate
 def member_charts(request, member_pk):
     """A member's charts for a supporter, each only as the member shares it (each read audited): a fragment
     for the record page to load (htmx), or a page of its own."""
-    member = policy.open_member_record(request, member_pk, Category.PROFILE, detail="charts")
+    member = policy.visible_member_or_404(request.user, member_pk)
     if member == request.user:
         raise Http404
     shared = policy.categories_shared_with(request.user, member)
+    reads = [(Category.PROFILE, "charts", None)]
     today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
     period = "week" if request.GET.get("period") == "week" else "month"
     context = {"member": member, "period": period}
     if Category.CHECKINS in shared:
-        policy.open_member_record(request, member.pk, Category.CHECKINS, detail="check-in charts")
+        reads.append((Category.CHECKINS, "check-in charts", None))
         context["charts"] = history.checkin_charts(member, period=period, today=today)
     if Category.QUESTIONNAIRES in shared:
-        policy.open_member_record(request, member.pk, Category.QUESTIONNAIRES, detail="questionnaire charts")
+        reads.append((Category.QUESTIONNAIRES, "questionnaire charts", None))
         context["questionnaire_charts"] = history.questionnaire_charts(member)
     if Category.ENGAGEMENT in shared:
-        policy.open_member_record(request, member.pk, Category.ENGAGEMENT, detail="check-in calendar")
+        reads.append((Category.ENGAGEMENT, "check-in calendar", None))
         context["heatmap"] = history.heatmap(member, today=today)
+    policy.record_reads(request, member, reads)
     template = "web/_member_charts.html" if request.htmx else "web/member_charts.html"
     return render(request, template, context)
 
@@ -377,9 +379,9 @@ def member_charts(request, member_pk):
 TIMELINE_DAYS = 30
 
 
-def _timeline_context(request, member, shared: set[str], context: dict) -> None:
-    """The timeline's window (TIMELINE_DAYS ending at `?before=`, a date, or now) and its items; the reads not
-    already in the audit log from the sections above are written there."""
+def _timeline_context(request, member, shared: set[str], context: dict) -> list[tuple]:
+    """The timeline's window (TIMELINE_DAYS ending at `?before=`, a date, or now) and its items. Returns the
+    reads for the audit log that the sections above do not already name."""
     until = timezone.now()
     before = request.GET.get("before", "")
     if before:
@@ -390,17 +392,16 @@ def _timeline_context(request, member, shared: set[str], context: dict) -> None:
         if day is not None and day <= timezone.localdate(until, timezone=ZoneInfo(member.time_zone)):
             until = datetime.combine(day, time.min, tzinfo=ZoneInfo(member.time_zone))
     since = until - timedelta(days=TIMELINE_DAYS)
-    for category in (Category.APPOINTMENTS, Category.PLAN):
-        if category in shared:
-            policy.open_member_record(request, member.pk, category, detail="timeline")
+    reads = [(category, "timeline", None) for category in (Category.APPOINTMENTS, Category.PLAN) if category in shared]
     organisations = list(policy.note_organisations(request.user, member))
     if organisations:
-        policy.record_notes_read(request, member, organisations[0], detail="timeline")
+        reads.append((policy.NOTES, "timeline", organisations[0]))
     context["timeline"] = timeline.timeline_for(request.user, member, since=since, until=until, shared=shared)
     context["timeline_since"] = since
     context["timeline_until"] = until
     context["timeline_older"] = since.astimezone(ZoneInfo(member.time_zone)).date().isoformat()
     context["timeline_is_latest"] = not before
+    return reads
 
 
 def engagement_summary(member, days: int = 14) -> dict:
