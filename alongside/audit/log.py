@@ -38,20 +38,26 @@ def _event(action, actor, request, member, organisation, category, detail, actor
 
 def record_many(action: AuditAction | str, *, request, entries: list[dict]) -> list[AuditEvent]:
     """One event per entry (each with the keyword arguments of `record` but action and request), in one insert."""
-    events = [
-        _event(
+    events = []
+    for entry in entries:
+        event = _event(
             action,
             entry.get("actor"),
             request,
-            entry.get("member"),
-            entry.get("organisation"),
+            None,
+            None,
             entry.get("category", ""),
             entry.get("detail", ""),
             entry.get("actor_roles", ""),
             entry.get("actor_label", ""),
         )
-        for entry in entries
-    ]
+        # The member and organisation may be instances or anything with `pk` and (a member) `display_name`;
+        # an organisation may be its id.
+        member, organisation = entry.get("member"), entry.get("organisation")
+        if member is not None:
+            event.member_id, event.member_label = member.pk, member.display_name
+        event.organisation_id = getattr(organisation, "pk", organisation)
+        events.append(event)
     return AuditEvent.objects.bulk_create(events)
 
 

@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alongside.accounts.models import Role
 from alongside.audit.log import record_many
 from alongside.audit.models import AuditAction
 from alongside.care import policy
@@ -59,10 +60,19 @@ MEMBER_STEPS = ("remind_member", "nudge_member")  # the ladder's steps that only
 MISSED_CHECKIN_DAYS = 3  # no check-in for this many days, after checking in within the spark window
 
 
+@dataclass(frozen=True)
+class MemberRef:
+    """What a caseload row needs of a member: their id, name and time zone (no model instance per row)."""
+
+    pk: int
+    display_name: str
+    time_zone: str
+
+
 @dataclass
 class Row:
-    member: object
-    organisation: object = None  # of the first relationship (for the audit log)
+    member: MemberRef
+    organisation: int | None = None  # id of the first relationship's organisation (for the audit log)
     roles: list[str] = field(default_factory=list)
     role_codes: set[str] = field(default_factory=set)
     organisations: list[str] = field(default_factory=list)
@@ -90,22 +100,25 @@ def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
     """Every member the person supports (live relationships), sorted by need."""
     now = now or timezone.now()
     relationships = list(
-        policy.live_relationships(person).select_related("member", "organisation").order_by("member_id")
-    )
-    rows: dict[int, Row] = {}
-    for relationship in relationships:
-        row = rows.setdefault(
-            relationship.member_id, Row(member=relationship.member, organisation=relationship.organisation)
+        policy.live_relationships(person)
+        .order_by("member_id")
+        .values_list(
+            "pk", "member_id", "member__display_name", "member__time_zone", "role", "organisation_id",
+            "organisation__name",
         )
-        row.role_codes.add(relationship.role)
-        role = relationship.get_role_display()
-        if role not in row.roles:
-            row.roles.append(role)
-        if relationship.organisation.name not in row.organisations:
-            row.organisations.append(relationship.organisation.name)
+    )  # fmt: skip
+    role_names = dict(Role.choices)
+    rows: dict[int, Row] = {}
+    for _pk, member_id, name, zone, role, organisation_id, organisation in relationships:
+        row = rows.setdefault(member_id, Row(member=MemberRef(member_id, name, zone), organisation=organisation_id))
+        row.role_codes.add(role)
+        if str(role_names[role]) not in row.roles:
+            row.roles.append(str(role_names[role]))
+        if organisation not in row.organisations:
+            row.organisations.append(organisation)
     if not rows:
         return []
-    grants = ConsentGrant.objects.filter(relationship__in=[r.pk for r in relationships]).values_list(
+    grants = ConsentGrant.objects.filter(relationship__in=[r[0] for r in relationships]).values_list(
         "relationship__member_id", "category"
     )
     for member_id, category in grants:
@@ -115,7 +128,7 @@ def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
         for category in row.shared:
             sharing[category].append(member_id)
 
-    organisations = {r.organisation_id for r in relationships}
+    organisations = {r[5] for r in relationships}
     enrolments = Enrolment.objects.current().filter(member__in=list(rows), program__organisation__in=organisations)
     for member_id, phase in enrolments.values_list("member_id", "phase__name"):
         if phase and phase not in rows[member_id].phases:
@@ -166,7 +179,7 @@ def caseload_for(person, *, now: datetime | None = None) -> list[Row]:
         if any(row.last_checkin is None or spell >= row.last_checkin for spell in ladder.get(member_id, ())):
             row.flags.append(FLAGS["ladder"])
 
-    _mood(rows, sharing[Category.CHECKINS.value], now)
+    _trend(rows, sharing[Category.CHECKINS.value], now)
     _assessments(rows, sharing[Category.QUESTIONNAIRES.value], now)
     missed = (
         Occurrence.objects.filter(
@@ -195,14 +208,52 @@ def _local_today(member, now: datetime) -> date:
     return now.astimezone(ZoneInfo(member.time_zone)).date()
 
 
-def _mood(rows: dict[int, Row], members: list[int], now: datetime) -> None:
-    """Daily mood means of the spark window (each member's own calendar) and the trend."""
+def _trend(rows: dict[int, Row], members: list[int], now: datetime) -> None:
+    """Each member's mean mood over the last RECENT_DAYS days of their own calendar against the days before in
+    the spark window (over check-ins), from one aggregate per member: what sorting needs of every row."""
     if not members:
         return
-    earliest = min(_local_today(rows[m].member, now) for m in members) - timedelta(days=SPARK_DAYS - 1)
+    by_today: dict[date, list[int]] = defaultdict(list)
+    for member_id in members:
+        by_today[_local_today(rows[member_id].member, now)].append(member_id)
+    # Members' calendars differ by a day or so across time zones: one condition per distinct "today".
+    recent = Q()
+    window = Q()
+    for today, ids in by_today.items():
+        recent |= Q(member__in=ids, local_date__gt=today - timedelta(days=RECENT_DAYS), local_date__lte=today)
+        window |= Q(member__in=ids, local_date__gt=today - timedelta(days=SPARK_DAYS), local_date__lte=today)
+    sums = (
+        CheckIn.objects.filter(window, mood__isnull=False)
+        .values("member")
+        .annotate(
+            recent_total=Sum("mood", filter=recent),
+            recent_days=Count("local_date", filter=recent, distinct=True),
+            recent_n=Count("mood", filter=recent),
+            total=Sum("mood"),
+            days=Count("local_date", distinct=True),
+            n=Count("mood"),
+        )
+        .values_list("member", "recent_total", "recent_days", "recent_n", "total", "days", "n")
+    )
+    for member_id, recent_total, recent_days, recent_n, total, days, n in sums:
+        before_days, before_n = days - recent_days, n - recent_n
+        if recent_days >= 2 and before_days >= 3:
+            before_mean = (total - (recent_total or 0)) / before_n
+            rows[member_id].trend = round((recent_total or 0) / recent_n - before_mean, 1)
+
+
+def mood_lines(rows: list[Row], now: datetime | None = None) -> None:
+    """Daily mood means of the spark window (each member's own calendar) for these rows (a page of them), for
+    those who share check-in answers: one query."""
+    now = now or timezone.now()
+    members = [row for row in rows if Category.CHECKINS.value in row.shared]
+    if not members:
+        return
+    earliest = min(_local_today(row.member, now) for row in members) - timedelta(days=SPARK_DAYS - 1)
+    rows_by_id = {row.member.pk: row for row in members}
     # Sums and counts (whole numbers) rather than AVG, which PostgreSQL answers as NUMERIC (a Decimal per row).
     daily = (
-        CheckIn.objects.filter(member__in=members, local_date__gte=earliest, mood__isnull=False)
+        CheckIn.objects.filter(member__in=list(rows_by_id), local_date__gte=earliest, mood__isnull=False)
         .values("member", "local_date")
         .annotate(total=Sum("mood"), count=Count("mood"))
         .values_list("member", "local_date", "total", "count")
@@ -210,15 +261,10 @@ def _mood(rows: dict[int, Row], members: list[int], now: datetime) -> None:
     by_member: dict[int, dict[date, float]] = defaultdict(dict)
     for member_id, day, total, count in daily:
         by_member[member_id][day] = total / count
-    for member_id in members:
-        row = rows[member_id]
+    for member_id, row in rows_by_id.items():
         today = _local_today(row.member, now)
         days = [today - timedelta(days=SPARK_DAYS - 1 - offset) for offset in range(SPARK_DAYS)]
         row.mood = [by_member[member_id].get(day) for day in days]
-        recent = [value for value in row.mood[-RECENT_DAYS:] if value is not None]
-        before = [value for value in row.mood[:-RECENT_DAYS] if value is not None]
-        if len(recent) >= 2 and len(before) >= 3:
-            row.trend = round(sum(recent) / len(recent) - sum(before) / len(before), 1)
 
 
 def _assessments(rows: dict[int, Row], members: list[int], now: datetime) -> None:

@@ -100,6 +100,7 @@ def caseload_view(request):
     shown = caseload.filter_rows(rows, query=query, flag=flag, phase=phase)
     page = Paginator(shown, CASELOAD_PAGE).get_page(request.GET.get("page"))
     caseload.record_reads(request, page.object_list)
+    caseload.mood_lines(page.object_list)
     for row in page.object_list:
         if row.mood and any(value is not None for value in row.mood):
             row.sparkline = charts.sparkline(

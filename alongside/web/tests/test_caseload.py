@@ -63,8 +63,9 @@ def test_members_are_sorted_by_alert_severity_then_by_falling_mood(clinician, or
     alert(watched, "watch", "w")
     alert(urgent, "urgent", "u")
     rows = caseload.caseload_for(clinician)
-    assert [row.member for row in rows] == [urgent, watched, falling, steady]
+    assert [row.member.pk for row in rows] == [urgent.pk, watched.pk, falling.pk, steady.pk]
     assert rows[0].severity == "urgent" and rows[0].flags[0].code == "alert"
+    caseload.mood_lines(rows)
     by_name = {row.member.display_name: row for row in rows}
     assert by_name["Ben Falling"].trend == -4.0 and by_name["Ada Steady"].trend == 0.0
     assert len(by_name["Ben Falling"].mood) == caseload.SPARK_DAYS and by_name["Ben Falling"].mood[-1] == 3.0
@@ -81,11 +82,13 @@ def test_flags_and_facts_follow_what_each_member_shares(clinician, organisation)
         )  # fmt: skip
     relationship = private.supported_by.get()
     care_actions.set_sharing(member=private, relationship=relationship, categories=[], safety_alerts=False)
-    rows = {row.member: row for row in caseload.caseload_for(clinician)}
-    shares = rows[sharing]
+    listed = caseload.caseload_for(clinician)
+    caseload.mood_lines(listed)
+    rows = {row.member.pk: row for row in listed}
+    shares = rows[sharing.pk]
     assert {flag.code for flag in shares.flags} == {"missed_checkins", "assessment_due"}
     assert shares.last_checkin is not None and any(shares.mood)
-    hidden = rows[private]
+    hidden = rows[private.pk]
     assert hidden.flags == [] and hidden.last_checkin is None and hidden.mood == [] and hidden.trend is None
 
 
@@ -94,7 +97,7 @@ def test_only_the_supporters_own_members_are_listed(clinician, organisation, out
     other = make_member(organisation, display_name="Hal Someone Else")
     colleague = make_staff(organisation, Role.CLINICIAN)
     support(colleague, other, organisation, Role.CLINICIAN)
-    assert [row.member for row in caseload.caseload_for(clinician)] == [mine]
+    assert [row.member.pk for row in caseload.caseload_for(clinician)] == [mine.pk]
     page = signed_in_client(clinician).get(reverse("web:caseload")).content.decode()
     assert "Gus Mine" in page and "Hal Someone Else" not in page
     assert signed_in_client(mine).get(reverse("web:caseload")).status_code == 403
@@ -168,11 +171,26 @@ def test_the_ladder_flag_means_the_team_was_told_in_the_current_quiet_spell(clin
     for member in (quiet, reminded, back):
         moods(member, [5], end_days_ago=6)
     now = timezone.now()
-    last = {row.member: row.last_checkin for row in caseload.caseload_for(clinician)}
-    LadderEvent.objects.create(member=quiet, spell_start=last[quiet], step=3, action="notify_peer", at=now)
-    LadderEvent.objects.create(member=reminded, spell_start=last[reminded], step=1, action="remind_member", at=now)
-    LadderEvent.objects.create(member=back, spell_start=last[back], step=3, action="notify_peer", at=now)
+    last = {row.member.pk: row.last_checkin for row in caseload.caseload_for(clinician)}
+    LadderEvent.objects.create(member=quiet, spell_start=last[quiet.pk], step=3, action="notify_peer", at=now)
+    LadderEvent.objects.create(member=reminded, spell_start=last[reminded.pk], step=1, action="remind_member", at=now)
+    LadderEvent.objects.create(member=back, spell_start=last[back.pk], step=3, action="notify_peer", at=now)
     moods(back, [6])  # checked in since: a new spell
-    flags = {row.member: {flag.code for flag in row.flags} for row in caseload.caseload_for(clinician)}
-    assert "ladder" in flags[quiet]
-    assert "ladder" not in flags[reminded] and "ladder" not in flags[back]
+    flags = {row.member.pk: {flag.code for flag in row.flags} for row in caseload.caseload_for(clinician)}
+    assert "ladder" in flags[quiet.pk]
+    assert "ladder" not in flags[reminded.pk] and "ladder" not in flags[back.pk]
+
+
+def test_trends_follow_each_members_own_calendar(clinician, organisation):
+    here = supported(clinician, organisation, "Mo Here")
+    far = make_member(organisation, display_name="Nia Far", time_zone="Pacific/Kiritimati")  # UTC+14
+    support(clinician, far, organisation, Role.CLINICIAN)
+    for member in (here, far):
+        zone = ZoneInfo(member.time_zone)
+        today = timezone.now().astimezone(zone).date()
+        for days_ago in range(1, 28):  # through yesterday: noon today may not have come yet out there
+            mood = 3 if days_ago < 7 else 8
+            moment = datetime.combine(today - timedelta(days=days_ago), time(12), tzinfo=zone)
+            checkins.record(member, mood=mood, recorded_at=moment)
+    trends = {row.member.pk: row.trend for row in caseload.caseload_for(clinician)}
+    assert trends == {here.pk: -5.0, far.pk: -5.0}
