@@ -106,6 +106,7 @@ def work(args) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    import alongside.wsgi  # noqa: F401 (the server's own start: views loaded, start-up objects frozen for the collector)
     from alongside.testing.factories import signed_in_client
 
     client = signed_in_client(clinician)
