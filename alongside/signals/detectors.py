@@ -122,7 +122,7 @@ DEFAULT = Parameters()
 
 # The state's fields and their shapes per member. The order is the storage layout: changing it changes
 # LAYOUT_VERSION, and stored states of another version are rebuilt from history.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
@@ -146,6 +146,12 @@ def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
         ("cusum_run", (N_SERIES,)),
         ("cooldown_until", (len(KEYS),)),
         ("last_checkin_day", ()),
+        # Running counts over the ring as of last_day, kept as days enter and leave their windows (so no window is
+        # summed every day): days with a check-in in the disengagement reference window and in the recent window,
+        # and days with a warning sign in the warning-sign window.
+        ("checkin_days_reference", ()),
+        ("checkin_days_recent", ()),
+        ("sign_days", ()),
         ("csd_ar1", (p.csd_trend,)),
         ("csd_var", (p.csd_trend,)),
     ]
@@ -188,6 +194,8 @@ class State:
     def _bind(self) -> None:
         n = self.matrix.shape[0]
         for name, shape, offset, size in self.layout:
+            if name == "ring":
+                self.ring_column = offset  # the matrix column of day slot 0, channel 0
             view = self.matrix[:, offset : offset + size]
             setattr(self, name, view.reshape((n, *shape)) if shape else view[:, 0])
 
@@ -257,51 +265,61 @@ def ring_window(state: State, day, first: int, last: int) -> np.ndarray:
 
 
 def _window(state: State, day: int, first: int, last: int, channels, rows=None) -> np.ndarray:
-    """Like `ring_window` for one day shared by all rows, but only the channels asked for (and only `rows`, an
-    index array), so the day loop of a rescan copies what it uses and nothing more."""
+    """The ring's values of `channels` (a sequence) for days day+first … day+last (first, last ≤ 0), one day
+    for all rows (or only `rows`, an index array): (n, channels, days), oldest day first. One gather of just
+    these matrix columns, so the day loop of a rescan copies what it uses and nothing more."""
     slots = (int(day) + np.arange(first, last + 1)) % state.p.ring_days
-    if rows is None:
-        if isinstance(channels, int):
-            return state.ring[:, slots, channels]  # one gather: (n, days)
-        return state.ring[:, slots][:, :, channels]
-    if isinstance(channels, int):
-        return state.ring[rows[:, None], slots[None, :], channels]
-    return state.ring[rows[:, None], slots[None, :]][:, :, channels]
+    channels = np.asarray(channels, dtype=np.int64)
+    columns = (state.ring_column + slots[None, :] * N_CHANNELS + channels[:, None]).ravel()
+    gathered = state.matrix[:, columns] if rows is None else state.matrix[rows[:, None], columns[None, :]]
+    return gathered.reshape(-1, len(channels), len(slots))
 
 
-def _nanmedian(values: np.ndarray) -> np.ndarray:
-    """np.nanmedian over axis 1, by one sort (NaNs sort last): several times faster on these small windows."""
-    ordered = np.sort(values, axis=1)
-    count = (~np.isnan(values)).sum(axis=1)
-    shape = (1, *ordered.shape[2:]) if ordered.ndim > 2 else (1,)
-    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0).reshape(count.shape[0], *shape), axis=1)
-    high = np.take_along_axis(ordered, np.maximum(count // 2, 0).reshape(count.shape[0], *shape), axis=1)
-    return np.where(count > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+def _nanmedian(values: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """np.nanmedian over the last axis, given the number of values that are not NaN there, by one sort (NaNs
+    sort last): several times faster on these small windows."""
+    ordered = np.sort(values, axis=-1)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)[..., 0]
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[..., None], axis=-1)[..., 0]
+    return np.where(count > 0, (low + high) / 2, np.nan)
+
+
+# The channels a baseline refresh reads: whether each day lies inside an episode, then the watched series.
+_BASELINE_CHANNELS = (CH_EXCLUDED, *range(CH_SERIES, CH_SERIES + N_SERIES))
 
 
 def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     p = state.p
-    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, slice(None), np.flatnonzero(due))
-    values = window[:, :, SERIES_CHANNELS]
-    excluded = window[:, :, CH_EXCLUDED] > 0
-    values = np.where(excluded[:, :, None], np.nan, values)
-    count = np.sum(~np.isnan(values), axis=1)
-    median = _nanmedian(values)
-    mad = _nanmedian(np.abs(values - median[:, None, :]))
+    rows = np.flatnonzero(due)
+    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows)
+    excluded = window[:, 0] > 0
+    values = np.where(excluded[:, None, :], np.nan, window[:, 1:])  # (rows, series, days)
+    count = np.sum(~np.isnan(values), axis=-1)
+    median = _nanmedian(values, count)
+    # The absolute deviations are NaN exactly where the values are (or all of them, without a median).
+    mad = _nanmedian(np.abs(values - median[:, :, None]), count)
     sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
     enough = count >= p.min_observations
-    rows = np.flatnonzero(due)
     had = ~np.isnan(state.base_median[rows])
     state.base_median[rows] = np.where(enough, median, np.nan)
     state.base_sigma[rows] = np.where(enough, sigma, np.nan)
     state.base_n[rows] = count
     state.base_day[rows] = day
     # A baseline that appears for the first time starts the charts from zero.
-    new = enough & ~had
-    for name in ("ewma", "ewma_t", "ewma_run", "cusum", "cusum_run"):
-        block = getattr(state, name)[rows]
-        block[new] = 0.0
-        getattr(state, name)[rows] = block
+    new_rows, new_series = np.nonzero(enough & ~had)
+    if len(new_rows):
+        for name in ("ewma", "ewma_t", "ewma_run", "cusum", "cusum_run"):
+            getattr(state, name)[rows[new_rows], new_series] = 0.0
+
+
+def _count_windows(state: State, day: int, rows: np.ndarray) -> None:
+    """Count the rule windows of `rows` afresh from the ring, as of `day` (after days were skipped)."""
+    p = state.p
+    checkins = _window(state, day, -(p.ring_days - 1), 0, (CH_CHECKINS,), rows)[:, 0] > 0
+    state.checkin_days_reference[rows] = checkins[:, : p.ring_days - p.recent_days].sum(axis=1)
+    state.checkin_days_recent[rows] = checkins[:, p.ring_days - p.recent_days :].sum(axis=1)
+    signs = _window(state, day, -(p.signs_window - 1), 0, (CH_SIGNS,), rows)[:, 0]
+    state.sign_days[rows] = (signs > 0).sum(axis=1)
 
 
 def _kendall_tau(series: np.ndarray) -> np.ndarray:
@@ -357,21 +375,36 @@ def close_day(
     checkins = np.asarray(checkins, dtype=float).reshape(n)
     signs = np.asarray(signs, dtype=float).reshape(n)
 
+    # The days that leave the rule windows when the day after last_day closes: day − recent_days moves from the
+    # recent window to the reference window, day − ring_days (in the slot this day overwrites) leaves the ring,
+    # day − signs_window leaves the warning-sign window. Read before the slot is written.
+    slot = day % p.ring_days
+    leaves_recent = state.ring[:, (day - p.recent_days) % p.ring_days, CH_CHECKINS] > 0
+    leaves_reference = state.ring[:, slot, CH_CHECKINS] > 0
+    leaves_signs = state.ring[:, (day - p.signs_window) % p.ring_days, CH_SIGNS] > 0
+
     # Days skipped since the last closed day are empty days; a gap longer than the ring clears it.
     gap = np.where(state.last_day == NEVER, 0, day - state.last_day - 1)
     for offset in range(1, int(min(gap.max(initial=0), p.ring_days)) + 1):
         rows = gap >= offset
-        slot = int(day - offset) % p.ring_days
-        state.ring[rows, slot, :N_SCALES] = np.nan
-        state.ring[rows, slot, CH_CHECKINS:CH_SERIES] = 0.0
-        state.ring[rows, slot, SERIES_CHANNELS] = np.nan
-    slot = day % p.ring_days
+        skipped = int(day - offset) % p.ring_days
+        state.ring[rows, skipped, :N_SCALES] = np.nan
+        state.ring[rows, skipped, CH_CHECKINS:CH_SERIES] = 0.0
+        state.ring[rows, skipped, SERIES_CHANNELS] = np.nan
     state.ring[:, slot, :N_SCALES] = values
     series = series_of(values)
     state.ring[:, slot, SERIES_CHANNELS] = series
     state.ring[:, slot, CH_CHECKINS] = checkins
     state.ring[:, slot, CH_SIGNS] = signs
     active = checkins > 0
+    # The running window counts move one day (an empty state's ring holds no check-ins or signs to leave);
+    # rows that skipped days, or closed a day again, are counted afresh.
+    state.checkin_days_recent[:] += active.astype(float) - leaves_recent
+    state.checkin_days_reference[:] += leaves_recent.astype(float) - leaves_reference
+    state.sign_days[:] += (signs > 0).astype(float) - leaves_signs
+    recount = (state.last_day != NEVER) & (state.last_day != day - 1)
+    if recount.any():
+        _count_windows(state, day, np.flatnonzero(recount))
     state.first_day[:] = np.where((state.first_day == NEVER) & active, day, state.first_day)
     state.last_checkin_day[:] = np.where(active, day, state.last_checkin_day)
     state.last_day[:] = day
@@ -412,18 +445,15 @@ def close_day(
     state.cusum_run[:] = np.where(signal, 0, state.cusum_run)
 
     # The member's own warning signs, reported on several recent days.
-    recent_signs = _window(state, day, -(p.signs_window - 1), 0, CH_SIGNS)
-    sign_days = (recent_signs > 0).sum(axis=1)
+    sign_days = state.sign_days
     fired[:, K_SIGNS] = (signs > 0) & (sign_days >= p.signs_days)
     statistic[:, K_SIGNS] = sign_days
     limit[:, K_SIGNS] = p.signs_days
 
     # Disengagement: needs a full reference window of history, and regular use in it.
     history = day - state.first_day >= p.ring_days - 1
-    reference = _window(state, day, -(p.ring_days - 1), -p.recent_days, CH_CHECKINS) > 0
-    recent = _window(state, day, -(p.recent_days - 1), 0, CH_CHECKINS) > 0
-    reference_rate = reference.mean(axis=1)
-    recent_rate = recent.mean(axis=1)
+    reference_rate = state.checkin_days_reference / (p.ring_days - p.recent_days)
+    recent_rate = state.checkin_days_recent / p.recent_days
     regular = history & (state.first_day != NEVER) & (reference_rate >= p.regular_rate)
     thinning = recent_rate < p.thinning_ratio * reference_rate
     usual_gap = 1.0 / np.maximum(reference_rate, 1e-9)
@@ -436,7 +466,7 @@ def close_day(
     # Critical slowing down (experimental): only for rows whose program turned it on.
     if csd is not None and np.any(csd):
         rows = np.flatnonzero(np.asarray(csd, dtype=bool))
-        window = _window(state, day, -(p.csd_window - 1), 0, 0, rows)
+        window = _window(state, day, -(p.csd_window - 1), 0, (0,), rows)[:, 0]
         ar1, variance = _detrended_indicators(10.0 - window, p.csd_min_days)
         state.csd_ar1[rows] = np.roll(state.csd_ar1[rows], -1, axis=1)
         state.csd_var[rows] = np.roll(state.csd_var[rows], -1, axis=1)

@@ -830,6 +830,8 @@ def test_days_skipped_between_closes_are_empty_days(gap):
     detectors.close_day(skipped, DAY0 + days + gap, np.full(N_SCALES, np.nan), np.zeros(1), np.zeros(1))
     detectors.close_day(explicit, DAY0 + days + gap, np.full(N_SCALES, np.nan), np.zeros(1), np.zeros(1))
     np.testing.assert_array_equal(skipped.ring, explicit.ring)
+    for name in ("checkin_days_reference", "checkin_days_recent", "sign_days"):
+        assert getattr(skipped, name)[0] == getattr(explicit, name)[0]
     assert skipped.last_day[0] == explicit.last_day[0] == DAY0 + days + gap
     assert skipped.last_checkin_day[0] == DAY0 + days - 1
     window = detectors.ring_window(skipped, DAY0 + days + gap, -min(gap, P.ring_days - 1), 0)[0]
