@@ -175,13 +175,17 @@ def _layout(p: Parameters) -> tuple[list, int]:
 
 class State:
     """Detector state of `n` members: one float64 matrix, its fields exposed as views (so `state.ewma[i]` is a
-    row of it). `row_bytes(i)` and `from_rows` store and load one member's state."""
+    row of it). `row_bytes(i)` and `from_rows` store and load one member's state.
+
+    The matrix is kept column by column (Fortran order): one field of every row is contiguous, and `close_day`
+    works field by field over all rows (on a row-ordered matrix of thousands of members each of its steps would
+    touch one cache line per member)."""
 
     def __init__(self, n: int, p: Parameters = DEFAULT, matrix: np.ndarray | None = None) -> None:
         self.p = p
         self.layout, self.width = _layout(p)
         if matrix is None:
-            matrix = np.zeros((n, self.width))
+            matrix = np.zeros((n, self.width), order="F")
             self.matrix = matrix
             self._bind()
             self.reset(np.ones(n, dtype=bool))
@@ -197,7 +201,10 @@ class State:
             if name == "ring":
                 self.ring_column = offset  # the matrix column of day slot 0, channel 0
             view = self.matrix[:, offset : offset + size]
-            setattr(self, name, view.reshape((n, *shape)) if shape else view[:, 0])
+            view = view.reshape((n, *shape)) if shape else view[:, 0]
+            if not np.may_share_memory(view, self.matrix):  # reshaping a column slice never copies; make sure
+                raise ValueError("a field is not a view of the state")
+            setattr(self, name, view)
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
@@ -221,8 +228,8 @@ class State:
         _layout_fields, width = _layout(p)
         if all(raw and len(raw) == width * 8 for raw in rows):
             # The usual case (the live path loads one stored row): no empty state to build first.
-            matrix = np.frombuffer(b"".join(rows), dtype="<f8").reshape(len(rows), width).copy()
-            return cls(len(rows), p, matrix)
+            matrix = np.frombuffer(b"".join(rows), dtype="<f8").reshape(len(rows), width)
+            return cls(len(rows), p, np.asfortranarray(matrix) if len(rows) > 1 else matrix.copy())
         state = cls(len(rows), p)
         for index, raw in enumerate(rows):
             if raw and len(raw) == state.width * 8:
@@ -230,10 +237,12 @@ class State:
         return state
 
     def copy(self) -> State:
-        return State(len(self), self.p, self.matrix.copy())
+        return State(len(self), self.p, self.matrix.copy(order="K"))
 
     def take(self, rows) -> State:
-        return State(len(np.arange(len(self))[rows]), self.p, self.matrix[rows].copy())
+        # Rows of the transposed matrix (contiguous columns), so the copy is column-ordered too.
+        index = np.arange(len(self))[rows]
+        return State(len(index), self.p, self.matrix.T[:, index].T)
 
 
 @dataclass(frozen=True)
@@ -271,7 +280,15 @@ def _window(state: State, day: int, first: int, last: int, channels, rows=None) 
     slots = (int(day) + np.arange(first, last + 1)) % state.p.ring_days
     channels = np.asarray(channels, dtype=np.int64)
     columns = (state.ring_column + slots[None, :] * N_CHANNELS + channels[:, None]).ravel()
-    gathered = state.matrix[:, columns] if rows is None else state.matrix[rows[:, None], columns[None, :]]
+    matrix = state.matrix
+    if rows is None:
+        gathered = matrix[:, columns]
+    elif matrix.flags.f_contiguous:  # by flat positions: quicker than indexing both axes
+        gathered = np.take(matrix.T.reshape(-1), columns[None, :] * len(matrix) + rows[:, None])
+    elif matrix.flags.c_contiguous:
+        gathered = np.take(matrix.reshape(-1), rows[:, None] * matrix.shape[1] + columns[None, :])
+    else:
+        gathered = matrix[rows[:, None], columns[None, :]]
     return gathered.reshape(-1, len(channels), len(slots))
 
 
@@ -295,11 +312,18 @@ def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     excluded = window[:, 0] > 0
     values = np.where(excluded[:, None, :], np.nan, window[:, 1:])  # (rows, series, days)
     count = np.sum(~np.isnan(values), axis=-1)
-    median = _nanmedian(values, count)
-    # The absolute deviations are NaN exactly where the values are (or all of them, without a median).
-    mad = _nanmedian(np.abs(values - median[:, :, None]), count)
-    sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
     enough = count >= p.min_observations
+    # Medians only for rows with enough days in some series: the others get no baseline (often many: members
+    # without one yet are due every day).
+    median = np.full(count.shape, np.nan)
+    mad = np.full(count.shape, np.nan)
+    some = np.flatnonzero(enough.any(axis=1))
+    if len(some):
+        values, some_count = values[some], count[some]
+        median[some] = _nanmedian(values, some_count)
+        # The absolute deviations are NaN exactly where the values are (or all of them, without a median).
+        mad[some] = _nanmedian(np.abs(values - median[some][:, :, None]), some_count)
+    sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
     had = ~np.isnan(state.base_median[rows])
     state.base_median[rows] = np.where(enough, median, np.nan)
     state.base_sigma[rows] = np.where(enough, sigma, np.nan)
