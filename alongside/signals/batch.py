@@ -32,26 +32,50 @@ def daily(
     n: int, first_day: int, days: int, row: np.ndarray, day: np.ndarray, scales: np.ndarray, signs: np.ndarray
 ) -> Daily:
     """Aggregate check-ins (their member row, day offset, scale values (k, N_SCALES) with NaN for not asked,
-    and warning-sign counts) into daily means, vectorised."""
+    and warning-sign counts) into daily means, vectorised.
+
+    The arrays are laid out day by day (a view (n, days, ...) of (days, n, ...) memory), so one day of every
+    member, which `close_day` takes, is contiguous. A day's sums add its check-ins one at a time in their given
+    order, starting from zero, the way the live path accumulates them."""
     row = np.asarray(row, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
-    cell = row * days + day
-    size = n * days
-    checkins = np.bincount(cell, minlength=size).astype(float)
-    sign_counts = np.bincount(cell, weights=np.asarray(signs, dtype=float), minlength=size)
-    values = np.empty((size, N_SCALES))
-    scales = np.asarray(scales, dtype=float)
-    for column in range(N_SCALES):
-        answered = ~np.isnan(scales[:, column])
-        total = np.bincount(cell[answered], weights=scales[answered, column], minlength=size)
-        count = np.bincount(cell[answered], minlength=size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values[:, column] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    scales = np.asarray(scales, dtype=float).reshape(-1, N_SCALES)
+    signs = np.asarray(signs, dtype=float).reshape(-1)
+    # The check-ins of one member and day next to each other, in their order (sorted already when they come
+    # ordered by member and day, as the rescan reads them).
+    order = np.argsort(row * days + day, kind="stable")
+    key = (row * days + day)[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+    lengths = np.diff(np.append(starts, len(key)))
+    answered = ~np.isnan(scales[order])
+    addends = np.where(answered, scales[order], 0.0)  # adding 0.0 leaves a sum as it is
+    sign_addends = signs[order]
+    total = np.zeros((len(starts), N_SCALES))
+    count = np.zeros((len(starts), N_SCALES))
+    sign_total = np.zeros(len(starts))
+    # The j-th check-in of every member-day with more than j, for j = 0, 1, ...: a few vectorised passes.
+    cells = np.arange(len(starts))
+    for j in range(int(lengths.max(initial=0))):
+        if j:
+            cells = cells[lengths[cells] > j]
+        index = starts[cells] + j
+        total[cells] += addends[index]
+        count[cells] += answered[index]
+        sign_total[cells] += sign_addends[index]
+    first = key[starts]
+    at = (first % days) * n + first // days  # the member-day's place, day by day
+    values = np.full((days * n, N_SCALES), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values[at] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    checkins = np.zeros(days * n)
+    checkins[at] = lengths
+    sign_counts = np.zeros(days * n)
+    sign_counts[at] = sign_total
     return Daily(
         first_day=first_day,
-        values=values.reshape(n, days, N_SCALES),
-        checkins=checkins.reshape(n, days),
-        signs=sign_counts.reshape(n, days),
+        values=values.reshape(days, n, N_SCALES).transpose(1, 0, 2),
+        checkins=checkins.reshape(days, n).T,
+        signs=sign_counts.reshape(days, n).T,
     )
 
 
