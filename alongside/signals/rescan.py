@@ -100,28 +100,34 @@ def rescan_block(ids: np.ndarray, zones: list[str], now: datetime, p: detectors.
     member_ids, days, scales, (sign_member, sign_day, sign_count) = read_block(int(ids[0]), int(ids[-1]))
     read_seconds = clock.perf_counter() - started
     today = np.array([now.astimezone(ZoneInfo(zone)).date().toordinal() for zone in zones], dtype=np.int64)
-    position = {int(member_id): row for row, member_id in enumerate(ids.tolist())}
+    # Each row's member: ids are ascending, so a position is a binary search (rows of anyone else in the id
+    # range, who is not a member, are left out).
+    row = _positions(ids, member_ids)
+    if not (row >= 0).all():
+        member_ids, days, scales, row = member_ids[row >= 0], days[row >= 0], scales[row >= 0], row[row >= 0]
+    sign_rows = _positions(ids, sign_member)
+    sign_rows, sign_day, sign_count = sign_rows[sign_rows >= 0], sign_day[sign_rows >= 0], sign_count[sign_rows >= 0]
     has_data = np.zeros(len(ids), dtype=bool)
+    has_data[row] = True
     states: State | None = None
+    csd = None
     if len(member_ids):
-        row = np.array([position[int(m)] for m in member_ids], dtype=np.int64)
-        has_data[np.unique(row)] = True
         first = int(days.min())
         last = int(max(days.max(), today.max()))
         span = last - first + 1
-        sign_rows = np.array([position[int(m)] for m in sign_member], dtype=np.int64)
         data = batch.daily(len(ids), first, span, row, days - first, scales, np.zeros(len(row)))
         if len(sign_rows):
             np.add.at(data.signs, (sign_rows, sign_day - first), sign_count)
         csd_ids = _csd_members(ids.tolist())
         csd = np.array([int(member_id) in csd_ids for member_id in ids.tolist()])
         states = State(len(ids), p)
-        first_data = np.full(len(ids), np.iinfo(np.int64).max)
-        np.minimum.at(first_data, row, days)
         for offset in range(span):
             day = first + offset
-            # Close the day for members whose own yesterday it is not past and whose history has begun.
-            rows = (today > day) & (first_data <= day)
+            # Close the day for members whose own yesterday it is not past. Members whose history has not begun
+            # close it too, as a day without check-ins: that leaves an empty state as it was (nothing is
+            # counted, nothing can fire), so every member closes every day of the block together, without
+            # copying a subset of the states.
+            rows = today > day
             if not rows.any():
                 continue
             if rows.all():
@@ -150,34 +156,89 @@ def rescan_block(ids: np.ndarray, zones: list[str], now: datetime, p: detectors.
         np.add.at(states.acc_n, row[todays], answered.astype(float))
         states.acc_checkins[rows_today] = data.checkins[rows_today, column[rows_today]]
         states.acc_signs[rows_today] = data.signs[rows_today, column[rows_today]]
-    _store(ids, zones, has_data, states, csd if len(member_ids) else None)
+    _store(ids, zones, has_data, states, csd)
     return len(member_ids), read_seconds
 
 
-def _store(ids, zones, has_data, states: State | None, csd: np.ndarray | None = None) -> None:
+def _positions(ids: np.ndarray, member_ids: np.ndarray) -> np.ndarray:
+    """The index of each of `member_ids` in `ids` (ascending), or -1 where it is not there."""
+    position = np.minimum(np.searchsorted(ids, member_ids), len(ids) - 1)
+    return np.where(ids[position] == member_ids, position, -1)
+
+
+def _store(ids, zones, has_data, states: State | None, csd: np.ndarray | None) -> None:
+    """Replace the block's stored states: one DELETE, then the rows written with one prepared INSERT (COPY on
+    PostgreSQL), with the values the ORM would give them (`updated_at`: when the block is stored)."""
+    keep = np.flatnonzero(has_data)
+    fields = [DetectorState._meta.get_field(name) for name in STORED]
     rows = []
-    for index, member_id in enumerate(ids.tolist()):
-        if not has_data[index]:
-            continue
-        pending = int(states.pending_day[index])
-        pending_day = None if pending == NEVER else datetime.fromordinal(pending).date()
-        closes_at = (
-            times.at(pending_day + timedelta(days=1), datetime.min.time(), zones[index]) if pending_day else None
-        )
-        rows.append(
-            DetectorState(
-                member_id=member_id,
-                layout=detectors.LAYOUT_VERSION,
-                data=states.row_bytes(index),
-                pending_day=pending_day,
-                closes_at=closes_at,
-                stale=False,
-                csd=bool(csd[index]) if csd is not None else False,
+    if len(keep):
+        # One conversion of the block's states to stored bytes; then each member's row is a slice of it.
+        raw = np.ascontiguousarray(states.matrix[keep], dtype="<f8").tobytes()
+        width = states.width * 8
+        pending = states.pending_day[keep].astype(np.int64).tolist()
+        flags = csd[keep].tolist() if csd is not None else [False] * len(keep)
+        prepared = _Prepared(fields)
+        updated = prepared("updated_at", timezone.now())
+        for index, (position, day) in enumerate(zip(keep.tolist(), pending, strict=True)):
+            zone = zones[position]
+            if day == NEVER:
+                pending_day = closes_at = None
+            else:
+                pending_day = prepared("pending_day", day)
+                closes_at = prepared.closes_at(day, zone)
+            rows.append(
+                (
+                    int(ids[position]),
+                    detectors.LAYOUT_VERSION,
+                    raw[index * width : (index + 1) * width],
+                    pending_day,
+                    closes_at,
+                    False,
+                    bool(flags[index]),
+                    updated,
+                )
             )
-        )
     with transaction.atomic():
         DetectorState.objects.filter(member_id__in=ids.tolist()).delete()
-        DetectorState.objects.bulk_create(rows, batch_size=1000)
+        if rows:
+            _insert(fields, rows)
+
+
+# The columns a rescan writes, in this order.
+STORED = ("member", "layout", "data", "pending_day", "closes_at", "stale", "csd", "updated_at")
+
+
+class _Prepared:
+    """Database values of the few distinct dates and times a block stores, each converted once."""
+
+    def __init__(self, fields) -> None:
+        self.fields = {field.name: field for field in fields}
+        self.cache: dict = {}
+
+    def __call__(self, name: str, value):
+        key = (name, value)
+        if key not in self.cache:
+            python = datetime.fromordinal(value).date() if name == "pending_day" else value
+            self.cache[key] = self.fields[name].get_db_prep_save(python, connection)
+        return self.cache[key]
+
+    def closes_at(self, day: int, zone: str):
+        """When the pending day ends on the member's clock, as the live path sets it."""
+        key = ("closes_at", day, zone)
+        if key not in self.cache:
+            moment = times.at(datetime.fromordinal(day).date() + timedelta(days=1), datetime.min.time(), zone)
+            self.cache[key] = self.fields["closes_at"].get_db_prep_save(moment, connection)
+        return self.cache[key]
+
+
+def _insert(fields, rows: list[tuple]) -> None:
+    quote = connection.ops.quote_name
+    table = quote(DetectorState._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 (model names)
 
 
 def rescan(
