@@ -28,55 +28,109 @@ class Daily:
         return self.checkins.shape[1]
 
 
+class Buffers:
+    """Arrays kept from one call to the next (a rescan's blocks), each grown when too small. Memory the process
+    has not used before costs the kernel a fault and a cleared page (on the virtual machines measured in
+    docs/performance.md, more than the work done in it), and a block's daily arrays take hundreds of megabytes;
+    reusing them leaves that cost to the first block."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, size: int, dtype=float) -> np.ndarray:
+        """A flat array of `size` elements, holding whatever was left in it."""
+        array = self._arrays.get(name)
+        if array is None or array.size < size or array.dtype != np.dtype(dtype):
+            array = self._arrays[name] = np.empty(size + size // 8, dtype=dtype)  # room for a bigger block
+        return array[:size]
+
+
+# Check-ins aggregated at a time: the temporaries stay a few megabytes, whatever the number of check-ins.
+CHUNK = 1 << 16
+
+
 def daily(
-    n: int, first_day: int, days: int, row: np.ndarray, day: np.ndarray, scales: np.ndarray, signs: np.ndarray
+    n: int,
+    first_day: int,
+    days: int,
+    row: np.ndarray,
+    day: np.ndarray,
+    scales: np.ndarray,
+    signs: np.ndarray,
+    *,
+    buffers: Buffers | None = None,
 ) -> Daily:
     """Aggregate check-ins (their member row, day offset, scale values (k, N_SCALES) with NaN for not asked,
     and warning-sign counts) into daily means, vectorised.
 
     The arrays are laid out day by day (a view (n, days, ...) of (days, n, ...) memory), so one day of every
     member, which `close_day` takes, is contiguous. A day's sums add its check-ins one at a time in their given
-    order, starting from zero, the way the live path accumulates them."""
+    order, starting from zero, the way the live path accumulates them. With `buffers`, the arrays are views of
+    its arrays (valid until the next call with them)."""
     row = np.asarray(row, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
     scales = np.asarray(scales, dtype=float).reshape(-1, N_SCALES)
     signs = np.asarray(signs, dtype=float).reshape(-1)
-    # The check-ins of one member and day next to each other, in their order (sorted already when they come
-    # ordered by member and day, as the rescan reads them).
-    order = np.argsort(row * days + day, kind="stable")
-    key = (row * days + day)[order]
-    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
-    lengths = np.diff(np.append(starts, len(key)))
-    answered = ~np.isnan(scales[order])
-    addends = np.where(answered, scales[order], 0.0)  # adding 0.0 leaves a sum as it is
-    sign_addends = signs[order]
-    total = np.zeros((len(starts), N_SCALES))
-    count = np.zeros((len(starts), N_SCALES))
-    sign_total = np.zeros(len(starts))
-    # The j-th check-in of every member-day with more than j, for j = 0, 1, ...: a few vectorised passes.
-    cells = np.arange(len(starts))
-    for j in range(int(lengths.max(initial=0))):
-        if j:
-            cells = cells[lengths[cells] > j]
-        index = starts[cells] + j
-        total[cells] += addends[index]
-        count[cells] += answered[index]
-        sign_total[cells] += sign_addends[index]
-    first = key[starts]
-    at = (first % days) * n + first // days  # the member-day's place, day by day
-    values = np.full((days * n, N_SCALES), np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values[at] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    checkins = np.zeros(days * n)
-    checkins[at] = lengths
-    sign_counts = np.zeros(days * n)
-    sign_counts[at] = sign_total
+    size = days * n
+    if buffers is None:
+        values, checkins, sign_counts = np.empty(size * N_SCALES), np.empty(size), np.empty(size)
+    else:
+        values = buffers.get("values", size * N_SCALES)
+        checkins, sign_counts = buffers.get("checkins", size), buffers.get("signs", size)
+    values.fill(np.nan)
+    checkins.fill(0.0)
+    sign_counts.fill(0.0)
+    values = values.reshape(size, N_SCALES)
+    # The check-ins of one member and day next to each other, in their given order (they are already when they
+    # come ordered by member and day, as the rescan reads them).
+    key = row * days + day
+    order = None if len(key) < 2 or (key[1:] >= key[:-1]).all() else np.argsort(key, kind="stable")
+    begin = 0
+    while begin < len(key):
+        # A chunk of check-ins that ends with a member-day.
+        end = min(begin + CHUNK, len(key))
+        if order is None:
+            while end < len(key) and key[end] == key[end - 1]:
+                end += 1
+            picked = slice(begin, end)
+        else:
+            while end < len(key) and key[order[end]] == key[order[end - 1]]:
+                end += 1
+            picked = order[begin:end]
+        _aggregate(n, days, key[picked], scales[picked], signs[picked], values, checkins, sign_counts)
+        begin = end
     return Daily(
         first_day=first_day,
         values=values.reshape(days, n, N_SCALES).transpose(1, 0, 2),
         checkins=checkins.reshape(days, n).T,
         signs=sign_counts.reshape(days, n).T,
     )
+
+
+def _aggregate(n, days, key, scales, signs, values, checkins, sign_counts) -> None:
+    """One chunk of check-ins (whole member-days, grouped) into the day-by-day arrays."""
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    lengths = np.diff(np.append(starts, len(key)))
+    answered = ~np.isnan(scales)
+    addends = np.where(answered, scales, 0.0)  # adding 0.0 leaves a sum as it is
+    total = np.zeros((len(starts), N_SCALES))
+    count = np.zeros((len(starts), N_SCALES))
+    sign_total = np.zeros(len(starts))
+    # The j-th check-in of every member-day with more than j, for j = 0, 1, ...: a few vectorised passes.
+    cells = np.arange(len(starts))
+    for j in range(int(lengths.max())):
+        if j:
+            cells = cells[lengths[cells] > j]
+        index = starts[cells] + j
+        total[cells] += addends[index]
+        count[cells] += answered[index]
+        sign_total[cells] += signs[index]
+    first = key[starts]
+    at = (first % days) * n + first // days  # the member-day's place, day by day
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values[at] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    checkins[at] = lengths
+    sign_counts[at] = sign_total
 
 
 @dataclass(frozen=True)

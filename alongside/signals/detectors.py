@@ -112,6 +112,13 @@ class Parameters:
         default_factory=lambda: {"baseline": 14, "warning_signs": 7, "disengagement": 14, "critical_slowing_down": 28}
     )
 
+    def __post_init__(self) -> None:
+        # close_day counts the windows as days enter and leave them: each lies inside the ring, and the baseline
+        # window ends before today (a day's episode flag is final once the day has closed).
+        inside = (self.signs_window, self.recent_days, self.csd_window, self.ring_days - self.reference_lag)
+        if self.reference_lag < 1 or not all(1 <= days <= self.ring_days for days in inside):
+            raise ValueError("every window must fit in the ring, and the baseline must end before today")
+
     def cooldown_days(self) -> np.ndarray:
         days = [self.cooldown["baseline"]] * (2 * N_SERIES)
         days += [self.cooldown["warning_signs"], self.cooldown["disengagement"], self.cooldown["critical_slowing_down"]]
@@ -147,8 +154,10 @@ def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
         ("cooldown_until", (len(KEYS),)),
         ("last_checkin_day", ()),
         # Running counts over the ring as of last_day, kept as days enter and leave their windows (so no window is
-        # summed every day): days with a check-in in the disengagement reference window and in the recent window,
-        # and days with a warning sign in the warning-sign window.
+        # summed every day): days with a value of each series in the baseline window (outside episodes), days with
+        # a check-in in the disengagement reference window and in the recent window, and days with a warning sign
+        # in the warning-sign window.
+        ("baseline_days", (N_SERIES,)),
         ("checkin_days_reference", ()),
         ("checkin_days_recent", ()),
         ("sign_days", ()),
@@ -171,6 +180,11 @@ def _layout(p: Parameters) -> tuple[list, int]:
             offset += size
         _LAYOUTS[key] = (layout, offset)
     return _LAYOUTS[key]
+
+
+def row_width(p: Parameters = DEFAULT) -> int:
+    """The number of floats in one member's state."""
+    return _layout(p)[1]
 
 
 class State:
@@ -205,6 +219,16 @@ class State:
             if not np.may_share_memory(view, self.matrix):  # reshaping a column slice never copies; make sure
                 raise ValueError("a field is not a view of the state")
             setattr(self, name, view)
+
+    @classmethod
+    def empty(cls, n: int, p: Parameters = DEFAULT, memory: np.ndarray | None = None) -> State:
+        """An empty state of `n` rows, in `memory` when given (a flat float array of n × row_width(p), reused:
+        whatever it held is reset)."""
+        if memory is None:
+            return cls(n, p)
+        state = cls(n, p, memory.reshape(row_width(p), n).T)  # column by column, as a new state is
+        state.reset(np.ones(n, dtype=bool))
+        return state
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
@@ -302,24 +326,22 @@ def _nanmedian(values: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 # The channels a baseline refresh reads: whether each day lies inside an episode, then the watched series.
-_BASELINE_CHANNELS = (CH_EXCLUDED, *range(CH_SERIES, CH_SERIES + N_SERIES))
+_BASELINE_CHANNELS = [CH_EXCLUDED, *range(CH_SERIES, CH_SERIES + N_SERIES)]
 
 
 def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     p = state.p
     rows = np.flatnonzero(due)
-    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows)
-    excluded = window[:, 0] > 0
-    values = np.where(excluded[:, None, :], np.nan, window[:, 1:])  # (rows, series, days)
-    count = np.sum(~np.isnan(values), axis=-1)
+    count = state.baseline_days[rows].astype(np.int64)  # the running count of the window's values
     enough = count >= p.min_observations
-    # Medians only for rows with enough days in some series: the others get no baseline (often many: members
-    # without one yet are due every day).
+    # The window is read only for rows with enough days in some series: the others get no baseline (often many:
+    # members without one yet are due every day).
     median = np.full(count.shape, np.nan)
     mad = np.full(count.shape, np.nan)
     some = np.flatnonzero(enough.any(axis=1))
     if len(some):
-        values, some_count = values[some], count[some]
+        window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows[some])
+        values, some_count = _baseline_values(window), count[some]  # (rows, series, days)
         median[some] = _nanmedian(values, some_count)
         # The absolute deviations are NaN exactly where the values are (or all of them, without a median).
         mad[some] = _nanmedian(np.abs(values - median[some][:, :, None]), some_count)
@@ -336,9 +358,17 @@ def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
             getattr(state, name)[rows[new_rows], new_series] = 0.0
 
 
+def _baseline_values(window: np.ndarray) -> np.ndarray:
+    """The series of ring days gathered with `_BASELINE_CHANNELS` ((rows, channels, days) -> (rows, series,
+    days)), NaN on days inside an episode."""
+    return np.where((window[:, 0] > 0)[:, None, :], np.nan, window[:, 1:])
+
+
 def _count_windows(state: State, day: int, rows: np.ndarray) -> None:
     """Count the rule windows of `rows` afresh from the ring, as of `day` (after days were skipped)."""
     p = state.p
+    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows)
+    state.baseline_days[rows] = (~np.isnan(_baseline_values(window))).sum(axis=-1)
     checkins = _window(state, day, -(p.ring_days - 1), 0, (CH_CHECKINS,), rows)[:, 0] > 0
     state.checkin_days_reference[rows] = checkins[:, : p.ring_days - p.recent_days].sum(axis=1)
     state.checkin_days_recent[rows] = checkins[:, p.ring_days - p.recent_days :].sum(axis=1)
@@ -399,10 +429,15 @@ def close_day(
     checkins = np.asarray(checkins, dtype=float).reshape(n)
     signs = np.asarray(signs, dtype=float).reshape(n)
 
-    # The days that leave the rule windows when the day after last_day closes: day − recent_days moves from the
-    # recent window to the reference window, day − ring_days (in the slot this day overwrites) leaves the ring,
-    # day − signs_window leaves the warning-sign window. Read before the slot is written.
+    # The days that enter and leave the rule windows when the day after last_day closes: day − reference_lag
+    # enters the baseline window, day − recent_days moves from the recent window to the reference window,
+    # day − ring_days (in the slot this day overwrites) leaves the ring, day − signs_window leaves the
+    # warning-sign window. Read before the slot is written.
     slot = day % p.ring_days
+    enters_baseline = _baseline_values(
+        state.ring[:, (day - p.reference_lag) % p.ring_days][:, _BASELINE_CHANNELS, None]
+    )
+    leaves_baseline = _baseline_values(state.ring[:, slot][:, _BASELINE_CHANNELS, None])
     leaves_recent = state.ring[:, (day - p.recent_days) % p.ring_days, CH_CHECKINS] > 0
     leaves_reference = state.ring[:, slot, CH_CHECKINS] > 0
     leaves_signs = state.ring[:, (day - p.signs_window) % p.ring_days, CH_SIGNS] > 0
@@ -423,6 +458,7 @@ def close_day(
     active = checkins > 0
     # The running window counts move one day (an empty state's ring holds no check-ins or signs to leave);
     # rows that skipped days, or closed a day again, are counted afresh.
+    state.baseline_days[:] += (~np.isnan(enters_baseline[:, :, 0])).astype(float) - ~np.isnan(leaves_baseline[:, :, 0])
     state.checkin_days_recent[:] += active.astype(float) - leaves_recent
     state.checkin_days_reference[:] += leaves_recent.astype(float) - leaves_reference
     state.sign_days[:] += (signs > 0).astype(float) - leaves_signs

@@ -74,12 +74,21 @@ def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
     return rows, signs
 
 
-def read_block(first_id: int, last_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+def read_block(
+    first_id: int, last_id: int, buffers: batch.Buffers | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """The check-in columns of members first_id…last_id as arrays: member ids, local days (ordinals), scales
-    (k, 6) with NaN where not answered; and the daily warning-sign counts (member, day, count). One conversion
-    of the whole block (None becomes NaN)."""
+    (k, 6) with NaN where not answered; and the daily warning-sign counts (member, day, count). The rows are
+    converted a chunk at a time (None becomes NaN) into one table (of `buffers`, when given: the scales are a
+    view of it, valid until its next use)."""
     rows, signs = fetch_block(first_id, last_id)
-    table = np.array(rows, dtype=float).reshape(-1, 2 + len(SCALES))
+    width = 2 + len(SCALES)
+    table = (np.empty(len(rows) * width) if buffers is None else buffers.get("table", len(rows) * width)).reshape(
+        -1, width
+    )
+    for start in range(0, len(rows), batch.CHUNK):
+        table[start : start + batch.CHUNK] = np.array(rows[start : start + batch.CHUNK], dtype=float)
+    del rows
     sign_table = np.array(signs, dtype=np.int64).reshape(-1, 3)
     return (
         table[:, 0].astype(np.int64),
@@ -94,10 +103,18 @@ def _csd_members(ids) -> set[int]:
     return {e.member_id for e in enrolments if e.program.config.experimental_detectors.get("critical_slowing_down")}
 
 
-def rescan_block(ids: np.ndarray, zones: list[str], now: datetime, p: detectors.Parameters = detectors.DEFAULT):
-    """Rebuild and store the state of these members (ids ascending). Returns (check-ins read, read seconds)."""
+def rescan_block(
+    ids: np.ndarray,
+    zones: list[str],
+    now: datetime,
+    p: detectors.Parameters = detectors.DEFAULT,
+    buffers: batch.Buffers | None = None,
+):
+    """Rebuild and store the state of these members (ids ascending). Returns (check-ins read, read seconds).
+    `buffers`: arrays to reuse from the block before."""
+    buffers = buffers or batch.Buffers()
     started = clock.perf_counter()
-    member_ids, days, scales, (sign_member, sign_day, sign_count) = read_block(int(ids[0]), int(ids[-1]))
+    member_ids, days, scales, (sign_member, sign_day, sign_count) = read_block(int(ids[0]), int(ids[-1]), buffers)
     read_seconds = clock.perf_counter() - started
     today = np.array([now.astimezone(ZoneInfo(zone)).date().toordinal() for zone in zones], dtype=np.int64)
     # Each row's member: ids are ascending, so a position is a binary search (rows of anyone else in the id
@@ -115,12 +132,12 @@ def rescan_block(ids: np.ndarray, zones: list[str], now: datetime, p: detectors.
         first = int(days.min())
         last = int(max(days.max(), today.max()))
         span = last - first + 1
-        data = batch.daily(len(ids), first, span, row, days - first, scales, np.zeros(len(row)))
+        data = batch.daily(len(ids), first, span, row, days - first, scales, np.zeros(len(row)), buffers=buffers)
         if len(sign_rows):
             np.add.at(data.signs, (sign_rows, sign_day - first), sign_count)
         csd_ids = _csd_members(ids.tolist())
         csd = np.array([int(member_id) in csd_ids for member_id in ids.tolist()])
-        states = State(len(ids), p)
+        states = State.empty(len(ids), p, buffers.get("states", detectors.row_width(p) * len(ids)))
         for offset in range(span):
             day = first + offset
             # Close the day for members whose own yesterday it is not past. Members whose history has not begun
@@ -253,10 +270,11 @@ def rescan(
     )
     done = checkins = 0
     read_seconds = 0.0
+    buffers = batch.Buffers()
     for start in range(0, len(people), block):
         chunk = people[start : start + block]
         ids = np.array([pk for pk, _zone in chunk], dtype=np.int64)
-        read, seconds = rescan_block(ids, [zone for _pk, zone in chunk], now)
+        read, seconds = rescan_block(ids, [zone for _pk, zone in chunk], now, buffers=buffers)
         checkins += read
         read_seconds += seconds
         done += len(chunk)
