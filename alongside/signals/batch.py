@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alongside.signals import detectors
-from alongside.signals.detectors import N_SCALES, Parameters, State
+from alongside.signals.detectors import N_SCALES, N_SERIES, Parameters, State
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Daily:
     values: np.ndarray  # float (n, days, N_SCALES)
     checkins: np.ndarray  # float (n, days)
     signs: np.ndarray  # float (n, days)
+    series: np.ndarray | None = None  # the watched series of `values` (n, days, N_SERIES), when worked out already
 
     @property
     def days(self) -> int:
@@ -73,14 +74,16 @@ def daily(
     signs = np.asarray(signs, dtype=float).reshape(-1)
     size = days * n
     if buffers is None:
-        values, checkins, sign_counts = np.empty(size * N_SCALES), np.empty(size), np.empty(size)
+        values, series = np.empty(size * N_SCALES), np.empty(size * N_SERIES)
+        checkins, sign_counts = np.empty(size), np.empty(size)
     else:
-        values = buffers.get("values", size * N_SCALES)
+        values, series = buffers.get("values", size * N_SCALES), buffers.get("series", size * N_SERIES)
         checkins, sign_counts = buffers.get("checkins", size), buffers.get("signs", size)
     values.fill(np.nan)
+    series.fill(np.nan)
     checkins.fill(0.0)
     sign_counts.fill(0.0)
-    values = values.reshape(size, N_SCALES)
+    values, series = values.reshape(size, N_SCALES), series.reshape(size, N_SERIES)
     # The check-ins of one member and day next to each other, in their given order (they are already when they
     # come ordered by member and day, as the rescan reads them).
     key = row * days + day
@@ -97,17 +100,18 @@ def daily(
             while end < len(key) and key[order[end]] == key[order[end - 1]]:
                 end += 1
             picked = order[begin:end]
-        _aggregate(n, days, key[picked], scales[picked], signs[picked], values, checkins, sign_counts)
+        _aggregate(n, days, key[picked], scales[picked], signs[picked], values, series, checkins, sign_counts)
         begin = end
     return Daily(
         first_day=first_day,
         values=values.reshape(days, n, N_SCALES).transpose(1, 0, 2),
         checkins=checkins.reshape(days, n).T,
         signs=sign_counts.reshape(days, n).T,
+        series=series.reshape(days, n, N_SERIES).transpose(1, 0, 2),
     )
 
 
-def _aggregate(n, days, key, scales, signs, values, checkins, sign_counts) -> None:
+def _aggregate(n, days, key, scales, signs, values, series, checkins, sign_counts) -> None:
     """One chunk of check-ins (whole member-days, grouped) into the day-by-day arrays."""
     starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     lengths = np.diff(np.append(starts, len(key)))
@@ -128,7 +132,9 @@ def _aggregate(n, days, key, scales, signs, values, checkins, sign_counts) -> No
     first = key[starts]
     at = (first % days) * n + first // days  # the member-day's place, day by day
     with np.errstate(invalid="ignore", divide="ignore"):
-        values[at] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        means = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    values[at] = means
+    series[at] = detectors.series_of(means)  # a day without check-ins has none: NaN
     checkins[at] = lengths
     sign_counts[at] = sign_total
 
@@ -165,7 +171,13 @@ def run(
     for offset in range(last):
         day = data.first_day + offset
         result = detectors.close_day(
-            state, day, data.values[:, offset], data.checkins[:, offset], data.signs[:, offset], csd=csd
+            state,
+            day,
+            data.values[:, offset],
+            data.checkins[:, offset],
+            data.signs[:, offset],
+            csd=csd,
+            series=None if data.series is None else data.series[:, offset],
         )
         member_rows, member_keys = np.nonzero(result.fired)
         if len(member_rows):

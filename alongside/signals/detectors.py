@@ -418,11 +418,13 @@ def close_day(
     signs: np.ndarray,
     *,
     csd: np.ndarray | None = None,
+    series: np.ndarray | None = None,
 ) -> DayResult:
     """Move every row forward to `day` (the day after each row's last closed day, or later: days between are
     closed as days without check-ins) with that day's mean per scale (`values`, NaN where not answered), number
     of check-ins and number of warning signs reported. `csd` marks rows whose program runs the experimental
-    detector. Returns what fired; cooldowns are applied and set here."""
+    detector; `series` are `series_of(values)`, when the caller has worked them out already. Returns what fired;
+    cooldowns are applied and set here."""
     p = state.p
     n = len(state)
     values = np.asarray(values, dtype=float).reshape(n, N_SCALES)
@@ -451,7 +453,7 @@ def close_day(
         state.ring[rows, skipped, CH_CHECKINS:CH_SERIES] = 0.0
         state.ring[rows, skipped, SERIES_CHANNELS] = np.nan
     state.ring[:, slot, :N_SCALES] = values
-    series = series_of(values)
+    series = series_of(values) if series is None else np.asarray(series, dtype=float).reshape(n, N_SERIES)
     state.ring[:, slot, SERIES_CHANNELS] = series
     state.ring[:, slot, CH_CHECKINS] = checkins
     state.ring[:, slot, CH_SIGNS] = signs
@@ -484,17 +486,18 @@ def close_day(
     y = np.clip(y, -p.winsor, p.winsor)
     observed = ~np.isnan(y)
     lam = p.ewma_lambda
-    state.ewma[:] = np.where(observed, lam * y + (1 - lam) * state.ewma, state.ewma)
-    state.ewma_t[:] = state.ewma_t + observed
+    # (In place, only where observed: np.copyto(..., where=) rather than rebuilding the whole field.)
+    np.copyto(state.ewma, lam * y + (1 - lam) * state.ewma, where=observed)
+    state.ewma_t += observed
     sigma_z = np.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * state.ewma_t)))
     beyond = observed & (state.ewma > p.ewma_limit * sigma_z)
-    state.ewma_run[:] = np.where(observed, np.where(beyond, state.ewma_run + 1, 0), state.ewma_run)
+    np.copyto(state.ewma_run, np.where(beyond, state.ewma_run + 1, 0.0), where=observed)
     fired[:, K_EWMA : K_EWMA + N_SERIES] = beyond & (state.ewma_run >= p.ewma_persistence)
     statistic[:, K_EWMA : K_EWMA + N_SERIES] = np.where(observed, state.ewma, np.nan)
     limit[:, K_EWMA : K_EWMA + N_SERIES] = p.ewma_limit * sigma_z
 
     cusum = np.where(observed, np.maximum(0.0, state.cusum + y - p.cusum_k), state.cusum)
-    state.cusum_run[:] = np.where(observed, np.where(cusum > 0, state.cusum_run + 1, 0), state.cusum_run)
+    np.copyto(state.cusum_run, np.where(cusum > 0, state.cusum_run + 1, 0.0), where=observed)
     signal = observed & (cusum > p.cusum_h) & (state.cusum_run >= p.cusum_persistence)
     fired[:, K_CUSUM : K_CUSUM + N_SERIES] = signal
     statistic[:, K_CUSUM : K_CUSUM + N_SERIES] = np.where(observed, cusum, np.nan)
@@ -502,7 +505,7 @@ def close_day(
     # Page's scheme restarts after a signal (also when the cooldown holds the alert back), not before one: C over
     # h with too few days of accumulation keeps accumulating.
     state.cusum[:] = np.where(signal, 0.0, cusum)
-    state.cusum_run[:] = np.where(signal, 0, state.cusum_run)
+    state.cusum_run[signal] = 0.0
 
     # The member's own warning signs, reported on several recent days.
     sign_days = state.sign_days
@@ -542,7 +545,7 @@ def close_day(
     # A detector that fired stays quiet for its cooldown; what it would have said joins the open episode.
     fired &= state.cooldown_until <= day
     fired &= ~np.isnan(statistic)
-    state.cooldown_until[:] = np.where(fired, day + p.cooldown_days()[None, :], state.cooldown_until)
+    np.copyto(state.cooldown_until, day + p.cooldown_days()[None, :], where=fired)
     # The day is inside an episode (left out of the baseline) when a baseline detector's cooldown covers it, the
     # day that opened the episode included. Decided after the day's firings, so the day reads the same whether
     # its firing was raised live by the check-in that tipped it or when the day closed (a rebuild, a replay).

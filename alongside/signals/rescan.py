@@ -152,7 +152,13 @@ def rescan_block(
                 continue
             if rows.all():
                 detectors.close_day(
-                    states, day, data.values[:, offset], data.checkins[:, offset], data.signs[:, offset], csd=csd
+                    states,
+                    day,
+                    data.values[:, offset],
+                    data.checkins[:, offset],
+                    data.signs[:, offset],
+                    csd=csd,
+                    series=data.series[:, offset],
                 )
             else:
                 subset = states.take(rows)
@@ -163,6 +169,7 @@ def rescan_block(
                     data.checkins[rows, offset],
                     data.signs[rows, offset],
                     csd=csd[rows],
+                    series=data.series[rows, offset],
                 )
                 states.matrix[rows] = subset.matrix
         # Today's check-ins are each member's pending day, as the live path keeps it.

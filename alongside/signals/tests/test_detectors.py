@@ -108,6 +108,8 @@ def test_several_check_ins_a_day_become_the_days_mean():
     np.testing.assert_array_equal(data.values[1, 0], [4] * 6)
     np.testing.assert_array_equal(data.values[1, 2], [9, 1, 9, 9, 9, 1])
     assert np.isnan(data.values[0, [0, 2]]).all() and np.isnan(data.values[1, 1]).all()
+    # The watched series come along, as series_of gives them (NaN on days without a check-in).
+    np.testing.assert_array_equal(data.series, detectors.series_of(data.values))
 
 
 def test_the_detectors_see_one_value_a_day_however_many_check_ins_made_it():
