@@ -83,7 +83,9 @@ def daily(
     series.fill(np.nan)
     checkins.fill(0.0)
     sign_counts.fill(0.0)
-    values, series = values.reshape(size, N_SCALES), series.reshape(size, N_SERIES)
+    # Day by day, and in a day scale by scale: one day of every member is a column-ordered (n, N_SCALES) block,
+    # as the fields of a State are.
+    values, series = values.reshape(days, N_SCALES, n), series.reshape(days, N_SERIES, n)
     # The check-ins of one member and day next to each other, in their given order (they are already when they
     # come ordered by member and day, as the rescan reads them).
     key = row * days + day
@@ -104,10 +106,10 @@ def daily(
         begin = end
     return Daily(
         first_day=first_day,
-        values=values.reshape(days, n, N_SCALES).transpose(1, 0, 2),
+        values=values.transpose(2, 0, 1),
         checkins=checkins.reshape(days, n).T,
         signs=sign_counts.reshape(days, n).T,
-        series=series.reshape(days, n, N_SERIES).transpose(1, 0, 2),
+        series=series.transpose(2, 0, 1),
     )
 
 
@@ -130,11 +132,12 @@ def _aggregate(n, days, key, scales, signs, values, series, checkins, sign_count
         count[cells] += answered[index]
         sign_total[cells] += signs[index]
     first = key[starts]
-    at = (first % days) * n + first // days  # the member-day's place, day by day
+    day, row = first % days, first // days
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    values[at] = means
-    series[at] = detectors.series_of(means)  # a day without check-ins has none: NaN
+    values[day, :, row] = means
+    series[day, :, row] = detectors.series_of(means)  # a day without check-ins has none: NaN
+    at = day * n + row  # the member-day's place, day by day
     checkins[at] = lengths
     sign_counts[at] = sign_total
 

@@ -477,9 +477,10 @@ def close_day(
     if due.any():
         _refresh_baseline(state, day, due)
 
-    fired = np.zeros((n, len(KEYS)), dtype=bool)
-    statistic = np.full((n, len(KEYS)), np.nan)
-    limit = np.full((n, len(KEYS)), np.nan)
+    # Column by column, like the state's fields: each detector's column is contiguous.
+    fired = np.zeros((n, len(KEYS)), dtype=bool, order="F")
+    statistic = np.full((n, len(KEYS)), np.nan, order="F")
+    limit = np.full((n, len(KEYS)), np.nan, order="F")
 
     # EWMA and CUSUM on the standardised deviation, in the direction that is worse for each scale.
     y = DIRECTION[None, :] * (series - state.base_median) / state.base_sigma
