@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
@@ -79,13 +80,13 @@ def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
 
 
 def read_block(
-    first_id: int, last_id: int, buffers: batch.Buffers | None = None
+    first_id: int, last_id: int, buffers: batch.Buffers | None = None, fetch: Callable = fetch_block
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """The check-in columns of members first_id…last_id as arrays: member ids, local days (ordinals), scales
     (k, 6) with NaN where not answered; and the daily warning-sign counts (member, day, count). The rows are
     converted a chunk at a time (None becomes NaN) into one table (of `buffers`, when given: the scales are a
     view of it, valid until its next use)."""
-    rows, signs = fetch_block(first_id, last_id)
+    rows, signs = fetch(first_id, last_id)
     width = 2 + len(SCALES)
     table = (np.empty(len(rows) * width) if buffers is None else buffers.get("table", len(rows) * width)).reshape(
         -1, width
@@ -115,12 +116,17 @@ def rescan_block(
     now: datetime,
     p: detectors.Parameters = detectors.DEFAULT,
     buffers: batch.Buffers | None = None,
+    database: _Database | None = None,
 ):
     """Rebuild and store the state of these members (ids ascending). Returns (check-ins read, read seconds).
-    `buffers`: arrays to reuse from the block before."""
+    `buffers`: arrays to reuse from the block before; `database`: how rows are read and states written (by
+    default here and now)."""
     buffers = buffers or batch.Buffers()
+    database = database or _Database(background=False)
     started = clock.perf_counter()
-    member_ids, days, scales, (sign_member, sign_day, sign_count) = read_block(int(ids[0]), int(ids[-1]), buffers)
+    member_ids, days, scales, (sign_member, sign_day, sign_count) = read_block(
+        int(ids[0]), int(ids[-1]), buffers, database.fetch
+    )
     read_seconds = clock.perf_counter() - started
     today = np.array([now.astimezone(ZoneInfo(zone)).date().toordinal() for zone in zones], dtype=np.int64)
     # Each row's member: ids are ascending, so a position is a binary search (rows of anyone else in the id
@@ -186,7 +192,8 @@ def rescan_block(
         np.add.at(states.acc_n, row[todays], answered.astype(float))
         states.acc_checkins[rows_today] = data.checkins[rows_today, column[rows_today]]
         states.acc_signs[rows_today] = data.signs[rows_today, column[rows_today]]
-    _store(ids, zones, has_data, states, csd, buffers)
+    database.written()  # the block before is written: its rows were slices of the buffer _rows fills now
+    database.store(ids, _rows(ids, zones, has_data, states, csd, buffers))
     return len(member_ids), read_seconds
 
 
@@ -196,9 +203,9 @@ def _positions(ids: np.ndarray, member_ids: np.ndarray) -> np.ndarray:
     return np.where(ids[position] == member_ids, position, -1)
 
 
-def _store(ids, zones, has_data, states: State | None, csd: np.ndarray | None, buffers: batch.Buffers) -> None:
-    """Replace the block's stored states: one DELETE, then the rows written with one prepared INSERT (COPY on
-    PostgreSQL), with the values the ORM would give them (`updated_at`: when the block is stored)."""
+def _rows(ids, zones, has_data, states: State | None, csd: np.ndarray | None, buffers: batch.Buffers) -> list[tuple]:
+    """The rows to store for the members with data, with the values the ORM would give them (`updated_at`: when
+    the block is done)."""
     keep = np.flatnonzero(has_data)
     fields = [DetectorState._meta.get_field(name) for name in STORED]
     rows = []
@@ -232,10 +239,66 @@ def _store(ids, zones, has_data, states: State | None, csd: np.ndarray | None, b
                     updated,
                 )
             )
+    return rows
+
+
+def _replace(ids, rows: list[tuple]) -> None:
+    """Replace the block's stored states: one DELETE, then the rows written with one prepared INSERT (COPY on
+    PostgreSQL)."""
     with transaction.atomic():
         DetectorState.objects.filter(member_id__in=ids.tolist()).delete()
         if rows:
-            _insert(fields, rows)
+            _insert([DetectorState._meta.get_field(name) for name in STORED], rows)
+
+
+class _Database:
+    """The rescan's reading and writing, in a background thread when `background`: the next block is read
+    while this one's days are closed, and a block's states are written while the next is read and closed. The
+    thread has a connection of its own and mostly waits for the database with the interpreter lock released
+    (PostgreSQL works in a process of its own); the computing stays in the calling thread. Its reads and writes
+    run one at a time, in order; each block's states are written in a transaction of their own, as in turn."""
+
+    def __init__(self, background: bool) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="rescan") if background else None
+        self.reads: dict[tuple[int, int], Future] = {}
+        self.writing: Future | None = None
+
+    @staticmethod
+    def background_possible() -> bool:
+        """Where the database works in a process of its own (PostgreSQL), and not inside a transaction (another
+        connection would not see its rows, nor be part of it). SQLite's work is this process's own: measured,
+        the thread only competed with the day loop for the processor (docs/performance.md)."""
+        return connection.vendor != "sqlite" and not connection.in_atomic_block
+
+    def read_ahead(self, first_id: int, last_id: int) -> None:
+        """Start reading a block that `fetch` will ask for."""
+        if self.pool is not None:
+            self.reads[first_id, last_id] = self.pool.submit(fetch_block, first_id, last_id)
+
+    def fetch(self, first_id: int, last_id: int) -> tuple[list, list]:
+        read = self.reads.pop((first_id, last_id), None)
+        return fetch_block(first_id, last_id) if read is None else read.result()
+
+    def store(self, ids, rows: list[tuple]) -> None:
+        if self.pool is None:
+            _replace(ids, rows)
+        else:
+            self.writing = self.pool.submit(_replace, ids, rows)
+
+    def written(self) -> None:
+        """Wait until the last block given to `store` is written (raising what went wrong there)."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            try:
+                self.written()
+            finally:
+                self.reads.clear()
+                self.pool.submit(lambda: connection.close()).result()  # the thread's own connection
+                self.pool.shutdown()
 
 
 # The columns a rescan writes, in this order.
@@ -294,15 +357,22 @@ def rescan(
     done = checkins = 0
     read_seconds = 0.0
     buffers = batch.Buffers()
-    for start in range(0, len(people), block):
-        chunk = people[start : start + block]
-        ids = np.array([pk for pk, _zone in chunk], dtype=np.int64)
-        read, seconds = rescan_block(ids, [zone for _pk, zone in chunk], now, buffers=buffers)
-        checkins += read
-        read_seconds += seconds
-        done += len(chunk)
-        if progress:
-            progress(done, len(people), checkins)
+    database = _Database(background=_Database.background_possible())
+    try:
+        for start in range(0, len(people), block):
+            chunk = people[start : start + block]
+            ids = np.array([pk for pk, _zone in chunk], dtype=np.int64)
+            following = people[start + block : start + 2 * block]
+            if following:
+                database.read_ahead(following[0][0], following[-1][0])
+            read, seconds = rescan_block(ids, [zone for _pk, zone in chunk], now, buffers=buffers, database=database)
+            checkins += read
+            read_seconds += seconds
+            done += len(chunk)
+            if progress:
+                progress(done, len(people), checkins)
+    finally:
+        database.close()
     return Rescanned(
         members=len(people), checkins=checkins, seconds=clock.perf_counter() - started, read_seconds=read_seconds
     )
