@@ -316,13 +316,26 @@ def _window(state: State, day: int, first: int, last: int, channels, rows=None) 
     return gathered.reshape(-1, len(channels), len(slots))
 
 
-def _nanmedian(values: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """np.nanmedian over the last axis, given the number of values that are not NaN there, by one sort (NaNs
-    sort last): several times faster on these small windows."""
-    ordered = np.sort(values, axis=-1)
-    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)[..., 0]
-    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[..., None], axis=-1)[..., 0]
-    return np.where(count > 0, (low + high) / 2, np.nan)
+def _median_and_mad(window: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.nanmedian of each series over the days of a window gathered with `_BASELINE_CHANNELS` (rows, channels,
+    days), days inside an episode left out, and the median of the absolute deviations from it; `count` is the
+    number of values each series has there. By sorting (NaNs sort last), in the window's own memory, a few rows
+    at a time: several times faster than nanmedian on these small windows."""
+    median, mad = np.empty(count.shape), np.empty(count.shape)
+    for start in range(0, len(window), 1024):
+        part = slice(start, start + 1024)
+        values = window[part, 1:]  # a view of the series, then made their sorted values, then the deviations
+        np.copyto(values, np.nan, where=(window[part, 0] > 0)[:, None, :])
+        low, high = np.maximum((count[part] - 1) // 2, 0)[..., None], np.maximum(count[part] // 2, 0)[..., None]
+        values.sort(axis=-1)
+        middle = (np.take_along_axis(values, low, -1)[..., 0] + np.take_along_axis(values, high, -1)[..., 0]) / 2
+        # The deviations' order does not matter: they are sorted in turn (NaN where the values are).
+        np.abs(np.subtract(values, middle[..., None], out=values), out=values)
+        values.sort(axis=-1)
+        deviation = (np.take_along_axis(values, low, -1)[..., 0] + np.take_along_axis(values, high, -1)[..., 0]) / 2
+        median[part] = np.where(count[part] > 0, middle, np.nan)
+        mad[part] = np.where(count[part] > 0, deviation, np.nan)
+    return median, mad
 
 
 # The channels a baseline refresh reads: whether each day lies inside an episode, then the watched series.
@@ -341,10 +354,7 @@ def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     some = np.flatnonzero(enough.any(axis=1))
     if len(some):
         window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows[some])
-        values, some_count = _baseline_values(window), count[some]  # (rows, series, days)
-        median[some] = _nanmedian(values, some_count)
-        # The absolute deviations are NaN exactly where the values are (or all of them, without a median).
-        mad[some] = _nanmedian(np.abs(values - median[some][:, :, None]), some_count)
+        median[some], mad[some] = _median_and_mad(window, count[some])
     sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
     had = ~np.isnan(state.base_median[rows])
     state.base_median[rows] = np.where(enough, median, np.nan)
@@ -380,10 +390,12 @@ def _kendall_tau(series: np.ndarray) -> np.ndarray:
     """Kendall's tau-a of each row against time (rows of equal length; NaNs are left out pairwise)."""
     n = series.shape[1]
     i, j = np.triu_indices(n, k=1)
-    difference = series[:, j] - series[:, i]
-    valid = ~np.isnan(difference)
-    concordance = np.where(valid, np.sign(difference), 0.0).sum(axis=1)
-    pairs = valid.sum(axis=1)
+    concordance, pairs = np.empty(len(series), dtype=np.int64), np.empty(len(series), dtype=np.int64)
+    for start in range(0, len(series), 256):  # (rows, pairs) at a time that stay in the processor's cache
+        part = series[start : start + 256]
+        difference = part[:, j] - part[:, i]
+        concordance[start : start + 256] = (difference > 0).sum(axis=1) - (difference < 0).sum(axis=1)
+        pairs[start : start + 256] = (~np.isnan(difference)).sum(axis=1)
     return np.where(pairs > 0, concordance / np.maximum(pairs, 1), np.nan)
 
 
