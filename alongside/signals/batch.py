@@ -119,14 +119,14 @@ def _aggregate(n, days, key, scales, signs, values, series, checkins, sign_count
     lengths = np.diff(np.append(starts, len(key)))
     answered = ~np.isnan(scales)
     addends = np.where(answered, scales, 0.0)  # adding 0.0 leaves a sum as it is
-    total = np.zeros((len(starts), N_SCALES))
-    count = np.zeros((len(starts), N_SCALES))
-    sign_total = np.zeros(len(starts))
-    # The j-th check-in of every member-day with more than j, for j = 0, 1, ...: a few vectorised passes.
+    # Every member-day's first check-in added to zero (which makes a -0.0 +0.0, as summing from zero does),
+    # then the j-th of those with more than j, for j = 1, 2, ...: a few vectorised passes.
+    total = addends[starts] + 0.0
+    count = answered[starts].astype(float)
+    sign_total = signs[starts] + 0.0
     cells = np.arange(len(starts))
-    for j in range(int(lengths.max())):
-        if j:
-            cells = cells[lengths[cells] > j]
+    for j in range(1, int(lengths.max())):
+        cells = cells[lengths[cells] > j]
         index = starts[cells] + j
         total[cells] += addends[index]
         count[cells] += answered[index]

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -92,9 +91,7 @@ def read_block(
         -1, width
     )
     for start in range(0, len(rows), batch.CHUNK):
-        # A flat list converts quicker than a list of rows.
-        chunk = rows[start : start + batch.CHUNK]
-        table[start : start + len(chunk)] = np.array(list(chain.from_iterable(chunk)), dtype=float).reshape(-1, width)
+        table[start : start + batch.CHUNK] = np.array(rows[start : start + batch.CHUNK], dtype=float)
     del rows
     sign_table = np.array(signs, dtype=np.int64).reshape(-1, 3)
     return (
