@@ -53,12 +53,14 @@ MAD_TO_SIGMA = 1.4826
 def series_of(scales: np.ndarray) -> np.ndarray:
     """The watched series from daily scale means (..., N_SCALES) -> (..., N_SERIES), NaN where unanswered."""
     mood, anxiety, energy, quality, hours, cravings = (scales[..., index] for index in range(N_SCALES))
-    parts = np.stack([10.0 - mood, anxiety, 10.0 - energy, 10.0 - quality], axis=-1)
-    answered = ~np.isnan(parts)
+    # The answered parts summed one after another from zero (what a sum over them gives), column by column.
+    total, answered = np.zeros(mood.shape), np.zeros(mood.shape, dtype=np.int64)
+    for part in (10.0 - mood, anxiety, 10.0 - energy, 10.0 - quality):
+        given = ~np.isnan(part)
+        total += np.where(given, part, 0.0)
+        answered += given
     with np.errstate(invalid="ignore", divide="ignore"):
-        distress = np.where(
-            answered.any(axis=-1), np.where(answered, parts, 0.0).sum(axis=-1) / answered.sum(axis=-1), np.nan
-        )
+        distress = np.where(answered > 0, total / answered, np.nan)
     return np.stack([distress, cravings, hours], axis=-1)
 
 
