@@ -30,6 +30,8 @@ from alongside.signals.detectors import NEVER, SCALES, State
 from alongside.signals.models import DetectorState
 
 BLOCK = 5000
+# Rows converted to numbers at a time: a small chunk's array stays in the processor's cache (measured quickest).
+CONVERTED = 4096
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ def read_block(
     table = (np.empty(len(rows) * width) if buffers is None else buffers.get("table", len(rows) * width)).reshape(
         -1, width
     )
-    for start in range(0, len(rows), batch.CHUNK):
-        table[start : start + batch.CHUNK] = np.array(rows[start : start + batch.CHUNK], dtype=float)
+    for start in range(0, len(rows), CONVERTED):
+        table[start : start + CONVERTED] = np.array(rows[start : start + CONVERTED], dtype=float)
     del rows
     sign_table = np.array(signs, dtype=np.int64).reshape(-1, 3)
     return (
