@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alongside.signals import detectors
-from alongside.signals.detectors import N_SCALES, Parameters, State
+from alongside.signals.detectors import N_SCALES, N_SERIES, Parameters, State
 
 
 @dataclass(frozen=True)
@@ -22,37 +22,124 @@ class Daily:
     values: np.ndarray  # float (n, days, N_SCALES)
     checkins: np.ndarray  # float (n, days)
     signs: np.ndarray  # float (n, days)
+    series: np.ndarray | None = None  # the watched series of `values` (n, days, N_SERIES), when worked out already
 
     @property
     def days(self) -> int:
         return self.checkins.shape[1]
 
 
+class Buffers:
+    """Arrays kept from one call to the next (a rescan's blocks), each grown when too small. Memory the process
+    has not used before costs the kernel a fault and a cleared page (on the virtual machines measured in
+    docs/performance.md, more than the work done in it), and a block's daily arrays take hundreds of megabytes;
+    reusing them leaves that cost to the first block."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, size: int, dtype=float) -> np.ndarray:
+        """A flat array of `size` elements, holding whatever was left in it."""
+        array = self._arrays.get(name)
+        if array is None or array.size < size or array.dtype != np.dtype(dtype):
+            array = self._arrays[name] = np.empty(size + size // 8, dtype=dtype)  # room for a bigger block
+        return array[:size]
+
+
+# Check-ins aggregated at a time: the temporaries stay a few megabytes, whatever the number of check-ins.
+CHUNK = 1 << 16
+
+
 def daily(
-    n: int, first_day: int, days: int, row: np.ndarray, day: np.ndarray, scales: np.ndarray, signs: np.ndarray
+    n: int,
+    first_day: int,
+    days: int,
+    row: np.ndarray,
+    day: np.ndarray,
+    scales: np.ndarray,
+    signs: np.ndarray,
+    *,
+    buffers: Buffers | None = None,
 ) -> Daily:
     """Aggregate check-ins (their member row, day offset, scale values (k, N_SCALES) with NaN for not asked,
-    and warning-sign counts) into daily means, vectorised."""
+    and warning-sign counts) into daily means, vectorised.
+
+    The arrays are laid out day by day (a view (n, days, ...) of (days, n, ...) memory), so one day of every
+    member, which `close_day` takes, is contiguous. A day's sums add its check-ins one at a time in their given
+    order, starting from zero, the way the live path accumulates them. With `buffers`, the arrays are views of
+    its arrays (valid until the next call with them)."""
     row = np.asarray(row, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
-    cell = row * days + day
-    size = n * days
-    checkins = np.bincount(cell, minlength=size).astype(float)
-    sign_counts = np.bincount(cell, weights=np.asarray(signs, dtype=float), minlength=size)
-    values = np.empty((size, N_SCALES))
-    scales = np.asarray(scales, dtype=float)
-    for column in range(N_SCALES):
-        answered = ~np.isnan(scales[:, column])
-        total = np.bincount(cell[answered], weights=scales[answered, column], minlength=size)
-        count = np.bincount(cell[answered], minlength=size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values[:, column] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    scales = np.asarray(scales, dtype=float).reshape(-1, N_SCALES)
+    signs = np.asarray(signs, dtype=float).reshape(-1)
+    size = days * n
+    if buffers is None:
+        values, series = np.empty(size * N_SCALES), np.empty(size * N_SERIES)
+        checkins, sign_counts = np.empty(size), np.empty(size)
+    else:
+        values, series = buffers.get("values", size * N_SCALES), buffers.get("series", size * N_SERIES)
+        checkins, sign_counts = buffers.get("checkins", size), buffers.get("signs", size)
+    values.fill(np.nan)
+    series.fill(np.nan)
+    checkins.fill(0.0)
+    sign_counts.fill(0.0)
+    # Day by day, and in a day scale by scale: one day of every member is a column-ordered (n, N_SCALES) block,
+    # as the fields of a State are.
+    values, series = values.reshape(days, N_SCALES, n), series.reshape(days, N_SERIES, n)
+    # The check-ins of one member and day next to each other, in their given order (they are already when they
+    # come ordered by member and day, as the rescan reads them).
+    key = row * days + day
+    order = None if len(key) < 2 or (key[1:] >= key[:-1]).all() else np.argsort(key, kind="stable")
+    begin = 0
+    while begin < len(key):
+        # A chunk of check-ins that ends with a member-day.
+        end = min(begin + CHUNK, len(key))
+        if order is None:
+            while end < len(key) and key[end] == key[end - 1]:
+                end += 1
+            picked = slice(begin, end)
+        else:
+            while end < len(key) and key[order[end]] == key[order[end - 1]]:
+                end += 1
+            picked = order[begin:end]
+        _aggregate(n, days, key[picked], scales[picked], signs[picked], values, series, checkins, sign_counts)
+        begin = end
     return Daily(
         first_day=first_day,
-        values=values.reshape(n, days, N_SCALES),
-        checkins=checkins.reshape(n, days),
-        signs=sign_counts.reshape(n, days),
+        values=values.transpose(2, 0, 1),
+        checkins=checkins.reshape(days, n).T,
+        signs=sign_counts.reshape(days, n).T,
+        series=series.transpose(2, 0, 1),
     )
+
+
+def _aggregate(n, days, key, scales, signs, values, series, checkins, sign_counts) -> None:
+    """One chunk of check-ins (whole member-days, grouped) into the day-by-day arrays."""
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    lengths = np.diff(np.append(starts, len(key)))
+    answered = ~np.isnan(scales)
+    addends = np.where(answered, scales, 0.0)  # adding 0.0 leaves a sum as it is
+    # Every member-day's first check-in added to zero (which makes a -0.0 +0.0, as summing from zero does),
+    # then the j-th of those with more than j, for j = 1, 2, ...: a few vectorised passes.
+    total = addends[starts] + 0.0
+    count = answered[starts].astype(float)
+    sign_total = signs[starts] + 0.0
+    cells = np.arange(len(starts))
+    for j in range(1, int(lengths.max())):
+        cells = cells[lengths[cells] > j]
+        index = starts[cells] + j
+        total[cells] += addends[index]
+        count[cells] += answered[index]
+        sign_total[cells] += signs[index]
+    first = key[starts]
+    day, row = first % days, first // days
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    values[day, :, row] = means
+    series[day, :, row] = detectors.series_of(means)  # a day without check-ins has none: NaN
+    at = day * n + row  # the member-day's place, day by day
+    checkins[at] = lengths
+    sign_counts[at] = sign_total
 
 
 @dataclass(frozen=True)
@@ -87,7 +174,13 @@ def run(
     for offset in range(last):
         day = data.first_day + offset
         result = detectors.close_day(
-            state, day, data.values[:, offset], data.checkins[:, offset], data.signs[:, offset], csd=csd
+            state,
+            day,
+            data.values[:, offset],
+            data.checkins[:, offset],
+            data.signs[:, offset],
+            csd=csd,
+            series=None if data.series is None else data.series[:, offset],
         )
         member_rows, member_keys = np.nonzero(result.fired)
         if len(member_rows):

@@ -53,12 +53,14 @@ MAD_TO_SIGMA = 1.4826
 def series_of(scales: np.ndarray) -> np.ndarray:
     """The watched series from daily scale means (..., N_SCALES) -> (..., N_SERIES), NaN where unanswered."""
     mood, anxiety, energy, quality, hours, cravings = (scales[..., index] for index in range(N_SCALES))
-    parts = np.stack([10.0 - mood, anxiety, 10.0 - energy, 10.0 - quality], axis=-1)
-    answered = ~np.isnan(parts)
+    # The answered parts summed one after another from zero (what a sum over them gives), column by column.
+    total, answered = np.zeros(mood.shape), np.zeros(mood.shape, dtype=np.int64)
+    for part in (10.0 - mood, anxiety, 10.0 - energy, 10.0 - quality):
+        given = ~np.isnan(part)
+        total += np.where(given, part, 0.0)
+        answered += given
     with np.errstate(invalid="ignore", divide="ignore"):
-        distress = np.where(
-            answered.any(axis=-1), np.where(answered, parts, 0.0).sum(axis=-1) / answered.sum(axis=-1), np.nan
-        )
+        distress = np.where(answered > 0, total / answered, np.nan)
     return np.stack([distress, cravings, hours], axis=-1)
 
 
@@ -112,6 +114,13 @@ class Parameters:
         default_factory=lambda: {"baseline": 14, "warning_signs": 7, "disengagement": 14, "critical_slowing_down": 28}
     )
 
+    def __post_init__(self) -> None:
+        # close_day counts the windows as days enter and leave them: each lies inside the ring, and the baseline
+        # window ends before today (a day's episode flag is final once the day has closed).
+        inside = (self.signs_window, self.recent_days, self.csd_window, self.ring_days - self.reference_lag)
+        if self.reference_lag < 1 or not all(1 <= days <= self.ring_days for days in inside):
+            raise ValueError("every window must fit in the ring, and the baseline must end before today")
+
     def cooldown_days(self) -> np.ndarray:
         days = [self.cooldown["baseline"]] * (2 * N_SERIES)
         days += [self.cooldown["warning_signs"], self.cooldown["disengagement"], self.cooldown["critical_slowing_down"]]
@@ -122,7 +131,7 @@ DEFAULT = Parameters()
 
 # The state's fields and their shapes per member. The order is the storage layout: changing it changes
 # LAYOUT_VERSION, and stored states of another version are rebuilt from history.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
@@ -146,6 +155,14 @@ def _fields(p: Parameters) -> list[tuple[str, tuple[int, ...]]]:
         ("cusum_run", (N_SERIES,)),
         ("cooldown_until", (len(KEYS),)),
         ("last_checkin_day", ()),
+        # Running counts over the ring as of last_day, kept as days enter and leave their windows (so no window is
+        # summed every day): days with a value of each series in the baseline window (outside episodes), days with
+        # a check-in in the disengagement reference window and in the recent window, and days with a warning sign
+        # in the warning-sign window.
+        ("baseline_days", (N_SERIES,)),
+        ("checkin_days_reference", ()),
+        ("checkin_days_recent", ()),
+        ("sign_days", ()),
         ("csd_ar1", (p.csd_trend,)),
         ("csd_var", (p.csd_trend,)),
     ]
@@ -167,15 +184,24 @@ def _layout(p: Parameters) -> tuple[list, int]:
     return _LAYOUTS[key]
 
 
+def row_width(p: Parameters = DEFAULT) -> int:
+    """The number of floats in one member's state."""
+    return _layout(p)[1]
+
+
 class State:
     """Detector state of `n` members: one float64 matrix, its fields exposed as views (so `state.ewma[i]` is a
-    row of it). `row_bytes(i)` and `from_rows` store and load one member's state."""
+    row of it). `row_bytes(i)` and `from_rows` store and load one member's state.
+
+    The matrix is kept column by column (Fortran order): one field of every row is contiguous, and `close_day`
+    works field by field over all rows (on a row-ordered matrix of thousands of members each of its steps would
+    touch one cache line per member)."""
 
     def __init__(self, n: int, p: Parameters = DEFAULT, matrix: np.ndarray | None = None) -> None:
         self.p = p
         self.layout, self.width = _layout(p)
         if matrix is None:
-            matrix = np.zeros((n, self.width))
+            matrix = np.zeros((n, self.width), order="F")
             self.matrix = matrix
             self._bind()
             self.reset(np.ones(n, dtype=bool))
@@ -188,8 +214,23 @@ class State:
     def _bind(self) -> None:
         n = self.matrix.shape[0]
         for name, shape, offset, size in self.layout:
+            if name == "ring":
+                self.ring_column = offset  # the matrix column of day slot 0, channel 0
             view = self.matrix[:, offset : offset + size]
-            setattr(self, name, view.reshape((n, *shape)) if shape else view[:, 0])
+            view = view.reshape((n, *shape)) if shape else view[:, 0]
+            if not np.may_share_memory(view, self.matrix):  # reshaping a column slice never copies; make sure
+                raise ValueError("a field is not a view of the state")
+            setattr(self, name, view)
+
+    @classmethod
+    def empty(cls, n: int, p: Parameters = DEFAULT, memory: np.ndarray | None = None) -> State:
+        """An empty state of `n` rows, in `memory` when given (a flat float array of n × row_width(p), reused:
+        whatever it held is reset)."""
+        if memory is None:
+            return cls(n, p)
+        state = cls(n, p, memory.reshape(row_width(p), n).T)  # column by column, as a new state is
+        state.reset(np.ones(n, dtype=bool))
+        return state
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
@@ -213,8 +254,8 @@ class State:
         _layout_fields, width = _layout(p)
         if all(raw and len(raw) == width * 8 for raw in rows):
             # The usual case (the live path loads one stored row): no empty state to build first.
-            matrix = np.frombuffer(b"".join(rows), dtype="<f8").reshape(len(rows), width).copy()
-            return cls(len(rows), p, matrix)
+            matrix = np.frombuffer(b"".join(rows), dtype="<f8").reshape(len(rows), width)
+            return cls(len(rows), p, np.asfortranarray(matrix) if len(rows) > 1 else matrix.copy())
         state = cls(len(rows), p)
         for index, raw in enumerate(rows):
             if raw and len(raw) == state.width * 8:
@@ -222,10 +263,12 @@ class State:
         return state
 
     def copy(self) -> State:
-        return State(len(self), self.p, self.matrix.copy())
+        return State(len(self), self.p, self.matrix.copy(order="K"))
 
     def take(self, rows) -> State:
-        return State(len(np.arange(len(self))[rows]), self.p, self.matrix[rows].copy())
+        # Rows of the transposed matrix (contiguous columns), so the copy is column-ordered too.
+        index = np.arange(len(self))[rows]
+        return State(len(index), self.p, self.matrix.T[:, index].T)
 
 
 @dataclass(frozen=True)
@@ -257,61 +300,104 @@ def ring_window(state: State, day, first: int, last: int) -> np.ndarray:
 
 
 def _window(state: State, day: int, first: int, last: int, channels, rows=None) -> np.ndarray:
-    """Like `ring_window` for one day shared by all rows, but only the channels asked for (and only `rows`, an
-    index array), so the day loop of a rescan copies what it uses and nothing more."""
+    """The ring's values of `channels` (a sequence) for days day+first … day+last (first, last ≤ 0), one day
+    for all rows (or only `rows`, an index array): (n, channels, days), oldest day first. One gather of just
+    these matrix columns, so the day loop of a rescan copies what it uses and nothing more."""
     slots = (int(day) + np.arange(first, last + 1)) % state.p.ring_days
+    channels = np.asarray(channels, dtype=np.int64)
+    columns = (state.ring_column + slots[None, :] * N_CHANNELS + channels[:, None]).ravel()
+    matrix = state.matrix
     if rows is None:
-        if isinstance(channels, int):
-            return state.ring[:, slots, channels]  # one gather: (n, days)
-        return state.ring[:, slots][:, :, channels]
-    if isinstance(channels, int):
-        return state.ring[rows[:, None], slots[None, :], channels]
-    return state.ring[rows[:, None], slots[None, :]][:, :, channels]
+        gathered = matrix[:, columns]
+    elif matrix.flags.f_contiguous:  # by flat positions: quicker than indexing both axes
+        gathered = np.take(matrix.T.reshape(-1), columns[None, :] * len(matrix) + rows[:, None])
+    elif matrix.flags.c_contiguous:
+        gathered = np.take(matrix.reshape(-1), rows[:, None] * matrix.shape[1] + columns[None, :])
+    else:
+        gathered = matrix[rows[:, None], columns[None, :]]
+    return gathered.reshape(-1, len(channels), len(slots))
 
 
-def _nanmedian(values: np.ndarray) -> np.ndarray:
-    """np.nanmedian over axis 1, by one sort (NaNs sort last): several times faster on these small windows."""
-    ordered = np.sort(values, axis=1)
-    count = (~np.isnan(values)).sum(axis=1)
-    shape = (1, *ordered.shape[2:]) if ordered.ndim > 2 else (1,)
-    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0).reshape(count.shape[0], *shape), axis=1)
-    high = np.take_along_axis(ordered, np.maximum(count // 2, 0).reshape(count.shape[0], *shape), axis=1)
-    return np.where(count > 0, (low[:, 0] + high[:, 0]) / 2, np.nan)
+def _median_and_mad(window: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.nanmedian of each series over the days of a window gathered with `_BASELINE_CHANNELS` (rows, channels,
+    days), days inside an episode left out, and the median of the absolute deviations from it; `count` is the
+    number of values each series has there. By sorting (NaNs sort last), in the window's own memory, a few rows
+    at a time: several times faster than nanmedian on these small windows."""
+    median, mad = np.empty(count.shape), np.empty(count.shape)
+    for start in range(0, len(window), 1024):
+        part = slice(start, start + 1024)
+        values = window[part, 1:]  # a view of the series, then made their sorted values, then the deviations
+        np.copyto(values, np.nan, where=(window[part, 0] > 0)[:, None, :])
+        low, high = np.maximum((count[part] - 1) // 2, 0)[..., None], np.maximum(count[part] // 2, 0)[..., None]
+        values.sort(axis=-1)
+        middle = (np.take_along_axis(values, low, -1)[..., 0] + np.take_along_axis(values, high, -1)[..., 0]) / 2
+        # The deviations' order does not matter: they are sorted in turn (NaN where the values are).
+        np.abs(np.subtract(values, middle[..., None], out=values), out=values)
+        values.sort(axis=-1)
+        deviation = (np.take_along_axis(values, low, -1)[..., 0] + np.take_along_axis(values, high, -1)[..., 0]) / 2
+        median[part] = np.where(count[part] > 0, middle, np.nan)
+        mad[part] = np.where(count[part] > 0, deviation, np.nan)
+    return median, mad
+
+
+# The channels a baseline refresh reads: whether each day lies inside an episode, then the watched series.
+_BASELINE_CHANNELS = [CH_EXCLUDED, *range(CH_SERIES, CH_SERIES + N_SERIES)]
 
 
 def _refresh_baseline(state: State, day: int, due: np.ndarray) -> None:
     p = state.p
-    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, slice(None), np.flatnonzero(due))
-    values = window[:, :, SERIES_CHANNELS]
-    excluded = window[:, :, CH_EXCLUDED] > 0
-    values = np.where(excluded[:, :, None], np.nan, values)
-    count = np.sum(~np.isnan(values), axis=1)
-    median = _nanmedian(values)
-    mad = _nanmedian(np.abs(values - median[:, None, :]))
-    sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
-    enough = count >= p.min_observations
     rows = np.flatnonzero(due)
+    count = state.baseline_days[rows].astype(np.int64)  # the running count of the window's values
+    enough = count >= p.min_observations
+    # The window is read only for rows with enough days in some series: the others get no baseline (often many:
+    # members without one yet are due every day).
+    median = np.full(count.shape, np.nan)
+    mad = np.full(count.shape, np.nan)
+    some = np.flatnonzero(enough.any(axis=1))
+    if len(some):
+        window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows[some])
+        median[some], mad[some] = _median_and_mad(window, count[some])
+    sigma = np.maximum(MAD_TO_SIGMA * mad, SIGMA_FLOOR[None, :])
     had = ~np.isnan(state.base_median[rows])
     state.base_median[rows] = np.where(enough, median, np.nan)
     state.base_sigma[rows] = np.where(enough, sigma, np.nan)
     state.base_n[rows] = count
     state.base_day[rows] = day
     # A baseline that appears for the first time starts the charts from zero.
-    new = enough & ~had
-    for name in ("ewma", "ewma_t", "ewma_run", "cusum", "cusum_run"):
-        block = getattr(state, name)[rows]
-        block[new] = 0.0
-        getattr(state, name)[rows] = block
+    new_rows, new_series = np.nonzero(enough & ~had)
+    if len(new_rows):
+        for name in ("ewma", "ewma_t", "ewma_run", "cusum", "cusum_run"):
+            getattr(state, name)[rows[new_rows], new_series] = 0.0
+
+
+def _baseline_values(window: np.ndarray) -> np.ndarray:
+    """The series of ring days gathered with `_BASELINE_CHANNELS` ((rows, channels, days) -> (rows, series,
+    days)), NaN on days inside an episode."""
+    return np.where((window[:, 0] > 0)[:, None, :], np.nan, window[:, 1:])
+
+
+def _count_windows(state: State, day: int, rows: np.ndarray) -> None:
+    """Count the rule windows of `rows` afresh from the ring, as of `day` (after days were skipped)."""
+    p = state.p
+    window = _window(state, day, -(p.ring_days - 1), -p.reference_lag, _BASELINE_CHANNELS, rows)
+    state.baseline_days[rows] = (~np.isnan(_baseline_values(window))).sum(axis=-1)
+    checkins = _window(state, day, -(p.ring_days - 1), 0, (CH_CHECKINS,), rows)[:, 0] > 0
+    state.checkin_days_reference[rows] = checkins[:, : p.ring_days - p.recent_days].sum(axis=1)
+    state.checkin_days_recent[rows] = checkins[:, p.ring_days - p.recent_days :].sum(axis=1)
+    signs = _window(state, day, -(p.signs_window - 1), 0, (CH_SIGNS,), rows)[:, 0]
+    state.sign_days[rows] = (signs > 0).sum(axis=1)
 
 
 def _kendall_tau(series: np.ndarray) -> np.ndarray:
     """Kendall's tau-a of each row against time (rows of equal length; NaNs are left out pairwise)."""
     n = series.shape[1]
     i, j = np.triu_indices(n, k=1)
-    difference = series[:, j] - series[:, i]
-    valid = ~np.isnan(difference)
-    concordance = np.where(valid, np.sign(difference), 0.0).sum(axis=1)
-    pairs = valid.sum(axis=1)
+    concordance, pairs = np.empty(len(series), dtype=np.int64), np.empty(len(series), dtype=np.int64)
+    for start in range(0, len(series), 256):  # (rows, pairs) at a time that stay in the processor's cache
+        part = series[start : start + 256]
+        difference = part[:, j] - part[:, i]
+        concordance[start : start + 256] = (difference > 0).sum(axis=1) - (difference < 0).sum(axis=1)
+        pairs[start : start + 256] = (~np.isnan(difference)).sum(axis=1)
     return np.where(pairs > 0, concordance / np.maximum(pairs, 1), np.nan)
 
 
@@ -346,32 +432,55 @@ def close_day(
     signs: np.ndarray,
     *,
     csd: np.ndarray | None = None,
+    series: np.ndarray | None = None,
 ) -> DayResult:
     """Move every row forward to `day` (the day after each row's last closed day, or later: days between are
     closed as days without check-ins) with that day's mean per scale (`values`, NaN where not answered), number
     of check-ins and number of warning signs reported. `csd` marks rows whose program runs the experimental
-    detector. Returns what fired; cooldowns are applied and set here."""
+    detector; `series` are `series_of(values)`, when the caller has worked them out already. Returns what fired;
+    cooldowns are applied and set here."""
     p = state.p
     n = len(state)
     values = np.asarray(values, dtype=float).reshape(n, N_SCALES)
     checkins = np.asarray(checkins, dtype=float).reshape(n)
     signs = np.asarray(signs, dtype=float).reshape(n)
 
+    # The days that enter and leave the rule windows when the day after last_day closes: day − reference_lag
+    # enters the baseline window, day − recent_days moves from the recent window to the reference window,
+    # day − ring_days (in the slot this day overwrites) leaves the ring, day − signs_window leaves the
+    # warning-sign window. Read before the slot is written.
+    slot = day % p.ring_days
+    enters_baseline = _baseline_values(
+        state.ring[:, (day - p.reference_lag) % p.ring_days][:, _BASELINE_CHANNELS, None]
+    )
+    leaves_baseline = _baseline_values(state.ring[:, slot][:, _BASELINE_CHANNELS, None])
+    leaves_recent = state.ring[:, (day - p.recent_days) % p.ring_days, CH_CHECKINS] > 0
+    leaves_reference = state.ring[:, slot, CH_CHECKINS] > 0
+    leaves_signs = state.ring[:, (day - p.signs_window) % p.ring_days, CH_SIGNS] > 0
+
     # Days skipped since the last closed day are empty days; a gap longer than the ring clears it.
     gap = np.where(state.last_day == NEVER, 0, day - state.last_day - 1)
     for offset in range(1, int(min(gap.max(initial=0), p.ring_days)) + 1):
         rows = gap >= offset
-        slot = int(day - offset) % p.ring_days
-        state.ring[rows, slot, :N_SCALES] = np.nan
-        state.ring[rows, slot, CH_CHECKINS:CH_SERIES] = 0.0
-        state.ring[rows, slot, SERIES_CHANNELS] = np.nan
-    slot = day % p.ring_days
+        skipped = int(day - offset) % p.ring_days
+        state.ring[rows, skipped, :N_SCALES] = np.nan
+        state.ring[rows, skipped, CH_CHECKINS:CH_SERIES] = 0.0
+        state.ring[rows, skipped, SERIES_CHANNELS] = np.nan
     state.ring[:, slot, :N_SCALES] = values
-    series = series_of(values)
+    series = series_of(values) if series is None else np.asarray(series, dtype=float).reshape(n, N_SERIES)
     state.ring[:, slot, SERIES_CHANNELS] = series
     state.ring[:, slot, CH_CHECKINS] = checkins
     state.ring[:, slot, CH_SIGNS] = signs
     active = checkins > 0
+    # The running window counts move one day (an empty state's ring holds no check-ins or signs to leave);
+    # rows that skipped days, or closed a day again, are counted afresh.
+    state.baseline_days[:] += (~np.isnan(enters_baseline[:, :, 0])).astype(float) - ~np.isnan(leaves_baseline[:, :, 0])
+    state.checkin_days_recent[:] += active.astype(float) - leaves_recent
+    state.checkin_days_reference[:] += leaves_recent.astype(float) - leaves_reference
+    state.sign_days[:] += (signs > 0).astype(float) - leaves_signs
+    recount = (state.last_day != NEVER) & (state.last_day != day - 1)
+    if recount.any():
+        _count_windows(state, day, np.flatnonzero(recount))
     state.first_day[:] = np.where((state.first_day == NEVER) & active, day, state.first_day)
     state.last_checkin_day[:] = np.where(active, day, state.last_checkin_day)
     state.last_day[:] = day
@@ -382,26 +491,28 @@ def close_day(
     if due.any():
         _refresh_baseline(state, day, due)
 
-    fired = np.zeros((n, len(KEYS)), dtype=bool)
-    statistic = np.full((n, len(KEYS)), np.nan)
-    limit = np.full((n, len(KEYS)), np.nan)
+    # Column by column, like the state's fields: each detector's column is contiguous.
+    fired = np.zeros((n, len(KEYS)), dtype=bool, order="F")
+    statistic = np.full((n, len(KEYS)), np.nan, order="F")
+    limit = np.full((n, len(KEYS)), np.nan, order="F")
 
     # EWMA and CUSUM on the standardised deviation, in the direction that is worse for each scale.
     y = DIRECTION[None, :] * (series - state.base_median) / state.base_sigma
     y = np.clip(y, -p.winsor, p.winsor)
     observed = ~np.isnan(y)
     lam = p.ewma_lambda
-    state.ewma[:] = np.where(observed, lam * y + (1 - lam) * state.ewma, state.ewma)
-    state.ewma_t[:] = state.ewma_t + observed
+    # (In place, only where observed: np.copyto(..., where=) rather than rebuilding the whole field.)
+    np.copyto(state.ewma, lam * y + (1 - lam) * state.ewma, where=observed)
+    state.ewma_t += observed
     sigma_z = np.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * state.ewma_t)))
     beyond = observed & (state.ewma > p.ewma_limit * sigma_z)
-    state.ewma_run[:] = np.where(observed, np.where(beyond, state.ewma_run + 1, 0), state.ewma_run)
+    np.copyto(state.ewma_run, np.where(beyond, state.ewma_run + 1, 0.0), where=observed)
     fired[:, K_EWMA : K_EWMA + N_SERIES] = beyond & (state.ewma_run >= p.ewma_persistence)
     statistic[:, K_EWMA : K_EWMA + N_SERIES] = np.where(observed, state.ewma, np.nan)
     limit[:, K_EWMA : K_EWMA + N_SERIES] = p.ewma_limit * sigma_z
 
     cusum = np.where(observed, np.maximum(0.0, state.cusum + y - p.cusum_k), state.cusum)
-    state.cusum_run[:] = np.where(observed, np.where(cusum > 0, state.cusum_run + 1, 0), state.cusum_run)
+    np.copyto(state.cusum_run, np.where(cusum > 0, state.cusum_run + 1, 0.0), where=observed)
     signal = observed & (cusum > p.cusum_h) & (state.cusum_run >= p.cusum_persistence)
     fired[:, K_CUSUM : K_CUSUM + N_SERIES] = signal
     statistic[:, K_CUSUM : K_CUSUM + N_SERIES] = np.where(observed, cusum, np.nan)
@@ -409,21 +520,18 @@ def close_day(
     # Page's scheme restarts after a signal (also when the cooldown holds the alert back), not before one: C over
     # h with too few days of accumulation keeps accumulating.
     state.cusum[:] = np.where(signal, 0.0, cusum)
-    state.cusum_run[:] = np.where(signal, 0, state.cusum_run)
+    state.cusum_run[signal] = 0.0
 
     # The member's own warning signs, reported on several recent days.
-    recent_signs = _window(state, day, -(p.signs_window - 1), 0, CH_SIGNS)
-    sign_days = (recent_signs > 0).sum(axis=1)
+    sign_days = state.sign_days
     fired[:, K_SIGNS] = (signs > 0) & (sign_days >= p.signs_days)
     statistic[:, K_SIGNS] = sign_days
     limit[:, K_SIGNS] = p.signs_days
 
     # Disengagement: needs a full reference window of history, and regular use in it.
     history = day - state.first_day >= p.ring_days - 1
-    reference = _window(state, day, -(p.ring_days - 1), -p.recent_days, CH_CHECKINS) > 0
-    recent = _window(state, day, -(p.recent_days - 1), 0, CH_CHECKINS) > 0
-    reference_rate = reference.mean(axis=1)
-    recent_rate = recent.mean(axis=1)
+    reference_rate = state.checkin_days_reference / (p.ring_days - p.recent_days)
+    recent_rate = state.checkin_days_recent / p.recent_days
     regular = history & (state.first_day != NEVER) & (reference_rate >= p.regular_rate)
     thinning = recent_rate < p.thinning_ratio * reference_rate
     usual_gap = 1.0 / np.maximum(reference_rate, 1e-9)
@@ -436,7 +544,7 @@ def close_day(
     # Critical slowing down (experimental): only for rows whose program turned it on.
     if csd is not None and np.any(csd):
         rows = np.flatnonzero(np.asarray(csd, dtype=bool))
-        window = _window(state, day, -(p.csd_window - 1), 0, 0, rows)
+        window = _window(state, day, -(p.csd_window - 1), 0, (0,), rows)[:, 0]
         ar1, variance = _detrended_indicators(10.0 - window, p.csd_min_days)
         state.csd_ar1[rows] = np.roll(state.csd_ar1[rows], -1, axis=1)
         state.csd_var[rows] = np.roll(state.csd_var[rows], -1, axis=1)
@@ -452,7 +560,7 @@ def close_day(
     # A detector that fired stays quiet for its cooldown; what it would have said joins the open episode.
     fired &= state.cooldown_until <= day
     fired &= ~np.isnan(statistic)
-    state.cooldown_until[:] = np.where(fired, day + p.cooldown_days()[None, :], state.cooldown_until)
+    np.copyto(state.cooldown_until, day + p.cooldown_days()[None, :], where=fired)
     # The day is inside an episode (left out of the baseline) when a baseline detector's cooldown covers it, the
     # day that opened the episode included. Decided after the day's firings, so the day reads the same whether
     # its firing was raised live by the check-in that tipped it or when the day closed (a rebuild, a replay).

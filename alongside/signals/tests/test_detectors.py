@@ -108,6 +108,8 @@ def test_several_check_ins_a_day_become_the_days_mean():
     np.testing.assert_array_equal(data.values[1, 0], [4] * 6)
     np.testing.assert_array_equal(data.values[1, 2], [9, 1, 9, 9, 9, 1])
     assert np.isnan(data.values[0, [0, 2]]).all() and np.isnan(data.values[1, 1]).all()
+    # The watched series come along, as series_of gives them (NaN on days without a check-in).
+    np.testing.assert_array_equal(data.series, detectors.series_of(data.values))
 
 
 def test_the_detectors_see_one_value_a_day_however_many_check_ins_made_it():
@@ -827,6 +829,46 @@ def some_history(n: int = 3, days: int = 90) -> State:
     return state
 
 
+def test_the_running_window_counts_equal_counting_the_ring_afresh():
+    """close_day keeps the windows' counts as days enter and leave them; after a history with episodes (days left
+    out of the baseline), warning signs, silences and a gap longer than the ring, they are what counting each
+    window in the ring gives."""
+    n, days = 6, 150
+    rng = np.random.default_rng(7)
+    values = steady(days, n)
+    values[1, 70:] = scales(distress=BAD)  # an episode
+    values[rng.random((n, days)) < 0.3] = np.nan  # missing days
+    values[3, 40:60] = np.nan  # a silence
+    values[4, 100:] = np.nan
+    signs = (rng.random((n, days)) < 0.2).astype(float)
+    state = State(n, P)
+    names = ("baseline_days", "checkin_days_reference", "checkin_days_recent", "sign_days")
+
+    def check(day):
+        counted = state.copy()
+        detectors._count_windows(counted, day, np.arange(n))
+        for name in names:
+            np.testing.assert_array_equal(getattr(state, name), getattr(counted, name))
+
+    data = daily(values, signs=signs)
+    for offset in range(days):
+        day = DAY0 + offset
+        detectors.close_day(state, day, data.values[:, offset], data.checkins[:, offset], data.signs[:, offset])
+        check(day)
+    assert state.baseline_days.max() >= P.min_observations and state.sign_days.max() > 0
+    assert (state.ring[:, :, detectors.CH_EXCLUDED] > 0).any()
+    for day in (DAY0 + days + 3, DAY0 + days + 3 + P.ring_days + 5):  # a short gap, then one longer than the ring
+        detectors.close_day(state, day, steady(1, n)[:, 0], np.ones(n), np.ones(n))
+        check(day)
+
+
+def test_windows_must_fit_in_the_ring():
+    with pytest.raises(ValueError, match="ring"):
+        detectors.Parameters(reference_lag=0)
+    with pytest.raises(ValueError, match="ring"):
+        detectors.Parameters(signs_window=60)
+
+
 def test_a_stored_row_loads_back_exactly():
     state = some_history()
     rows = [state.row_bytes(index) for index in range(len(state))]
@@ -890,6 +932,8 @@ def test_days_skipped_between_closes_are_empty_days(gap):
     detectors.close_day(skipped, DAY0 + days + gap, np.full(N_SCALES, np.nan), np.zeros(1), np.zeros(1))
     detectors.close_day(explicit, DAY0 + days + gap, np.full(N_SCALES, np.nan), np.zeros(1), np.zeros(1))
     np.testing.assert_array_equal(skipped.ring, explicit.ring)
+    for name in ("checkin_days_reference", "checkin_days_recent", "sign_days"):
+        assert getattr(skipped, name)[0] == getattr(explicit, name)[0]
     assert skipped.last_day[0] == explicit.last_day[0] == DAY0 + days + gap
     assert skipped.last_checkin_day[0] == DAY0 + days - 1
     window = detectors.ring_window(skipped, DAY0 + days + gap, -min(gap, P.ring_days - 1), 0)[0]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from alongside.accounts.models import Role
@@ -245,3 +246,38 @@ def test_the_command_rescans_everyone_and_evaluates(member, supported, django_ca
     report = StringIO()
     call_command("signals", "evaluate", "--members", "60", "--days", "120", stdout=report)
     assert "gradual relapses caught" in report.getvalue() and "noisy_sparse" in report.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rescan_outside_a_transaction_stores_what_a_rebuild_does(organisation):
+    """Outside a transaction the rescan may read and write in a background thread (on PostgreSQL); in blocks of
+    one member, every block's reading and writing goes through it. Each stored state, its pending day and when
+    that closes are what rebuilding the member alone gives, and nothing is left stale."""
+    rng = np.random.default_rng(11)
+    members = [factories.make_member(organisation, time_zone=zone) for zone in ("America/New_York", "Asia/Tokyo")]
+    members.append(factories.make_member(organisation))  # no check-ins: no state
+    for number, member in enumerate(members[:2]):
+        today = timezone.now().astimezone(ZoneInfo(member.time_zone)).date()
+        CheckIn.objects.bulk_create(
+            CheckIn(
+                member=member,
+                local_date=today - timedelta(days=offset),
+                mood=int(rng.integers(3, 9)),
+                sleep_hours=None if offset % 5 == number else round(float(rng.uniform(5, 9)), 2),
+                recorded_at=timezone.now() - timedelta(days=offset),
+            )
+            for offset in range(70 - 20 * number, -1, -1)
+            if offset % 9 != 4
+        )
+    rescan.rescan(block=1)
+    assert rescan._Database.background_possible() == (connection.vendor != "sqlite")
+    rescanned = {row.member_id: row for row in DetectorState.objects.all()}
+    assert set(rescanned) == {members[0].pk, members[1].pk}
+    for member in members[:2]:
+        DetectorState.objects.filter(member=member).delete()
+        engine.rebuild(member)
+        rebuilt = DetectorState.objects.get(member=member)
+        row = rescanned[member.pk]
+        assert row.layout == rebuilt.layout == detectors.LAYOUT_VERSION and not row.stale
+        assert (row.pending_day, row.closes_at, row.csd) == (rebuilt.pending_day, rebuilt.closes_at, rebuilt.csd)
+        assert bytes(row.data) == bytes(rebuilt.data)
