@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -105,6 +106,6 @@ def test_a_clinicians_day_and_the_programs_outcomes(live_server, open_page, orga
     assert_accessible(admin_page, "outcomes")
     with admin_page.expect_download() as download_info:
         admin_page.get_by_role("link", name="Download as CSV").click()
-    rows = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
+    rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8"))))
     enrolled = next(row for row in rows if row[2] == "Members enrolled now")
     assert enrolled[3] == "fewer than 5: held back"  # three members: a small cell
