@@ -142,6 +142,40 @@ def _aggregate(n, days, key, scales, signs, values, series, checkins, sign_count
     sign_counts[at] = sign_total
 
 
+@dataclass(frozen=True, eq=False)
+class DailyViews:
+    """What the daily check-ins said before each day (`detectors.DailyView`), for the questionnaire rule in a
+    replay or an evaluation: per member and day offset of a `Daily`, the distress EWMA in baseline σ once that
+    day had closed (NaN without a baseline), and the running count of days with a check-in before each offset.
+    `recording(data, state)` gives an empty one and the `on_day` callback of `run` that fills it."""
+
+    ewma: np.ndarray  # float (n, days)
+    checkin_days: np.ndarray  # int (n, days + 1): days with a check-in on offsets 0 … i − 1
+
+    @classmethod
+    def recording(cls, data: Daily, state: State) -> tuple[DailyViews, Callable[[int, detectors.DayResult], None]]:
+        n = data.checkins.shape[0]
+        counts = np.zeros((n, data.days + 1), dtype=np.int64)
+        np.cumsum(data.checkins > 0, axis=1, out=counts[:, 1:])
+        views = cls(ewma=np.full((n, data.days), np.nan), checkin_days=counts)
+
+        def keep(offset: int, _result: detectors.DayResult) -> None:
+            views.ewma[:, offset] = np.where(np.isnan(state.base_median[:, 0]), np.nan, state.ewma[:, 0])
+
+        return views, keep
+
+    def view(self, row: int, day: int) -> detectors.DailyView:
+        """Before day offset `day` (clamped to the data: before its first day nothing is known, after its last
+        the last closed day speaks)."""
+        day = min(day, self.ewma.shape[1])
+        if day <= 0:
+            return detectors.DailyView(ewma=None, days=0)
+        ewma = self.ewma[row, day - 1]
+        start = max(day - detectors.DAILY_WINDOW, 0)
+        days = int(self.checkin_days[row, day] - self.checkin_days[row, start])
+        return detectors.DailyView(ewma=None if np.isnan(ewma) else float(ewma), days=days)
+
+
 @dataclass(frozen=True)
 class Firings:
     """Everything that fired, one element per firing, ordered by day."""

@@ -205,38 +205,17 @@ def daily_of(cohort: synthetic.Cohort) -> batch.Daily:
     )
 
 
-@dataclass(frozen=True, eq=False)
-class DailyViews:
-    """What the daily check-ins said before each day (`detectors.DailyView`), for the questionnaire rule: per
-    member and day offset, the distress EWMA in baseline σ once that day had closed (NaN without a baseline),
-    and the running count of days with a check-in before each offset."""
-
-    ewma: np.ndarray  # float (n, days)
-    checkin_days: np.ndarray  # int (n, days + 1): days with a check-in on offsets 0 … i − 1
-
-    def view(self, member: int, day: int) -> detectors.DailyView:
-        ewma = self.ewma[member, day - 1] if day >= 1 else np.nan
-        start = max(day - detectors.DAILY_WINDOW, 0)
-        days = int(self.checkin_days[member, day] - self.checkin_days[member, start])
-        return detectors.DailyView(ewma=None if np.isnan(ewma) else float(ewma), days=days)
-
-
-def day_firings(cohort: synthetic.Cohort, p: detectors.Parameters = detectors.DEFAULT) -> tuple[Firings, DailyViews]:
+def day_firings(
+    cohort: synthetic.Cohort, p: detectors.Parameters = detectors.DEFAULT
+) -> tuple[Firings, batch.DailyViews]:
     """The daily detectors over the whole period, with each firing's severity as the engine gives it
     (`engine.severity_for`): a baseline deviation is worth watching, and high when two baseline rules fire on
     the same day; warning signs on five or more days of the week are high. Also what the daily check-ins said
     before each day, for the questionnaire rule."""
     data = daily_of(cohort)
     state = detectors.State(cohort.n_members, p)
-    ewma = np.full((cohort.n_members, data.days), np.nan)
-
-    def keep_ewma(offset: int, _result: detectors.DayResult) -> None:
-        ewma[:, offset] = np.where(np.isnan(state.base_median[:, 0]), np.nan, state.ewma[:, 0])
-
-    _state, fired = batch.run(data, p=p, state=state, on_day=keep_ewma)
-    counts = np.zeros((cohort.n_members, data.days + 1), dtype=np.int64)
-    np.cumsum(data.checkins > 0, axis=1, out=counts[:, 1:])
-    views = DailyViews(ewma=ewma, checkin_days=counts)
+    views, keep_views = batch.DailyViews.recording(data, state)
+    _state, fired = batch.run(data, p=p, state=state, on_day=keep_views)
     baseline = fired.key < 2 * detectors.N_SERIES
     cell = fired.row * data.days + (fired.day - data.first_day)
     agreeing = np.bincount(cell[baseline], minlength=cohort.n_members * data.days)[cell]
@@ -250,7 +229,7 @@ def _is_case(instrument: instruments.Instrument, total: np.ndarray) -> np.ndarra
     return total >= threshold if instrument.caseness_direction == "at_or_above" else total <= threshold
 
 
-def questionnaire_firings(responses: synthetic.Responses, daily: DailyViews | None = None) -> Firings:
+def questionnaire_firings(responses: synthetic.Responses, daily: batch.DailyViews | None = None) -> Firings:
     """The questionnaire rule on each response, in order, against the member's earlier results of the same
     instrument and what the daily check-ins said before it (`daily`; without it, as for a member who does not
     check in), as `engine.on_response` does: high when caseness is crossed and the change is reliable, else

@@ -27,13 +27,14 @@ def replay(member, *, since: date | None = None, until: date | None = None) -> l
     until = until or engine.local_today(member) - timedelta(days=1)
     data = engine.member_history(member, until=until)
     days: list[dict] = []
-    ewma_after: dict[int, float | None] = {}  # the distress EWMA once each day had closed, for questionnaires
+    views = None  # what the daily check-ins said before each day, for questionnaires
     if data is not None:
         csd = np.array([engine.csd_enabled(member)])
         state = detectors.State(1)
+        views, keep_views = batch.DailyViews.recording(data, state)
 
         def on_day(offset: int, result: detectors.DayResult) -> None:
-            ewma_after[result.day] = None if np.isnan(state.base_median[0, 0]) else float(state.ewma[0, 0])
+            keep_views(offset, result)
             day = date.fromordinal(result.day)
             if since and day < since:
                 return
@@ -74,12 +75,11 @@ def replay(member, *, since: date | None = None, until: date | None = None) -> l
             days.append(entry)
 
         batch.run(data, csd=csd, state=state, on_day=on_day)
-    checkin_days = set() if data is None else {data.first_day + int(i) for i in np.flatnonzero(data.checkins[0] > 0)}
 
     def daily_view(day: date) -> detectors.DailyView:
-        number = day.toordinal()
-        recent = sum(1 for before in range(number - detectors.DAILY_WINDOW, number) if before in checkin_days)
-        return detectors.DailyView(ewma=ewma_after.get(number - 1), days=recent)
+        if views is None:
+            return detectors.DailyView(ewma=None, days=0)
+        return views.view(0, day.toordinal() - data.first_day)
 
     events = _events(member, since, until, daily_view)
     by_day = {entry["day"]: entry for entry in days}

@@ -186,7 +186,7 @@ def test_the_questionnaire_rule_asks_the_daily_check_ins_of_the_days_before():
     checked_in[2, [5, 15, 20, 25]] = True  # 15, 20 and 25 fall in days 14…27
     counts = np.zeros((3, days + 1), dtype=np.int64)
     np.cumsum(checked_in, axis=1, out=counts[:, 1:])
-    views = evaluation.DailyViews(ewma=ewma, checkin_days=counts)
+    views = evaluation.batch.DailyViews(ewma=ewma, checkin_days=counts)
     assert views.view(2, 28) == evaluation.detectors.DailyView(ewma=0.1, days=3)
     fired = evaluation.questionnaire_firings(responses(worse), views)
     assert sorted(zip(fired.member.tolist(), fired.day.tolist(), strict=True)) == [(1, 28), (2, 28)]
