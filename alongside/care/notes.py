@@ -35,8 +35,8 @@ def notes_for(person, member) -> QuerySet[ClinicalNote]:
 def record_read(request, member, found: list[ClinicalNote], *, via: str = "") -> None:
     """Write a read of these notes (perhaps none) to the audit log: one entry per organisation they belong to."""
     organisations = {note.organisation for note in found} or set(policy.note_organisations(request.user, member)[:1])
-    for organisation in organisations:
-        policy.record_notes_read(request, member, organisation, detail=f"{len(found)} clinical notes{via}")
+    detail = f"{len(found)} clinical notes{via}"
+    policy.record_reads(request, member, [(policy.NOTES, detail, organisation) for organisation in organisations])
 
 
 def write_note(

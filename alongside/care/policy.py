@@ -217,20 +217,6 @@ def note_organisations(person, member) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=held.values("organisation"))
 
 
-def record_notes_read(request, member, organisation: Organisation, detail: str) -> None:
-    """Write a read of a member's clinical notes to the audit log (the member sees who read them)."""
-    roles, _related = relation_to(request.user, member)
-    record(
-        AuditAction.VIEW,
-        request=request,
-        member=member,
-        organisation=organisation,
-        category=NOTES,
-        detail=detail,
-        actor_roles=roles,
-    )
-
-
 def can_manage_care_team(person, organisation: Organisation) -> bool:
     return is_org_admin(person, organisation)
 

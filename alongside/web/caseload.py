@@ -41,19 +41,21 @@ LOOKBACK = timedelta(days=30)  # missed appointments and expired assessments thi
 class Flag:
     code: str
     label: str
-    category: Category  # what the member must share for the flag to be shown
 
 
+# Each flag is worked out only for the members who share its category (`caseload_for`): an open alert by its
+# firings' own categories, missed check-ins and the ladder by engagement, questionnaires by questionnaire
+# results, a missed appointment by appointments, the plan review by the plan.
 FLAGS = {
     flag.code: flag
     for flag in (
-        Flag("alert", _("Open alert"), Category.PROFILE),  # alerts are filtered by their firings' own categories
-        Flag("missed_checkins", _("Missed check-ins"), Category.ENGAGEMENT),
-        Flag("ladder", _("Quiet: the team was told"), Category.ENGAGEMENT),
-        Flag("assessment_due", _("Questionnaire due"), Category.QUESTIONNAIRES),
-        Flag("assessment_expired", _("Questionnaire expired"), Category.QUESTIONNAIRES),
-        Flag("appointment_missed", _("Appointment missed"), Category.APPOINTMENTS),
-        Flag("plan_review", _("Plan review due"), Category.PLAN),
+        Flag("alert", _("Open alert")),
+        Flag("missed_checkins", _("Missed check-ins")),
+        Flag("ladder", _("Quiet: the team was told")),
+        Flag("assessment_due", _("Questionnaire due")),
+        Flag("assessment_expired", _("Questionnaire expired")),
+        Flag("appointment_missed", _("Appointment missed")),
+        Flag("plan_review", _("Plan review due")),
     )
 }
 MEMBER_STEPS = ("remind_member", "nudge_member")  # the ladder's steps that only remind the member
@@ -91,9 +93,6 @@ class Row:
         severity = SEVERITY_RANK.get(self.severity, -1) if self.severity else -1
         trend = self.trend if self.trend is not None else 0.0
         return (-severity, trend, -len(self.flags), self.member.display_name.casefold())
-
-    def sees(self, category: Category) -> bool:
-        return category == Category.PROFILE or category.value in self.shared
 
 
 def caseload_for(person, *, now: datetime | None = None) -> list[Row]:

@@ -326,7 +326,6 @@ def member_record(request, member_pk):
     context["network"] = network.network_for(member, organisations=viewer_organisations)
     context["may_record_transition"] = policy.can(request.user, policy.Action.CHANGE, member, Category.PLAN)
     context["may_schedule"] = policy.can(request.user, policy.Action.CHANGE, member, Category.APPOINTMENTS)
-    context["may_keep_notes"] = policy.note_organisations(request.user, member).exists()
     context["period"] = "week" if request.GET.get("period") == "week" else "month"
     # The charts come in their own request (`member_charts`), so the record itself answers quickly.
     context["has_charts"] = bool(shared & CHART_CATEGORIES)
@@ -395,6 +394,7 @@ def _timeline_context(request, member, shared: set[str], context: dict) -> list[
     since = until - timedelta(days=TIMELINE_DAYS)
     reads = [(category, "timeline", None) for category in (Category.APPOINTMENTS, Category.PLAN) if category in shared]
     organisations = list(policy.note_organisations(request.user, member))
+    context["may_keep_notes"] = bool(organisations)
     if organisations:
         reads.append((policy.NOTES, "timeline", organisations[0]))
     context["timeline"] = timeline.timeline_for(request.user, member, since=since, until=until, shared=shared)
