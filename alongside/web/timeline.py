@@ -38,17 +38,9 @@ class Item:
     private_text: bool = False  # a note's text: shown as a paragraph, escaped
 
 
-CHECKIN_FIELDS = (
-    ("mood", "mood"),
-    ("anxiety", "anxiety"),
-    ("energy", "energy"),
-    ("sleep_hours", "sleep"),
-    ("cravings", "cravings"),
-)
-
-
 def _checkin_text(checkin: CheckIn) -> str:
-    names = {
+    """The answered scales, in a fixed order."""
+    worded = {
         "mood": _("mood %(v)s"),
         "anxiety": _("anxiety %(v)s"),
         "energy": _("energy %(v)s"),
@@ -56,12 +48,12 @@ def _checkin_text(checkin: CheckIn) -> str:
         "cravings": _("cravings %(v)s"),
     }
     parts = []
-    for field, _key in CHECKIN_FIELDS:
+    for field, words in worded.items():
         value = getattr(checkin, field)
         if value is not None:
             # Hours of sleep are stored to the quarter hour: 7.50 reads as 7.5, 7.00 as 7.
             shown = f"{float(value):g}" if field == "sleep_hours" else value
-            parts.append(names[field] % {"v": shown})
+            parts.append(words % {"v": shown})
     return ", ".join(parts)
 
 
