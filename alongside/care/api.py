@@ -187,14 +187,6 @@ def _note_out(note) -> dict:
     ).model_dump(mode="json")
 
 
-def _note_member(request, member_id: int):
-    """The member whose notes the person keeps, or 404 (existence does not leak)."""
-    member = policy.members_visible_to(request.user).filter(pk=member_id).first()
-    if member is None or not policy.note_organisations(request.user, member).exists():
-        raise HttpError(404, "Not found.")
-    return member
-
-
 @router.get(
     "/members/{member_id}/notes",
     response=list[NoteOut],
@@ -202,7 +194,7 @@ def _note_member(request, member_id: int):
 )
 def list_notes(request, member_id: int, limit: int = Query(100, ge=1, le=500)):
     require_scope(request, "read")
-    member = _note_member(request, member_id)
+    member = notes.member_or_404(request.user, member_id)
     found = list(notes.notes_for(request.user, member)[:limit])
     notes.record_read(request, member, found, via=" (API)")
     return [_note_out(note) for note in found]
@@ -215,7 +207,7 @@ def list_notes(request, member_id: int, limit: int = Query(100, ge=1, le=500)):
 )
 def create_note(request, member_id: int, payload: NoteIn):
     require_scope(request, "write")
-    member = _note_member(request, member_id)
+    member = notes.member_or_404(request.user, member_id)
 
     def create():
         try:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,14 @@ def notes_for(person, member) -> QuerySet[ClinicalNote]:
         .select_related("author", "corrects", "organisation")
         .order_by("-occurred_at", "-pk")
     )
+
+
+def member_or_404(person, member_pk):
+    """The member whose notes the person keeps, or 404 for anyone else (existence does not leak)."""
+    member = policy.visible_member_or_404(person, member_pk)
+    if not policy.note_organisations(person, member).exists():
+        raise Http404
+    return member
 
 
 def record_read(request, member, found: list[ClinicalNote], *, via: str = "") -> None:

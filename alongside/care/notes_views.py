@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from alongside.care import notes, policy
+from alongside.care import notes
 from alongside.care.models import NoteKind
 from alongside.core.forms import add_domain_errors
 
@@ -52,16 +52,7 @@ class NoteForm(forms.Form):
 
 @login_required
 def member_notes(request, member_pk):
-    organisations = None
-    try:
-        member_pk = int(member_pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    member = policy.members_visible_to(request.user).filter(pk=member_pk).first()
-    if member is not None:
-        organisations = list(policy.note_organisations(request.user, member))
-    if not organisations:
-        raise Http404
+    member = notes.member_or_404(request.user, member_pk)
     readable = list(notes.notes_for(request.user, member)[:100])
     form = NoteForm(request.POST if request.method == "POST" else None, earlier=readable)
     if request.method == "POST" and form.is_valid():
