@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "alongside.schedule",
     "alongside.notify",
     "alongside.signals",
+    "alongside.groups",
     "alongside.web",
 ]
 

@@ -37,6 +37,7 @@ class Role(models.TextChoices):
     CASE_MANAGER = "case_manager", _("Case manager")
     PEER_MENTOR = "peer_mentor", _("Peer mentor")
     FACILITATOR = "facilitator", _("Group facilitator")
+    MODERATOR = "moderator", _("Community moderator")
     ORG_ADMIN = "org_admin", _("Organisation admin")
 
 

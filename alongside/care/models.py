@@ -126,6 +126,7 @@ class SafetyKind(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", _("PHQ-9 question 9 answered above “Not at all”")
     STRUGGLING = "struggling", _("Pressed “I'm struggling”")
     CRISIS_LANGUAGE = "crisis_language", _("Crisis language in something they wrote")
+    CRISIS_LANGUAGE_POST = "crisis_language_post", _("Crisis language in a group post")
 
 
 class SafetyEvent(models.Model):

@@ -77,7 +77,8 @@ def safety_recipients(member):
 
 def events_visible_to(person, member):
     """A supporter sees a member's safety events while they receive that member's safety alerts (crisis language
-    in the journal only if the member also shares their journal with them)."""
+    in the journal only if the member also shares their journal with them, in a group post only if they share
+    their group activity)."""
     from alongside.care.policy import live_relationships
 
     if person.pk == member.pk:
@@ -89,4 +90,6 @@ def events_visible_to(person, member):
     # Crisis language comes from the journal: only for supporters the member also shares their journal with.
     if not chosen.filter(consent_grants__category=Category.JOURNAL).exists():
         events = events.exclude(kind=SafetyKind.CRISIS_LANGUAGE)
+    if not chosen.filter(consent_grants__category=Category.GROUPS).exists():
+        events = events.exclude(kind=SafetyKind.CRISIS_LANGUAGE_POST)
     return events

@@ -25,6 +25,9 @@ class NotificationKind(models.TextChoices):
     NUDGE = "nudge", _("A nudge when I have not checked in for a while")
     CARE_TEAM = "care_team", _("Messages for the care team about the members I support")
     SAFETY_ALERT = "safety_alert", _("Safety alerts")
+    GROUP_MEETING = "group_meeting", _("Group meeting reminders")
+    GROUP_ACTIVITY = "group_activity", _("Replies, group requests and peer-mentor news")
+    MODERATION = "moderation", _("Posts waiting for a moderator")
 
 
 class Channel(models.TextChoices):

@@ -34,12 +34,18 @@ from alongside.signals.models import SEVERITY_RANK, Alert, AlertRecipient, Alert
 log = logging.getLogger(__name__)
 
 # Firing categories beyond the consent categories: "safety" reaches supporters chosen for safety alerts;
-# crisis language in the journal reaches those only if the member also shares their journal with them.
+# crisis language in the journal reaches those only if the member also shares their journal with them, and in a
+# group post only if the member also shares their group activity with them.
 SAFETY = "safety"
 JOURNAL_SAFETY = "journal_safety"
+GROUP_SAFETY = "group_safety"
+SAFETY_CATEGORIES = (SAFETY, JOURNAL_SAFETY, GROUP_SAFETY)
+# The consent category a safety category also needs, beyond the choice of who gets safety alerts.
+SAFETY_ALSO_NEEDS = {JOURNAL_SAFETY: Category.JOURNAL, GROUP_SAFETY: Category.GROUPS}
 FIRING_CATEGORIES = (
     SAFETY,
     JOURNAL_SAFETY,
+    GROUP_SAFETY,
     Category.CHECKINS.value,
     Category.QUESTIONNAIRES.value,
     Category.ENGAGEMENT.value,
@@ -53,8 +59,8 @@ def _granting(relationships: QuerySet[CareRelationship], category: str) -> Query
     """Those of the relationships whose supporter may receive a firing of this category."""
     if category == SAFETY:
         return relationships.filter(safety_alerts=True)
-    if category == JOURNAL_SAFETY:
-        return relationships.filter(safety_alerts=True, consent_grants__category=Category.JOURNAL)
+    if category in SAFETY_ALSO_NEEDS:
+        return relationships.filter(safety_alerts=True, consent_grants__category=SAFETY_ALSO_NEEDS[category])
     return relationships.filter(consent_grants__category=category)
 
 
@@ -74,8 +80,7 @@ def _categories_of(person, member) -> set[str]:
     categories = shared & set(FIRING_CATEGORIES)
     if any(relationship.safety_alerts for relationship in relationships):
         categories.add(SAFETY)
-        if Category.JOURNAL in shared:
-            categories.add(JOURNAL_SAFETY)
+        categories |= {safety for safety, needs in SAFETY_ALSO_NEEDS.items() if needs in shared}
     return categories
 
 
@@ -195,7 +200,7 @@ def _tell(alert: Alert, firing: Firing, *, raised: bool) -> None:
     """Tell the supporters who may see this firing: each is told once per alert, again when its severity rises,
     and about every safety firing."""
     link = reverse("signals:alert", args=[alert.pk])
-    kind = NotificationKind.SAFETY_ALERT if firing.category in (SAFETY, JOURNAL_SAFETY) else NotificationKind.CARE_TEAM
+    kind = NotificationKind.SAFETY_ALERT if firing.category in SAFETY_CATEGORIES else NotificationKind.CARE_TEAM
     for relationship in relationships_for(alert.member, firing.category).select_related("staff", "organisation"):
         person = relationship.staff
         _recipient, new = AlertRecipient.objects.get_or_create(

@@ -415,10 +415,15 @@ def questionnaire_evidence(instrument: str, finding: detectors.QuestionnaireFind
 
 def safety_rule(event: SafetyEvent) -> tuple[str, str, str]:
     """A safety event's rule, firing category and severity: urgent for PHQ-9 question 9, asking the team, or
-    crisis language (which reaches only supporters the member shares their journal with); high for pressing
-    "I'm struggling"."""
-    urgent = event.team_asked or event.kind in (SafetyKind.PHQ9_ITEM9, SafetyKind.CRISIS_LANGUAGE)
-    category = alerts.JOURNAL_SAFETY if event.kind == SafetyKind.CRISIS_LANGUAGE else alerts.SAFETY
+    crisis language (which reaches only supporters the member shares their journal with, or their group activity
+    for words in a group post); high for pressing "I'm struggling"."""
+    urgent = event.team_asked or event.kind in (
+        SafetyKind.PHQ9_ITEM9, SafetyKind.CRISIS_LANGUAGE, SafetyKind.CRISIS_LANGUAGE_POST
+    )  # fmt: skip
+    category = {
+        SafetyKind.CRISIS_LANGUAGE: alerts.JOURNAL_SAFETY,
+        SafetyKind.CRISIS_LANGUAGE_POST: alerts.GROUP_SAFETY,
+    }.get(event.kind, alerts.SAFETY)
     rule = "struggling_team_asked" if event.team_asked else event.kind
     return rule, category, Severity.URGENT if urgent else Severity.HIGH
 

@@ -1,0 +1,5 @@
+"""(placeholder until this slice is built)"""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,3 @@
+"""(placeholder until this slice is built)"""
+
+urlpatterns = []
