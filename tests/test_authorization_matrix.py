@@ -31,31 +31,22 @@ from alongside.schedule import feeds, series
 from alongside.schedule import routines as schedule_routines
 from alongside.signals import alerts
 from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client, support
-
-SUBJECT_NAME = "Mira Subject-7731"
-
-PERSONAS = (
-    "anonymous",
-    "member",  # the member whose data is at stake
-    "other_member",  # another member of the same organisation
-    "clinician",  # supports the member, default sharing
-    "case_manager",
-    "peer_mentor",
-    "facilitator",
-    "clinician_no_consent",  # supports the member, who shares nothing with them
-    "ended_clinician",  # supported the member until yesterday
-    "org_admin",
-    "other_org_clinician",
-    "other_org_admin",
+from tests import matrix_parts
+from tests.matrix_parts.common import (
+    LIBRARY_KEEPERS,
+    MAY_SEE_SUBJECT,
+    MEMBERS,
+    NOTE_KEEPERS,
+    NOTE_TEXT,
+    PERSONAS,
+    SIGNED_IN,
+    STAFF,
+    SUBJECT_NAME,
+    SUPPORTERS,
+    Route,
+    expect,
+    only,
 )
-SUPPORTERS = ("clinician", "case_manager", "peer_mentor", "facilitator", "clinician_no_consent")
-MAY_SEE_SUBJECT = {"member", *SUPPORTERS, "org_admin"}
-STAFF = {*SUPPORTERS, "ended_clinician", "org_admin", "other_org_clinician", "other_org_admin"}
-MEMBERS = {"member", "other_member"}
-SIGNED_IN = set(PERSONAS) - {"anonymous"}
-NOTE_KEEPERS = {"clinician", "case_manager", "clinician_no_consent"}
-NOTE_TEXT = "Matrix session note: slept badly after the anniversary"
-LIBRARY_KEEPERS = {"org_admin", "clinician", "case_manager", "clinician_no_consent", "ended_clinician"}
 
 
 @dataclass
@@ -76,6 +67,8 @@ class World:
     inbox_message: object = None
     dead_delivery: object = None
     alert: object = None
+    # What the parts in tests/matrix_parts/ add (a group, its meeting, a thread, a post, a mentor request …).
+    extra: dict = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -94,6 +87,7 @@ def world(db) -> World:
     p["clinician_no_consent"] = make_staff(org, Role.CLINICIAN)
     p["ended_clinician"] = make_staff(org, Role.CLINICIAN)
     p["org_admin"] = make_staff(org, Role.ORG_ADMIN)
+    p["moderator"] = make_staff(org, Role.MODERATOR)
     p["other_org_clinician"] = make_staff(other, Role.CLINICIAN)
     p["other_org_admin"] = make_staff(other, Role.ORG_ADMIN)
     subject = p["member"]
@@ -157,33 +151,13 @@ def world(db) -> World:
         subject, detector="baseline", rule="cusum:distress", category="checkins", severity="watch",
         day=timezone.localdate(), evidence={"statistic": 9.1, "limit": 8.0}, source_key="matrix:alert",
     ).alert  # fmt: skip
+    for part in matrix_parts.PARTS:
+        part.seed(w)
     return w
 
 
 def client_as(world: World, persona: str) -> Client:
     return Client() if persona == "anonymous" else signed_in_client(world.people[persona])
-
-
-# Outcomes: an HTTP status, "login" (redirected to sign in) or "redirect" (redirected elsewhere: done).
-def expect(default, **overrides) -> dict[str, object]:
-    table = {persona: default for persona in PERSONAS}
-    table.update(overrides)
-    return table
-
-
-def only(allowed: set[str], outcome: object = 200, otherwise: object = 404, anonymous: object = "login") -> dict:
-    table = {persona: (outcome if persona in allowed else otherwise) for persona in PERSONAS}
-    table["anonymous"] = anonymous
-    return table
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    url: object  # str or callable(world) -> str
-    expected: dict
-    data: object = None  # dict or callable(world) -> dict
-    headers: dict = field(default_factory=dict)
 
 
 def subject_pk(w: World) -> int:
@@ -666,6 +640,10 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ),
 }
 
+for _part in matrix_parts.PARTS:
+    WEB_ROUTES.update(_part.web_routes())
+    API_ROUTES.update(_part.api_routes())
+
 # Served by libraries and checked elsewhere: Django's admin (platform operators), the API's own docs.
 NOT_IN_MATRIX_PREFIXES = ("admin:", "api:")
 
@@ -726,6 +704,9 @@ def run_route(world: World, route: Route, *, json_body: bool) -> list[str]:
                 problems.append(f"{persona}: response names the member they may not see")
             if persona not in NOTE_KEEPERS and NOTE_TEXT in body:
                 problems.append(f"{persona}: response shows a clinical note")
+            for secret, insiders in world.extra.get("secrets", {}).items():
+                if persona not in insiders and secret in body:
+                    problems.append(f"{persona}: response shows {secret!r}, which only {sorted(insiders)} may see")
             transaction.set_rollback(True)
     return problems
 
