@@ -47,6 +47,7 @@ STAFF = (
     DemoPerson("casemanager@demo.example", "Luis Ortega", (Role.CASE_MANAGER,)),
     DemoPerson("peer@demo.example", "Jordan Blake", (Role.PEER_MENTOR,)),
     DemoPerson("facilitator@demo.example", "Priya Natarajan", (Role.FACILITATOR,)),
+    DemoPerson("moderator@demo.example", "Ren Ibarra", (Role.MODERATOR,)),
 )
 # Members choose how they are shown; several use a pseudonym.
 MEMBERS = (

@@ -16,6 +16,8 @@ def navigation(request):
         items.append({"label": _("My space"), "url": reverse("web:member_home")})
     if user.is_care_staff:
         items.append({"label": _("Care team"), "url": reverse("web:staff_home")})
+    if user.role_set:
+        items.append({"label": _("Groups"), "url": reverse("groups:directory")})
     if user.is_staff:
         items.append({"label": _("Platform admin"), "url": reverse("admin:index")})
     items.append({"label": _("Security"), "url": reverse("accounts:security")})
