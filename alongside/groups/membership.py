@@ -124,7 +124,8 @@ def archive_group(group: Group, *, by, request=None) -> Group:
 
 def members(group: Group):
     """Active memberships, facilitators first, with the people."""
-    return group.memberships.active().select_related("person").order_by("-role", "person__display_name")
+    # "facilitator" sorts before "member", so ascending order puts facilitators first.
+    return group.memberships.active().select_related("person").order_by("role", "person__display_name")
 
 
 def places_left(group: Group) -> int | None:
@@ -224,6 +225,8 @@ def add_person(group: Group, person, *, by, role: str = MembershipRole.MEMBER, r
     included) or a facilitator (a staff member holding the facilitator role there)."""
     if not access.can_manage(by, group):
         raise PermissionDenied
+    if role not in MembershipRole.values:
+        raise ValidationError({"role": _("Choose member or facilitator.")})
     role = MembershipRole(role)
     if role == MembershipRole.FACILITATOR:
         if not access.holds(person, group.organisation, Role.FACILITATOR):
@@ -235,7 +238,10 @@ def add_person(group: Group, person, *, by, role: str = MembershipRole.MEMBER, r
         membership = Membership.objects.filter(group=group, person=person).first() or Membership(
             group=group, person=person
         )
-        if role == MembershipRole.MEMBER and membership.status != MembershipStatus.ACTIVE and places_left(group) == 0:
+        if membership.status == MembershipStatus.ACTIVE and membership.role == role:
+            return membership  # already there: nothing changes, nobody is told again
+        # Anyone who becomes a member here takes a place (a facilitator made a member, too).
+        if role == MembershipRole.MEMBER and places_left(group) == 0:
             raise ValidationError({"person": _("The group is full. Raise its places first.")})
         now = timezone.now()
         membership.role = role
