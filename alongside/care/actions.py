@@ -28,10 +28,21 @@ def add_supporter(
     *, by, organisation: Organisation, member, staff, role: Role | str, request=None, started_at=None
 ) -> CareRelationship:
     """`staff` starts supporting `member` in `role`, sharing the role's default categories until the member
-    changes them. Org admins may add anyone; clinicians and case managers may add themselves."""
+    changes them. Org admins may add anyone; clinicians and case managers may add themselves, and a peer mentor
+    to a member they support there (peer-mentor matching)."""
     role = Role(role)
     adding_self = by.pk == staff.pk and role in CARE_COORDINATOR_ROLES
-    if not (policy.can_manage_care_team(by, organisation) or (adding_self and role in by.roles_in(organisation))):
+    adding_mentor = (
+        role == Role.PEER_MENTOR
+        and policy.live_relationships(by)
+        .filter(member=member, organisation=organisation, role__in=CARE_COORDINATOR_ROLES)
+        .exists()
+    )
+    if not (
+        policy.can_manage_care_team(by, organisation)
+        or (adding_self and role in by.roles_in(organisation))
+        or adding_mentor
+    ):
         raise PermissionDenied
     if role not in SUPPORT_ROLES:
         raise ValidationError({"role": _("Choose a supporting role.")})
