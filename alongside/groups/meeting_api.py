@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
@@ -134,7 +135,7 @@ def attendance(request, meeting_id: int, payload: AttendanceIn):
     require_scope(request, "write")
     meeting = meetings.meeting_or_404(request.user, meeting_id)
     if not meetings.may_run(request.user, meeting):
-        return 404, NOT_FOUND
+        raise Http404
 
     def create():
         try:
