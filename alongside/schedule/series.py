@@ -141,11 +141,36 @@ def _expand(rule: str, first_local: datetime, zone: ZoneInfo):
     return islice(expansion, count) if count is not None else expansion
 
 
-def local_starts(appointment: Appointment):
-    first = datetime.combine(appointment.start_date, appointment.start_time)
-    if not appointment.rrule:
+def rule_starts(rule: str, start_date: date, start_time: time, time_zone: str):
+    """The local wall-clock starts (naive datetimes) of a series kept as a first local date and time and a rule
+    (checked by `clean_rule`; "" for one date) in a named zone, in order."""
+    first = datetime.combine(start_date, start_time)
+    if not rule:
         return iter([first])
-    return _expand(appointment.rrule, first, ZoneInfo(appointment.time_zone))
+    return _expand(rule, first, ZoneInfo(time_zone))
+
+
+def first_start(rule: str, start_date: date, start_time: time, time_zone: str) -> datetime:
+    """Where a series really starts: RFC 5545 counts the first date as an occurrence only if the rule gives it,
+    so a series is stored from the rule's first date, and calendar clients and Alongside agree on every date."""
+    return next(rule_starts(rule, start_date, start_time, time_zone))
+
+
+def instants(local_start: datetime, time_zone: str, duration_minutes: int) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local wall-clock start in `time_zone` (schedule/times.py rules); the end is
+    the local start plus the duration on the wall clock, so 18:00 to 19:00 stays so on a night the clocks
+    change."""
+    zone = ZoneInfo(time_zone)
+    return times.to_utc(local_start, zone), times.to_utc(local_start + timedelta(minutes=duration_minutes), zone)
+
+
+def is_open_ended(rule: str) -> bool:
+    """A rule that repeats without COUNT or UNTIL (stored HORIZON ahead and extended by the worker)."""
+    return bool(rule) and not {"COUNT", "UNTIL"} & set(_rule_parts(rule))
+
+
+def local_starts(appointment: Appointment):
+    return rule_starts(appointment.rrule, appointment.start_date, appointment.start_time, appointment.time_zone)
 
 
 def _check_year(day: date, field: str) -> None:
@@ -154,15 +179,11 @@ def _check_year(day: date, field: str) -> None:
 
 
 def _instants(appointment: Appointment, local_start: datetime) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(appointment.time_zone)
-    # Start and end are both local wall-clock times, so 18:00 to 19:00 stays so on a night the clocks change.
-    return times.to_utc(local_start, zone), times.to_utc(
-        local_start + timedelta(minutes=appointment.duration_minutes), zone
-    )
+    return instants(local_start, appointment.time_zone, appointment.duration_minutes)
 
 
 def _is_open_ended(appointment: Appointment) -> bool:
-    return bool(appointment.rrule) and not {"COUNT", "UNTIL"} & set(_rule_parts(appointment.rrule))
+    return is_open_ended(appointment.rrule)
 
 
 def _generate(appointment: Appointment, until: datetime | None) -> int:
@@ -314,7 +335,7 @@ def schedule_appointment(
     if rrule:
         # The first occurrence is where the rule starts (RFC 5545 counts DTSTART as one), so calendar clients
         # and Alongside agree on every date.
-        first = next(_expand(rrule, datetime.combine(start_date, start_time), zone))
+        first = first_start(rrule, start_date, start_time, time_zone)
         start_date, start_time = first.date(), first.time()
     with transaction.atomic():
         appointment = Appointment.objects.create(

@@ -7,8 +7,9 @@
   counts: disengagement is noticed on days without check-ins.
 - Data for a day already closed (an offline check-in synced late, an import) marks the state stale; the
   worker rebuilds it from history with the same code (`rebuild`). So does a state stored in an older layout.
-- Questionnaire responses, safety events and missed appointments are single events and go straight to the
-  alert rules (`on_response`, `on_safety_event`, `on_missed_appointment`).
+- Questionnaire responses, safety events, missed appointments and missed group meetings are single events and
+  go straight to the alert rules (`on_response`, `on_safety_event`, `on_missed_appointment`,
+  `on_missed_group_meeting`).
 """
 
 from __future__ import annotations
@@ -449,22 +450,46 @@ MISSED_COUNT = 2
 
 
 def on_missed_appointment(occurrence) -> int:
-    """Two or more missed appointments within 30 days are a disengagement firing."""
+    """Two or more missed appointments or group meetings within 30 days are a disengagement firing."""
+    return _missed_pattern(occurrence.appointment.member, occurrence.start, f"missed:{occurrence.pk}")
+
+
+def on_missed_group_meeting(attendance) -> int:
+    """A missed group meeting joins missed appointments in the same rule (`on_missed_appointment`)."""
+    return _missed_pattern(attendance.person, attendance.meeting.start, f"missed-meeting:{attendance.pk}")
+
+
+def _missed_pattern(member, at: datetime, source_key: str) -> int:
+    """The missed-appointments rule over both kinds. The evidence names which were missed (their starts, by
+    kind, never the group). Appointments alone stay in the appointments category; once a group meeting counts
+    it is about attending at all, which supporters see with engagement."""
+    from alongside.groups import meetings
     from alongside.schedule import series
 
-    member = occurrence.appointment.member
-    missed = list(series.missed(member, since=occurrence.start - MISSED_WINDOW).filter(start__lte=occurrence.start))
-    if len(missed) < MISSED_COUNT:
+    since = at - MISSED_WINDOW
+    appointments = sorted(o.start for o in series.missed(member, since=since).filter(start__lte=at))
+    group_meetings = sorted(
+        row.meeting.start
+        for row in meetings.missed(member, since=since).filter(meeting__start__lte=at).select_related("meeting")
+    )
+    every = sorted([*appointments, *group_meetings])
+    if len(every) < MISSED_COUNT:
         return 0
+    category = Category.ENGAGEMENT if group_meetings else Category.APPOINTMENTS
     firing = alerts.raise_firing(
         member,
         detector="disengagement",
         rule="missed_appointments",
-        category=Category.APPOINTMENTS.value,
+        category=category.value,
         severity=Severity.WATCH,
-        day=occurrence.start.astimezone(_zone(member)).date(),
-        evidence={"missed": [o.start.isoformat() for o in missed], "window_days": MISSED_WINDOW.days},
-        source_key=f"missed:{occurrence.pk}",
+        day=at.astimezone(_zone(member)).date(),
+        evidence={
+            "missed": [start.isoformat() for start in every],
+            "missed_appointments": [start.isoformat() for start in appointments],
+            "missed_group_meetings": [start.isoformat() for start in group_meetings],
+            "window_days": MISSED_WINDOW.days,
+        },
+        source_key=source_key,
     )
     return int(firing is not None)
 

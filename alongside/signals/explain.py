@@ -41,6 +41,22 @@ SAFETY_RULES = {
 }
 
 
+def _missed_text(e: dict) -> str:
+    """Missed appointments and group meetings, naming how many of each (older evidence lists only "missed")."""
+    meetings = len(e.get("missed_group_meetings", []))
+    appointments = len(e.get("missed_appointments", e.get("missed", []))) if meetings else len(e.get("missed", []))
+    days = e.get("window_days")
+    if not meetings:
+        return _("Missed %(n)s appointments in %(days)s days.") % {"n": appointments, "days": days}
+    if not appointments:
+        return _("Missed %(n)s group meetings in %(days)s days.") % {"n": meetings, "days": days}
+    return _("Missed %(appointments)s appointments and %(meetings)s group meetings in %(days)s days.") % {
+        "appointments": appointments,
+        "meetings": meetings,
+        "days": days,
+    }
+
+
 def describe(firing) -> str:
     """One sentence saying what fired and why, in numbers."""
     e = firing.evidence
@@ -120,10 +136,7 @@ def describe(firing) -> str:
         }
     if detector == "disengagement":
         if rule == "missed_appointments":
-            return _("Missed %(n)s appointments in %(days)s days.") % {
-                "n": len(e.get("missed", [])),
-                "days": e.get("window_days"),
-            }
+            return _missed_text(e)
         return _(
             "Checked in on %(recent)s%% of the last 14 days, against %(usual)s%% before; last check-in %(since)s "
             "days ago."
@@ -234,6 +247,10 @@ def describe_for_member(firing) -> str:
         }
     if firing.detector == "disengagement":
         if firing.rule == "missed_appointments":
+            if e.get("missed_group_meetings"):
+                return _("%(n)s appointments or group meetings were missed within %(days)s days.") % {
+                    "n": len(e.get("missed", [])), "days": e.get("window_days"),
+                }  # fmt: skip
             return _("%(n)s appointments were missed within %(days)s days.") % {
                 "n": len(e.get("missed", [])), "days": e.get("window_days"),
             }  # fmt: skip

@@ -9,6 +9,7 @@ import logging
 from django.dispatch import receiver
 
 from alongside.care.safety import safety_event_recorded
+from alongside.groups.meetings import meeting_attendance_recorded
 from alongside.monitoring.events import checkin_recorded, response_recorded
 from alongside.monitoring.models import TagKind
 from alongside.schedule.models import OccurrenceStatus
@@ -43,3 +44,10 @@ def safety_event(sender, event, **kwargs):
 def attendance(sender, occurrence, **kwargs):
     if occurrence.status == OccurrenceStatus.MISSED:
         engine.on_missed_appointment(occurrence)
+
+
+@receiver(meeting_attendance_recorded, dispatch_uid="signals_meeting_attendance")
+def meeting_attendance(sender, meeting, rows, **kwargs):
+    for row in rows:
+        if not row.attended:
+            engine.on_missed_group_meeting(row)

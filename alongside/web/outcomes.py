@@ -11,6 +11,8 @@ What is counted, for one program (every member ever enrolled in it), as of a day
   (reliably improved and no longer a case), by the NHS Talking Therapies reliable change (6 and 4 points).
 - **time to acknowledge** the alerts opened in the last 90 days (median minutes), and how many wait.
 - **appointment attendance** in the last 90 days: attended of attended and missed.
+- **group meeting attendance** in the last 90 days, in the organisation's groups: meetings attended of those
+  whose attendance was recorded (cancelled meetings left out).
 
 **Small cells**: a count of 1 to 4 people is never shown, nor a share whose count or complement (the people
 it leaves out) is 1 to 4, nor a median or mean over fewer than 5 people. What is held back says so.
@@ -25,6 +27,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
+from alongside.groups.models import Attendance, MeetingStatus
 from alongside.monitoring import instruments
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse
 from alongside.programs.models import Enrolment, Program
@@ -90,6 +93,7 @@ class Outcomes:
     acknowledge_median_minutes: float | None
     unacknowledged: int | None
     attendance: Share
+    group_attendance: Share
 
 
 def _count(value: int) -> int | None:
@@ -149,6 +153,8 @@ def outcomes_for(program: Program, *, now: datetime | None = None) -> Outcomes:
     attended = sum(1 for _member, status in visits if status == OccurrenceStatus.ATTENDED)
     attendance = Share.of_people(attended, len(visits)) if len(visitors) >= SMALL_CELL else Share(None, None)
 
+    group_attendance = _group_attendance(program, members, now)
+
     return Outcomes(
         program=program,
         as_of=today,
@@ -161,7 +167,27 @@ def outcomes_for(program: Program, *, now: datetime | None = None) -> Outcomes:
         acknowledge_median_minutes=median_wait,
         unacknowledged=_count(waiting) if len(alerted) >= SMALL_CELL else None,
         attendance=attendance,
+        group_attendance=group_attendance,
     )
+
+
+def _group_attendance(program: Program, members, now: datetime) -> Share:
+    """Group meetings attended of those recorded for the program's members, over the last 90 days (one query).
+    Held back unless at least 5 people are counted."""
+    rows = list(
+        Attendance.objects.filter(
+            person__in=members,
+            meeting__series__group__organisation=program.organisation_id,
+            meeting__start__gte=now - RECENT,
+            meeting__start__lte=now,
+        )
+        .exclude(meeting__status=MeetingStatus.CANCELLED)
+        .values_list("person_id", "attended")
+    )
+    people = {person for person, _attended in rows}
+    if len(people) < SMALL_CELL:
+        return Share(None, None)
+    return Share.of_people(sum(1 for _person, attended in rows if attended), len(rows))
 
 
 def _retained(rows: list[tuple[int, date]], days: int) -> int:

@@ -1,6 +1,7 @@
 """One timeline of a member's care for a supporter: check-ins, questionnaire results with their bands,
-appointments and attendance, alerts and their outcomes, safety events, outreach, the reminder ladder, clinical
-notes and plan versions, newest first, for one window of days.
+appointments and attendance, group meetings attended or missed and posts in groups (how many, where; never what
+they said), alerts and their outcomes, safety events, outreach, the reminder ladder, clinical notes and plan
+versions, newest first, for one window of days.
 
 Each source is read with one query for the window, and only if the supporter may see it (`care.policy`: the
 member's consent for each category; clinical notes for their clinicians and case managers). So the number of
@@ -11,12 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alongside.care import notes, policy, safety
 from alongside.care.models import Category, OutreachContact, PlanVersion
+from alongside.groups import access as group_access
+from alongside.groups.models import Attendance, Post
 from alongside.monitoring import instruments
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse
 from alongside.notify.models import LadderEvent
@@ -92,6 +98,8 @@ def timeline_for(viewer, member, *, since: datetime, until: datetime, shared: se
                     occurrence.get_status_display(),
                 )
             )
+    if Category.GROUPS in shared:
+        items += _group_activity(viewer, member, between)
     for alert in (
         alerts_visible_to(viewer).filter(member=member, **between("opened_at")).order_by("-opened_at")[:PER_SOURCE]
     ):
@@ -128,6 +136,54 @@ def timeline_for(viewer, member, *, since: datetime, until: datetime, shared: se
             text = _("version %(n)s, saved by %(by)s") % {"n": version.number, "by": by}
             items.append(Item(version.saved_at, "plan", _("Plan"), text, link=reverse("plan:view", args=[member.pk])))
     items.sort(key=lambda item: item.at, reverse=True)
+    return items
+
+
+def _group_activity(viewer, member, between) -> list[Item]:
+    """Group meetings attended or missed, and how many posts the member wrote where, in the organisations where
+    the member shares group activity with the viewer (two queries). An unlisted group is named only to someone
+    inside it; hidden posts are left out, and no post's words ever appear."""
+    organisations = (
+        policy.live_relationships(viewer)
+        .filter(member=member, consent_grants__category=Category.GROUPS)
+        .values("organisation")
+    )
+    inside = group_access.groups_inside(viewer)
+    items = []
+    meetings = (
+        Attendance.objects.filter(
+            person=member, meeting__series__group__organisation__in=organisations, **between("meeting__start")
+        )
+        .exclude(meeting__status="cancelled")
+        .annotate(named=Exists(inside.filter(pk=OuterRef("meeting__series__group"))))
+        .select_related("meeting__series__group")
+        .order_by("-meeting__start")[:PER_SOURCE]
+    )
+    for row in meetings:
+        group = row.meeting.series.group
+        name = group.name if group.listed or row.named else _("an unlisted group")
+        label = _("Group meeting: %(group)s") % {"group": name}
+        items.append(Item(row.meeting.start, "group_meeting", label, _("attended") if row.attended else _("missed")))
+    posts = (
+        Post.objects.filter(
+            author=member, hidden_at__isnull=True, thread__organisation__in=organisations, **between("created_at")
+        )
+        .annotate(named=Exists(inside.filter(pk=OuterRef("thread__group"))))
+        .values_list("created_at", "thread__group", "thread__group__name", "thread__group__listed", "named")
+        .order_by("-created_at")[:PER_SOURCE]
+    )
+    zone = ZoneInfo(member.time_zone)
+    days: dict[tuple, list] = {}
+    for created_at, group_pk, group_name, listed, named in posts:
+        if group_pk is None:
+            where = _("the community space")
+        else:
+            where = group_name if listed or named else _("an unlisted group")
+        day = days.setdefault((created_at.astimezone(zone).date(), group_pk), [created_at, where, 0])
+        day[2] += 1
+    for latest, where, count in days.values():
+        text = ngettext("%(n)s post", "%(n)s posts", count) % {"n": count}
+        items.append(Item(latest, "group_post", _("Posted in %(group)s") % {"group": where}, text))
     return items
 
 

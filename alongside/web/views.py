@@ -169,6 +169,7 @@ def _outcome_rows(result: outcomes.Outcomes) -> list[tuple[str, str, str]]:
     )
     rows.append((_("Alerts still waiting for acknowledgement"), count(result.unacknowledged), ""))
     rows.append((_("Appointments attended (of attended and missed, last 90 days)"), *share(result.attendance)))
+    rows.append((_("Group meetings attended (of those recorded, last 90 days)"), *share(result.group_attendance)))
     return rows
 
 
@@ -392,7 +393,11 @@ def _timeline_context(request, member, shared: set[str], context: dict) -> list[
         if day is not None and day <= timezone.localdate(until, timezone=ZoneInfo(member.time_zone)):
             until = datetime.combine(day, time.min, tzinfo=ZoneInfo(member.time_zone))
     since = until - timedelta(days=TIMELINE_DAYS)
-    reads = [(category, "timeline", None) for category in (Category.APPOINTMENTS, Category.PLAN) if category in shared]
+    reads = [
+        (category, "timeline", None)
+        for category in (Category.APPOINTMENTS, Category.PLAN, Category.GROUPS)
+        if category in shared
+    ]
     organisations = list(policy.note_organisations(request.user, member))
     context["may_keep_notes"] = bool(organisations)
     if organisations:
