@@ -226,9 +226,9 @@ def react(request, pk):
     else:
         error = _("Choose one of the reactions offered.")
     if request.htmx:
+        # htmx swaps only successful answers, so a refusal comes back as the buttons with the reason beside them.
         shown = discussion.shown_posts(request.user, post.thread, [post])[0]
-        return render(request, "groups/_post_reactions.html", {"item": shown, "error": error},
-                      status=400 if error else 200)  # fmt: skip
+        return render(request, "groups/_post_reactions.html", {"item": shown, "error": error})
     if error:
         messages.error(request, error)
     return redirect(reverse("groups:thread", args=[post.thread_id]) + f"#post-{post.pk}")
