@@ -161,6 +161,17 @@ def thread_or_404(person, thread_pk) -> Thread:
     return thread
 
 
+def moderates_anything(person) -> bool:
+    """Community moderators, staff holding the facilitator role and facilitators of a group have a queue."""
+    if not _signed_in(person):
+        return False
+    if OrgRole.objects.filter(user=person, role__in=[Role.MODERATOR, Role.FACILITATOR]).exists():
+        return True
+    return Membership.objects.filter(
+        person=person, role=MembershipRole.FACILITATOR, status=MembershipStatus.ACTIVE
+    ).exists()
+
+
 def moderated_spaces(person) -> Q:
     """A filter on threads (prefix `thread__` for posts) for the spaces the person moderates."""
     if not _signed_in(person):

@@ -56,6 +56,7 @@ class ProfileForm(forms.Form):
         label=_("Your name in discussions"),
         help_text=_("Members appear under this name, never their own. Choose one that does not give you away."),
         max_length=40,
+        required=False,
     )
     accept_guidelines = forms.BooleanField(label=_("I have read the community guidelines and will follow them"),
                                            required=False)  # fmt: skip

@@ -17,12 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alongside.accounts.models import OrgRole, Role
 from alongside.core.forms import add_domain_errors
 from alongside.groups import access, discussion, moderation, profiles
 from alongside.groups.discussion_forms import ProfileForm, ReactionForm, ReasonForm, ReplyForm, ReportForm, ThreadForm
 from alongside.groups.membership import muted_message
-from alongside.groups.models import Membership, MembershipRole, MembershipStatus
 
 KEY_FIELDS = {"client_key": None}
 
@@ -257,18 +255,9 @@ def report_post(request, pk):
     )  # fmt: skip
 
 
-def _moderates_anything(person) -> bool:
-    """Community moderators, group facilitators (staff role) and facilitators of a group have a queue."""
-    if OrgRole.objects.filter(user=person, role__in=[Role.MODERATOR, Role.FACILITATOR]).exists():
-        return True
-    return Membership.objects.filter(
-        person=person, role=MembershipRole.FACILITATOR, status=MembershipStatus.ACTIVE
-    ).exists()
-
-
 @login_required
 def moderation_queue(request):
-    if not _moderates_anything(request.user):
+    if not access.moderates_anything(request.user):
         raise PermissionDenied
     reports = list(moderation.queue(request.user)[:200])
     authors: dict[int, tuple[object, set[int]]] = {}
@@ -369,10 +358,13 @@ def community_profile(request):
     profile = profiles.profile_of(request.user, organisation)
     initial = {"pseudonym": profile.pseudonym if profile else "", "next": request.GET.get("next", "")}
     form = ProfileForm(request.POST or None, initial=initial)
+    is_staff_here = profiles.is_staff_in(request.user, organisation)
+    if is_staff_here:
+        del form.fields["pseudonym"]  # staff appear under their own name and role
     if request.method == "POST" and form.is_valid():
         try:
             profiles.save_profile(
-                request.user, organisation, pseudonym=form.cleaned_data["pseudonym"],
+                request.user, organisation, pseudonym=form.cleaned_data.get("pseudonym", ""),
                 accept_guidelines=form.cleaned_data["accept_guidelines"],
             )  # fmt: skip
             messages.success(request, _("Saved. Welcome to the conversation."))
@@ -386,6 +378,6 @@ def community_profile(request):
         "organisations": organisations,
         "profile": profile,
         "accepted": profiles.has_accepted_guidelines(request.user, organisation),
-        "is_staff_here": profiles.is_staff_in(request.user, organisation),
+        "is_staff_here": is_staff_here,
     }
     return render(request, "groups/profile.html", context, status=400 if form.errors else 200)

@@ -13,8 +13,7 @@ link (everyone in the feed is in the group). Every event is CLASS:PRIVATE.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -31,14 +30,9 @@ def _uid(meeting_series: MeetingSeries) -> str:
     return f"group-meeting-series-{meeting_series.pk}@{DOMAIN}"
 
 
-@cache
 def _zone_for(zone_name: str) -> ZoneInfo:
     """The series' zone when a VTIMEZONE can be written for it, else UTC."""
-    try:
-        icalendar.Timezone.from_tzid(zone_name, first_date=date(2000, 1, 1), last_date=date(2001, 1, 1))
-    except ValueError:
-        return ZoneInfo("UTC")
-    return ZoneInfo(zone_name)
+    return ZoneInfo(zone_name) if feeds.describable(zone_name) else ZoneInfo("UTC")
 
 
 def _describe(event: icalendar.Event, meeting_series: MeetingSeries, reader: feeds.Reader) -> None:
@@ -60,33 +54,7 @@ def _describe(event: icalendar.Event, meeting_series: MeetingSeries, reader: fee
 
 
 def _event(meeting_series: MeetingSeries, start: datetime, end: datetime) -> icalendar.Event:
-    event = icalendar.Event()
-    event.add("uid", _uid(meeting_series))
-    event.add("dtstamp", meeting_series.created_at.astimezone(UTC))
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("sequence", meeting_series.sequence)
-    return event
-
-
-def _feed_rule(meeting_series: MeetingSeries, zone: ZoneInfo) -> icalendar.vRecur:
-    """UNTIL in UTC (RFC 5545, with a zoned DTSTART); a rule without an end stops where Alongside stops, and an
-    ended series where it ended."""
-    parts = dict(part.split("=", 1) for part in meeting_series.rrule.upper().split(";") if "=" in part)
-    until = parts.get("UNTIL")
-    moment = None
-    if until:
-        digits = until.removesuffix("Z") if "T" in until else until + "T235959"
-        naive = datetime.strptime(digits + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
-        moment = naive.replace(tzinfo=UTC) if until.endswith("Z") else times.to_utc(naive, zone)
-    if meeting_series.ended_at is not None:
-        parts.pop("COUNT", None)
-        moment = min(moment, meeting_series.ended_at) if moment else meeting_series.ended_at
-    if moment is not None:
-        parts["UNTIL"] = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    elif "COUNT" not in parts:
-        parts["COUNT"] = str(series.MAX_OCCURRENCES)
-    return icalendar.vRecur.from_ical(";".join(f"{name}={value}" for name, value in parts.items()))
+    return feeds.make_event(_uid(meeting_series), meeting_series.created_at, meeting_series.sequence, start, end)
 
 
 def series_components(meeting_series: MeetingSeries, reader: feeds.Reader) -> Iterator[icalendar.Event]:
@@ -113,7 +81,7 @@ def series_components(meeting_series: MeetingSeries, reader: feeds.Reader) -> It
     else:
         master = _event(meeting_series, first.replace(tzinfo=zone), (first + duration).replace(tzinfo=zone))
     _describe(master, meeting_series, reader)
-    master.add("rrule", _feed_rule(meeting_series, series_zone))
+    master.add("rrule", feeds.feed_rule(meeting_series.rrule, series_zone, ends_at=meeting_series.ended_at))
     by_original = {meeting.original_start: meeting for meeting in meetings}
     stored_until = meeting_series.generated_until
     excluded = []

@@ -34,10 +34,14 @@ def is_staff_in(person, organisation) -> bool:
 
 def save_profile(person, organisation, *, pseudonym: str, accept_guidelines: bool) -> CommunityProfile:
     """Choose (or change) a pseudonym and accept the guidelines. Pseudonyms are unique in the organisation,
-    ignoring case; a member's real name or e-mail is refused so nobody gives themselves away by accident."""
-    pseudonym = " ".join((pseudonym or "").split())
+    ignoring case; a member's real name or e-mail is refused so nobody gives themselves away by accident. Staff
+    appear under their own name and role, so they only accept the guidelines (their pseudonym is never shown)."""
+    staff = is_staff_in(person, organisation)
+    pseudonym = f"staff-{person.pk}" if staff else " ".join((pseudonym or "").split())
     errors = {}
-    if not PSEUDONYM.match(pseudonym):
+    if staff:
+        pass
+    elif not PSEUDONYM.match(pseudonym):
         errors["pseudonym"] = _(
             "Use 3 to 40 letters, digits, spaces, dots, hyphens or apostrophes, starting with a letter or digit."
         )

@@ -148,7 +148,7 @@ def _occurrence_uid(occurrence: Occurrence) -> str:
 
 
 @cache
-def _describable(zone_name: str) -> bool:
+def describable(zone_name: str) -> bool:
     """Whether a VTIMEZONE can be written for this zone (else its events are written in UTC)."""
     try:
         icalendar.Timezone.from_tzid(zone_name, first_date=date(2000, 1, 1), last_date=date(2001, 1, 1))
@@ -181,7 +181,7 @@ def _describe(event: icalendar.Event, appointment: Appointment, reader: Reader) 
     event.add("description", "\n".join(lines))
 
 
-def _event(uid: str, stamp: datetime, sequence: int, start: datetime, end: datetime) -> icalendar.Event:
+def make_event(uid: str, stamp: datetime, sequence: int, start: datetime, end: datetime) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(UTC))
@@ -196,17 +196,24 @@ def _revised(appointment: Appointment, occurrences: Iterable[Occurrence]) -> dat
     return max([appointment.created_at, *(o.status_at for o in occurrences if o.status_at)])
 
 
-def _feed_rule(appointment: Appointment, zone: ZoneInfo) -> icalendar.vRecur:
-    """The series' rule for calendar clients: UNTIL in UTC (RFC 5545, with a zoned DTSTART), and a rule
-    without an end stops where Alongside stops (series.MAX_OCCURRENCES)."""
-    parts = dict(part.split("=", 1) for part in appointment.rrule.upper().split(";") if "=" in part)
+def feed_rule(rule: str, zone: ZoneInfo, *, ends_at: datetime | None = None) -> icalendar.vRecur:
+    """A series' rule for calendar clients: UNTIL in UTC (RFC 5545, with a zoned DTSTART; a local UNTIL is read
+    on the series' clock, to the end of the day when it is a date), a series ended early stops at `ends_at`, and
+    a rule without an end stops where Alongside stops (series.MAX_OCCURRENCES)."""
+    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
     until = parts.get("UNTIL")
-    if until and not until.endswith("Z"):
-        # A local (floating) UNTIL is read on the series' clock, to the end of the day when it is a date.
-        digits = until if "T" in until else until + "T235959"
-        moment = datetime.strptime(digits + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
-        parts["UNTIL"] = times.to_utc(moment, zone).strftime("%Y%m%dT%H%M%SZ")
-    if "UNTIL" not in parts and "COUNT" not in parts:
+    moment = None
+    if until:
+        digits = until.removesuffix("Z")
+        digits = digits if "T" in digits else digits + "T235959"
+        naive = datetime.strptime(digits + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
+        moment = naive.replace(tzinfo=UTC) if until.endswith("Z") else times.to_utc(naive, zone)
+    if ends_at is not None:
+        parts.pop("COUNT", None)
+        moment = min(moment, ends_at) if moment else ends_at
+    if moment is not None:
+        parts["UNTIL"] = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    elif "COUNT" not in parts:
         parts["COUNT"] = str(series.MAX_OCCURRENCES)
     return icalendar.vRecur.from_ical(";".join(f"{name}={value}" for name, value in parts.items()))
 
@@ -218,7 +225,7 @@ def _in_zone(instant: datetime, zone: ZoneInfo) -> datetime:
 def appointment_components(appointment: Appointment, reader: Reader) -> Iterator[icalendar.Event]:
     """The VEVENTs of one appointment or series, for this reader. Expects `appointment.occurrences` loaded."""
     occurrences = list(appointment.occurrences.all())
-    if not _describable(appointment.time_zone):
+    if not describable(appointment.time_zone):
         yield from _standalone(appointment, occurrences, reader, ZoneInfo("UTC"), single=not appointment.rrule)
         return
     zone = ZoneInfo(appointment.time_zone)
@@ -227,7 +234,7 @@ def appointment_components(appointment: Appointment, reader: Reader) -> Iterator
         return
     duration = timedelta(minutes=appointment.duration_minutes)
     first = datetime.combine(appointment.start_date, appointment.start_time)
-    master = _event(
+    master = make_event(
         _uid(appointment),
         _revised(appointment, occurrences),
         appointment.sequence,
@@ -235,7 +242,7 @@ def appointment_components(appointment: Appointment, reader: Reader) -> Iterator
         (first + duration).replace(tzinfo=zone),
     )
     _describe(master, appointment, reader)
-    master.add("rrule", _feed_rule(appointment, zone))
+    master.add("rrule", feed_rule(appointment.rrule, zone))
     by_original = {occurrence.original_start: occurrence for occurrence in occurrences}
     # Occurrences are stored up to `generated_until` (a series stored whole has none).
     stored_until = appointment.generated_until
@@ -254,7 +261,7 @@ def appointment_components(appointment: Appointment, reader: Reader) -> Iterator
             excluded.append(rule_start)
             continue
         if occurrence.start != rule_start or occurrence.end != rule_end:
-            override = _event(
+            override = make_event(
                 _uid(appointment),
                 occurrence.status_at or appointment.created_at,
                 appointment.sequence + occurrence.sequence,
@@ -283,7 +290,7 @@ def _standalone(
 
 def occurrence_event(occurrence: Occurrence, reader: Reader, zone: ZoneInfo, *, uid: str | None = None):
     appointment = occurrence.appointment
-    event = _event(
+    event = make_event(
         uid or _occurrence_uid(occurrence),
         occurrence.status_at or appointment.created_at,
         appointment.sequence + occurrence.sequence,
@@ -359,14 +366,14 @@ def calendar_for(person) -> bytes:
     """The person's whole feed: their appointments (as member and as staff), and whatever other sources add."""
     reader = Reader.of(person)
     events = [event for source in SOURCES for event in source(reader)]
-    return _calendar(events, _("Alongside appointments"))
+    return _calendar(events, _("Alongside: appointments and group meetings"))
 
 
 def single_event(occurrence: Occurrence, person) -> bytes:
     """One occurrence as an `.ics` file, for someone who may view the appointment (the caller checks), shown as
     their feed would show it. A cancelled one says so (STATUS:CANCELLED)."""
     appointment = occurrence.appointment
-    zone = ZoneInfo(appointment.time_zone) if _describable(appointment.time_zone) else ZoneInfo("UTC")
+    zone = ZoneInfo(appointment.time_zone) if describable(appointment.time_zone) else ZoneInfo("UTC")
     uid = None if appointment.rrule else _uid(appointment)
     event = occurrence_event(occurrence, Reader.of(person), zone, uid=uid)
     if occurrence.status == OccurrenceStatus.CANCELLED:

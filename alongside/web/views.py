@@ -22,6 +22,8 @@ from alongside.audit.log import record
 from alongside.audit.models import AuditAction
 from alongside.care import crisis_screen, network, plan, policy, safety
 from alongside.care.models import CareRelationship, Category
+from alongside.groups import access as group_access
+from alongside.groups import mentoring
 from alongside.monitoring import charts, history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment, Program
@@ -75,6 +77,9 @@ def staff_home(request):
             "supporting": supporting,
             "admin_organisations": list(admin_organisations(request.user)),
             "invite_organisations": [o for o in by_organisation if can_invite(request.user, o, Role.MEMBER)],
+            "moderates": group_access.moderates_anything(request.user),
+            "mentor_queue": mentoring.may_see_queue(request.user),
+            "mentors_in": mentoring.peer_mentor_organisations(request.user).exists(),
             "open_alerts": alerts.alerts_visible_to(request.user)
             .exclude(member=request.user)
             .exclude(status=AlertStatus.RESOLVED)

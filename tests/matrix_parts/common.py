@@ -51,5 +51,3 @@ class Route:
     expected: dict
     data: object = None  # dict or callable(world) -> dict
     headers: dict = field(default_factory=dict)
-
-

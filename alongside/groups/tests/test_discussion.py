@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from alongside.accounts.actions import grant_role
 from alongside.accounts.models import Role
-from alongside.groups import access, discussion, membership, moderation
+from alongside.groups import access, discussion, membership, moderation, profiles
 from alongside.groups.models import Post, Reaction, Thread
 from alongside.groups.tests.test_discussion_support import accept, make_space, start, thread_url
 from alongside.notify.models import Notification, NotificationKind
-from alongside.testing.factories import make_member, make_staff, signed_in_client
+from alongside.testing.factories import make_member, make_organisation, make_staff, signed_in_client
 
 pytestmark = pytest.mark.django_db
 SECRET = "The secret of the Tuesday Circle 4417"
@@ -369,3 +369,19 @@ def test_titles_and_reasons_are_escaped_on_the_page():
     page = signed_in_client(s.reader).get(thread_url(post)).content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert "<img src=x" not in page
+
+
+def test_staff_accept_the_guidelines_without_choosing_a_pseudonym():
+    organisation = make_organisation("Birch House")
+    facilitator = make_staff(organisation, Role.FACILITATOR, display_name="Bea Facilitator")
+    member = make_member(organisation, display_name="Mo Member")
+    client = signed_in_client(facilitator)
+    form = client.get(reverse("groups:community_profile")).content.decode()
+    assert 'name="pseudonym"' not in form
+    answer = client.post(reverse("groups:community_profile"), {"accept_guidelines": "on"})
+    assert answer.status_code == 302
+    assert profiles.has_accepted_guidelines(facilitator, organisation)
+    # Members still choose one, and an empty one is refused by name.
+    refused = signed_in_client(member).post(reverse("groups:community_profile"), {"accept_guidelines": "on"})
+    assert refused.status_code == 400 and "pseudonym" in refused.context["form"].errors
+    assert not profiles.has_accepted_guidelines(member, organisation)
