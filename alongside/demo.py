@@ -20,6 +20,8 @@ from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
 from alongside.care import plan, resources
+from alongside.groups import discussion, meetings, membership, mentoring, moderation, profiles
+from alongside.groups.models import Group
 from alongside.monitoring import synthetic
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse, SyntheticTruth
 from alongside.programs import actions as program_actions
@@ -125,6 +127,8 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
     result.alerts = _early_warning(progress)
     _team_records()
     progress("clinical notes and outreach")
+    _groups(organisations[DEMO_ORG_SLUG])
+    progress("peer support groups, meetings, discussions and peer-mentor matching")
     return result
 
 
@@ -426,6 +430,109 @@ def _team_records() -> None:
         outreach.record_contact(
             by=case_manager, member=drew, method="call", outcome="voicemail", next_step="Call again in the morning"
         )
+
+
+# Members' names in discussions (nobody else sees who they are).
+PSEUDONYMS = {
+    "member@demo.example": "Blue Heron",
+    "riley@demo.example": "Riverstone",
+    "alex@demo.example": "Quiet Oak",
+    "casey@demo.example": "Morning Lark",
+    "drew@demo.example": "Northwind",
+}
+
+
+def _groups(organisation: Organisation) -> None:
+    """An open hybrid weekly circle with five weeks behind it (attendance taken, RSVPs for the next one; Drew
+    missed the last two), a closed online family group with a request waiting, a group thread with replies, a
+    community thread, a post reported as spam in the moderators' queue, Jordan's peer-mentor profile and
+    Alex's request for a mentor."""
+    if Group.objects.filter(organisation=organisation).exists():
+        return
+    person = {p.email: User.objects.get(email=p.email) for p in (*STAFF, *MEMBERS)}
+    facilitator = person["facilitator@demo.example"]
+    for email, pseudonym in PSEUDONYMS.items():
+        profiles.save_profile(person[email], organisation, pseudonym=pseudonym, accept_guidelines=True)
+    for email in ("facilitator@demo.example", "moderator@demo.example", "peer@demo.example"):
+        profiles.save_profile(person[email], organisation, pseudonym="", accept_guidelines=True)
+    circle = membership.create_group(
+        by=facilitator, organisation=organisation, name="Evening Recovery Circle",
+        purpose="A weekly circle for people in the first year after treatment: check in, share what helped, "
+        "and leave with one thing to try this week.", topic="Early recovery", access="open", capacity=12,
+        format="hybrid", address="Riverside Recovery Collective, 40 River Street, community room",
+        video_url="https://video.example/riverside/evening-circle",
+    )  # fmt: skip
+    in_circle = ("member@demo.example", "riley@demo.example", "alex@demo.example", "casey@demo.example",
+                 "drew@demo.example")  # fmt: skip
+    for email in in_circle:
+        membership.join(person[email], circle)
+    zone = ZoneInfo(organisation.time_zone)
+    today = timezone.localdate(timezone=zone)
+    thursday = today - timedelta(days=(today.weekday() - 3) % 7) - timedelta(weeks=5)
+    weekly = meetings.schedule_meetings(
+        by=facilitator, group=circle, title="Evening circle", time_zone=organisation.time_zone,
+        start_date=thursday, start_time=time(18, 30), duration_minutes=90, rrule="FREQ=WEEKLY",
+    )  # fmt: skip
+    past = list(weekly.meetings.filter(end__lt=timezone.now()).order_by("start"))
+    for number, meeting in enumerate(past):
+        came = {person[email].pk for email in in_circle}
+        if number >= len(past) - 2:
+            came.discard(person["drew@demo.example"].pk)
+        if number == len(past) - 3:
+            came.discard(person["casey@demo.example"].pk)
+        meetings.record_attendance(meeting, by=facilitator, attended=came)
+    upcoming = weekly.meetings.filter(start__gt=timezone.now()).order_by("start").first()
+    if upcoming:
+        for email, answer in (("member@demo.example", "going"), ("riley@demo.example", "going"),
+                              ("alex@demo.example", "maybe"), ("casey@demo.example", "not_going")):  # fmt: skip
+            meetings.rsvp(person[email], upcoming, answer)
+    family = membership.create_group(
+        by=facilitator, organisation=organisation, name="Family and Friends Night",
+        purpose="For people in recovery and the people close to them: how to talk about relapse warning signs "
+        "at home.", topic="Family", access="closed", capacity=20, format="online",
+        video_url="https://video.example/riverside/family-night",
+    )  # fmt: skip
+    membership.join(person["member@demo.example"], family)  # closed: Sam asked and Priya said yes; Morgan waits
+    membership.decide(family.memberships.get(person=person["member@demo.example"]), by=facilitator, approve=True)
+    membership.join(person["morgan@demo.example"], family)
+    meetings.schedule_meetings(
+        by=facilitator, group=family, title="Family night", time_zone=organisation.time_zone,
+        start_date=today + timedelta(days=6), start_time=time(19, 0), duration_minutes=60,
+        rrule="FREQ=MONTHLY;BYDAY=1TU",
+    )  # fmt: skip
+    opening = discussion.start_thread(
+        person["member@demo.example"], organisation, circle, title="First month after discharge",
+        body="The evenings are the hardest part for me. What do you do between 6 and 9?",
+    )  # fmt: skip
+    discussion.reply(
+        person["riley@demo.example"],
+        opening.thread,
+        body="I cook something slow and call my sister. Having a plan for the evening helps.",
+    )
+    discussion.reply(
+        facilitator,
+        opening.thread,
+        body="Thank you for bringing this, Blue Heron. Let's make evenings our topic on Thursday.",
+    )
+    discussion.toggle_reaction(person["alex@demo.example"], opening, "me_too")
+    discussion.toggle_reaction(person["casey@demo.example"], opening, "strength")
+    sleep = discussion.start_thread(
+        person["alex@demo.example"], organisation, None, title="What helps you sleep?",
+        body="Week three without anything to help me sleep. Tips welcome:\n\n- no screens after 10\n- tea",
+    )  # fmt: skip
+    advert = discussion.reply(
+        person["drew@demo.example"], sleep.thread, body="Selling my old bike, message me if you want it."
+    )
+    moderation.report(person["casey@demo.example"], advert, reason="spam", note="Not about sleep.")
+    mentoring.save_mentor_profile(
+        person["peer@demo.example"], organisation, languages="English, Spanish",
+        lived_experience=["alcohol", "anxiety", "grief"], availability=["weekday_evenings", "weekends"],
+        gender="", capacity=5, accepting=True, about="Eight years in recovery; I like walks and long talks.",
+    )  # fmt: skip
+    mentoring.ask_for_mentor(
+        person["alex@demo.example"], organisation, languages="English", lived_experience=["alcohol"],
+        availability=["weekday_evenings"], note="Someone who has been through early sobriety.",
+    )  # fmt: skip
 
 
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:
