@@ -102,17 +102,17 @@ def test_demo_seeds_once_reuses_data_and_resets_on_request(tmp_path):
     env = {"ALONGSIDE_DATA_DIR": str(tmp_path)}
     first = run("demo", "--no-serve", env=env)
     assert first.returncode == 0, first.stderr
-    assert "people: 17 accounts (17 new)" in first.stdout
+    assert "people: 18 accounts (18 new)" in first.stdout
     assert "member@demo.example" in first.stdout and "clinician@demo.example" in first.stdout
     assert (tmp_path / "secret_key").exists()
 
     again = run("demo", "--no-serve", env=env)
-    assert "people: 17 accounts (0 new)" in again.stdout
+    assert "people: 18 accounts (0 new)" in again.stdout
 
     reset = run("demo", "--no-serve", "--reset", env=env)
     assert reset.returncode == 0, reset.stderr
     assert "Erasing the demo database" in reset.stdout
-    assert "people: 17 accounts (17 new)" in reset.stdout
+    assert "people: 18 accounts (18 new)" in reset.stdout
 
 
 def test_worker_stops_cleanly_on_sigterm(dev_env):
