@@ -26,11 +26,18 @@ def _localise(meeting, zone: ZoneInfo) -> None:
     meeting.local_end = meeting.end.astimezone(zone)
 
 
+# A weekly series stores a year ahead; on a phone the page shows the next two months unless asked for more.
+UPCOMING_SHOWN = 8
+
+
 @login_required
 def meeting_list(request, pk):
     group = access.group_or_404(request.user, pk)
     zone = ZoneInfo(request.user.time_zone)
     upcoming, past = meetings.upcoming_and_past(group)
+    later = 0 if request.GET.get("all") == "1" else max(len(upcoming) - UPCOMING_SHOWN, 0)
+    if later:
+        upcoming = upcoming[:UPCOMING_SHOWN]
     answers = dict(
         Rsvp.objects.filter(meeting__in=[*upcoming, *past], person=request.user).values_list("meeting", "answer")
     )
@@ -50,6 +57,7 @@ def meeting_list(request, pk):
             "group": group,
             "upcoming": upcoming,
             "past": past,
+            "later": later,
             "facilitates": facilitates,
             "series_list": meetings.live_series(group) if facilitates else [],
             "answers": RsvpAnswer.choices,
