@@ -78,8 +78,10 @@ def verify(user, code: str):
     cleaned = _digits(code)
     if not cleaned:
         return None
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        with transaction.atomic():
+    # django-otp locks the devices (SELECT ... FOR UPDATE) as it lists them, so the listing belongs inside the
+    # transaction too: PostgreSQL refuses a locking read outside one (SQLite has no such lock to refuse).
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
             if device.verify_token(cleaned):
                 return device
     return None

@@ -70,6 +70,18 @@ def test_staff_with_a_device_verify_with_a_code_or_a_recovery_code_once(staff):
     assert again.post(reverse("accounts:two_factor"), {"code": two_factor.current_code(device)}).status_code == 302
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_code_step_works_outside_a_test_transaction(staff):
+    """As in production (autocommit, no transaction around the request): django-otp's locking read of the
+    devices must happen inside a transaction, or PostgreSQL refuses it and the code step fails for everyone."""
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    client = Client()
+    sign_in(client, staff)
+    answer = client.post(reverse("accounts:two_factor"), {"code": two_factor.current_code(device)})
+    assert answer.status_code == 302
+    assert client.get(reverse("web:staff_home")).status_code == 200
+
+
 def test_api_paths_answer_json_before_the_second_factor(client, staff):
     sign_in(client, staff)
     response = client.get("/api/anything")
