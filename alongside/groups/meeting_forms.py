@@ -79,7 +79,7 @@ class AttendanceForm(forms.Form):
 
 class NotesForm(forms.Form):
     notes = forms.CharField(
-        label=_("Facilitators' notes"),
+        label=_("What happened and what to follow up"),
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 6}),

@@ -19,6 +19,7 @@ from alongside.core.forms import add_domain_errors
 from alongside.groups import access, meetings
 from alongside.groups.meeting_forms import AttendanceForm, CancelForm, MeetingSeriesForm, NotesForm, RsvpForm
 from alongside.groups.models import MeetingSeries, MeetingStatus, Rsvp, RsvpAnswer
+from alongside.schedule import series
 
 
 def _localise(meeting, zone: ZoneInfo) -> None:
@@ -28,6 +29,14 @@ def _localise(meeting, zone: ZoneInfo) -> None:
 
 # A weekly series stores a year ahead; on a phone the page shows the next two months unless asked for more.
 UPCOMING_SHOWN = 8
+
+
+def _with_words(series_list):
+    """Each series with its rule as people say it, for the facilitators' list."""
+    series_list = list(series_list)
+    for item in series_list:
+        item.rule_words = series.rule_in_words(item.rrule)
+    return series_list
 
 
 @login_required
@@ -59,7 +68,7 @@ def meeting_list(request, pk):
             "past": past,
             "later": later,
             "facilitates": facilitates,
-            "series_list": meetings.live_series(group) if facilitates else [],
+            "series_list": _with_words(meetings.live_series(group)) if facilitates else [],
             "answers": RsvpAnswer.choices,
             "zone": request.user.time_zone,
         },

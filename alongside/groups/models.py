@@ -215,6 +215,10 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.series} at {self.start:%Y-%m-%d %H:%M} UTC"
 
+    @property
+    def is_over(self) -> bool:
+        return self.end <= timezone.now()
+
 
 class RsvpAnswer(models.TextChoices):
     GOING = "going", _("Going")

@@ -120,6 +120,7 @@ def group_page(request, pk):
         "meetings": cards.next_meetings(group),
         "places_left": cards.places_left(group),
         "can_manage": access.can_manage(request.user, group),
+        "can_moderate": access.can_moderate(request.user, group.organisation, group),
     }
     return render(request, "groups/group.html", context)
 

@@ -9,6 +9,7 @@ occurrence's reminder due times (schedule/reminders.py).
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alongside.accounts.models import Organisation, Role, validate_time_zone
 from alongside.care import policy
@@ -96,6 +98,47 @@ def clean_rule(rule: str, first_local: datetime, zone: ZoneInfo) -> str:
             {"rrule": _("A series may have at most %(n)s occurrences; this one has more.") % {"n": MAX_OCCURRENCES}}
         )
     return rule
+
+
+WEEKDAY_NAMES = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+
+
+def rule_in_words(rule: str) -> str:
+    """A rule as people say it ("Every 2 weeks on Tuesday"); a rule beyond these words is shown as written."""
+    if not rule:
+        return _("Once")
+    try:
+        parts = _rule_parts(rule)
+        interval = int(parts.get("INTERVAL", "1"))
+    except ValueError:
+        return rule
+    days = [day for day in parts.get("BYDAY", "").split(",") if day]
+    unit = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}.get(parts.get("FREQ", ""))
+    if unit is None or set(parts) - {"FREQ", "INTERVAL", "BYDAY", "COUNT", "UNTIL"}:
+        return rule
+    every = {
+        "day": ngettext("Every day", "Every %(n)s days", interval),
+        "week": ngettext("Every week", "Every %(n)s weeks", interval),
+        "month": ngettext("Every month", "Every %(n)s months", interval),
+        "year": ngettext("Every year", "Every %(n)s years", interval),
+    }[unit] % {"n": interval}
+    if not days:
+        return every
+    names = []
+    for day in days:
+        match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", day)
+        if not match:
+            return rule
+        name = calendar.day_name[WEEKDAY_NAMES[match.group(2)]]
+        nth = match.group(1)
+        if nth:
+            position = {"1": _("first"), "+1": _("first"), "2": _("second"), "3": _("third"), "4": _("fourth"),
+                        "-1": _("last")}.get(nth)  # fmt: skip
+            if position is None:
+                return rule
+            name = _("the %(position)s %(day)s") % {"position": position, "day": name}
+        names.append(name)
+    return _("%(every)s on %(days)s") % {"every": every, "days": ", ".join(names)}
 
 
 LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}

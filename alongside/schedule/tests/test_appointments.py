@@ -376,3 +376,21 @@ def test_a_rule_that_never_happens_is_refused(member, rule):
 def test_a_series_starting_on_29_february(member):
     appointment = weekly(member, first=date(2028, 2, 29), at=time(0, 0), rule="FREQ=YEARLY;COUNT=2")
     assert [d for d, _clock in local_times(appointment)] == [date(2028, 2, 29), date(2032, 2, 29)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("", "Once"),
+        ("FREQ=WEEKLY", "Every week"),
+        ("FREQ=WEEKLY;INTERVAL=2;COUNT=10", "Every 2 weeks"),
+        ("FREQ=WEEKLY;BYDAY=MO,WE", "Every week on Monday, Wednesday"),
+        ("FREQ=MONTHLY;BYDAY=1TU", "Every month on the first Tuesday"),
+        ("FREQ=MONTHLY;BYDAY=-1FR", "Every month on the last Friday"),
+        # Beyond these words the rule is shown as written rather than described wrongly.
+        ("FREQ=MONTHLY;BYMONTHDAY=3", "FREQ=MONTHLY;BYMONTHDAY=3"),
+        ("FREQ=MONTHLY;BYDAY=2XX", "FREQ=MONTHLY;BYDAY=2XX"),
+    ],
+)
+def test_rules_in_words(rule, words):
+    assert series.rule_in_words(rule) == words
