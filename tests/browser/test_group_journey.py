@@ -46,7 +46,7 @@ def sign_in_with_code(page, url, person) -> None:
 
 
 def join_from_the_directory(page, name: str) -> None:
-    page.get_by_role("link", name="Groups", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
     page.get_by_role("heading", name="Groups you can join").wait_for()
     assert_accessible(page, f"group-directory-{name}")
     page.get_by_role("button", name=f"Join {GROUP}").click()
@@ -84,7 +84,7 @@ def test_a_group_meets_talks_is_moderated_and_stays_private(live_server, open_pa
     # 1. The facilitator creates the group and schedules its weekly meeting, which began last week.
     fac = open_page()
     sign_in_with_code(fac, url, facilitator)
-    fac.get_by_role("link", name="Groups", exact=True).click()
+    fac.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
     fac.get_by_role("region", name="My groups").get_by_text(UNLISTED).wait_for()  # theirs, though unlisted
     assert_accessible(fac, "group-directory-facilitator")
     fac.get_by_role("link", name="New group").click()
@@ -247,7 +247,7 @@ def test_a_group_meets_talks_is_moderated_and_stays_private(live_server, open_pa
     # 5. A member of the same organisation outside the group: its card, but nothing inside, and no unlisted group.
     dana_page = open_page()
     sign_in(dana_page, url, dana.email, PASSWORD)
-    dana_page.get_by_role("link", name="Groups", exact=True).click()
+    dana_page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
     card = dana_page.locator(f"#group-card-{group.pk}")
     card.get_by_role("button", name=f"Join {GROUP}").wait_for()
     assert card.get_by_role("link").count() == 0  # neither the group's page nor its video link
