@@ -25,14 +25,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SEED = f"""
 import django; django.setup()
+from datetime import timedelta
+from django.utils import timezone
 from alongside.accounts import actions
-from alongside.notify.models import NotificationPreferences
+from alongside.notify.models import Delivery, NotificationPreferences
 from alongside.notify.outbox import notify
 people = [actions.create_person(f"p{{n}}@example.org", f"Person {{n}}", None) for n in range(20)]
 for person in people:
     NotificationPreferences.objects.create(person=person, quiet_hours=False, channels={{"nudge": ["inbox", "email"]}})
+# Made due later, then all released at once: an in-app notification due when it is made is in the inbox at once,
+# and this test is about the worker's in-app deliveries too (those held by quiet hours, a snooze or a retry).
+later = timezone.now() + timedelta(hours=1)
 for n in range({NOTIFICATIONS}):
-    notify(people[n % 20], kind="nudge", title="Checking in?", source_key=f"fault:{{n}}", link="/me/")
+    notify(people[n % 20], kind="nudge", title="Checking in?", source_key=f"fault:{{n}}", link="/me/", at=later)
+Delivery.objects.update(due_at=timezone.now())
 """
 
 

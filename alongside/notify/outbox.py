@@ -12,6 +12,8 @@ from django.utils import timezone
 from alongside.notify.models import (
     Channel,
     Delivery,
+    DeliveryStatus,
+    InboxMessage,
     Notification,
     NotificationKind,
     NotificationPreferences,
@@ -66,6 +68,29 @@ def after_quiet_hours(moment: datetime, preferences: NotificationPreferences, zo
     return times.at(end_day, preferences.quiet_end, zone)
 
 
+def _deliveries(notification: Notification, channels: list[str], due: datetime, now: datetime):
+    """The notification's delivery rows, and its inbox message when the in-app delivery is due already.
+
+    An in-app delivery is only a row in the person's inbox, so when nothing makes it wait (quiet hours, a snooze)
+    it is delivered in the transaction that makes it, already marked sent: there is nothing to hand to the
+    worker, nothing that can fail outside the database, and the person sees it at once."""
+    deliveries, messages = [], []
+    for channel in channels:
+        key = f"n{notification.pk}-{channel}"
+        if channel == Channel.INBOX and due <= now:
+            deliveries.append(
+                Delivery(notification_id=notification.pk, channel=channel, key=key, due_at=due,
+                         status=DeliveryStatus.SENT, sent_at=now, attempts=1)
+            )  # fmt: skip
+            messages.append(
+                InboxMessage(recipient_id=notification.recipient_id, notification_id=notification.pk,
+                             delivery_key=key, created_at=now)
+            )  # fmt: skip
+        else:
+            deliveries.append(Delivery(notification_id=notification.pk, channel=channel, key=key, due_at=due))
+    return deliveries, messages
+
+
 def notify(
     recipient,
     *,
@@ -98,14 +123,9 @@ def notify(
                 recipient=recipient, kind=kind, urgent=urgent, title=title[:120], body=body[:500], link=link,
                 source_key=source_key, organisation=organisation,
             )  # fmt: skip
-            Delivery.objects.bulk_create(
-                [
-                    Delivery(
-                        notification=notification, channel=channel, key=f"n{notification.pk}-{channel}", due_at=due
-                    )
-                    for channel in channels
-                ]
-            )
+            deliveries, messages = _deliveries(notification, channels, due, timezone.now())
+            Delivery.objects.bulk_create(deliveries)
+            InboxMessage.objects.bulk_create(messages)
     except IntegrityError:
         return Notification.objects.get(source_key=source_key)
     return notification
@@ -150,18 +170,14 @@ def notify_many(items: list[dict]) -> int:
                 )
                 for notification in created:
                     notification.pk = by_key[notification.source_key]
-            Delivery.objects.bulk_create(
-                [
-                    Delivery(
-                        notification_id=notification.pk,
-                        channel=channel,
-                        key=f"n{notification.pk}-{channel}",
-                        due_at=due,
-                    )
-                    for notification, channels, due in planned
-                    for channel in channels
-                ]
-            )
+            now = timezone.now()
+            deliveries, messages = [], []
+            for notification, channels, due in planned:
+                more_deliveries, more_messages = _deliveries(notification, channels, due, now)
+                deliveries += more_deliveries
+                messages += more_messages
+            Delivery.objects.bulk_create(deliveries)
+            InboxMessage.objects.bulk_create(messages)
     except IntegrityError:
         # Another worker added some of the same sources meanwhile: fall back to one at a time (each is safe).
         return sum(

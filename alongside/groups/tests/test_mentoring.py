@@ -198,7 +198,7 @@ def test_two_staff_approving_at_once_make_one_relationship():
             outcomes.append("matched")
         except ValidationError as error:
             outcomes.append(sorted(error.message_dict))
-        except Exception as error:  # noqa: BLE001 (shown in the assertion below)
+        except Exception as error:  # shown in the assertion below
             outcomes.append(repr(error))
         finally:
             connection.close()

@@ -66,9 +66,26 @@ def test_quiet_hours_on_the_persons_own_clock(member, local_time, urgent, expect
     assert due == datetime(*expected_local, tzinfo=zone)
 
 
+def test_an_in_app_notification_due_now_is_in_the_inbox_at_once(member):
+    quiet_off(member, nudge=["inbox", "email"])
+    notification = outbox.notify(member, kind=NotificationKind.NUDGE, title="Checking in?", source_key="t:3")
+    inbox_delivery = notification.deliveries.get(channel="inbox")
+    assert inbox_delivery.status == DeliveryStatus.SENT and inbox_delivery.attempts == 1
+    assert InboxMessage.objects.get(recipient=member).delivery_key == inbox_delivery.key
+    # The e-mail still waits for the worker; the worker finds no in-app delivery left to do.
+    assert notification.deliveries.get(channel="email").status == DeliveryStatus.PENDING
+    assert [d.channel for d in dispatch.claim("w1")] == ["email"]
+
+
 def test_inbox_delivery_happens_once_however_often_it_runs(member):
     quiet_off(member, nudge=["inbox"])
-    notification = outbox.notify(member, kind=NotificationKind.NUDGE, title="Checking in?", source_key="t:4")
+    # Due in a minute: it waits in the outbox for the worker, like one held by quiet hours or a snooze.
+    notification = outbox.notify(
+        member, kind=NotificationKind.NUDGE, title="Checking in?", source_key="t:4",
+        at=timezone.now() + timedelta(minutes=1),
+    )  # fmt: skip
+    assert dispatch.run("w1") == 0 and not InboxMessage.objects.filter(recipient=member).exists()
+    notification.deliveries.update(due_at=timezone.now())
     assert dispatch.run("w1") == 1
     delivery = notification.deliveries.get()
     delivery.status, delivery.lease_until = DeliveryStatus.SENDING, timezone.now() - timedelta(seconds=1)
@@ -79,7 +96,7 @@ def test_inbox_delivery_happens_once_however_often_it_runs(member):
 
 
 def test_two_claims_never_share_a_row(member):
-    quiet_off(member, nudge=["inbox"])
+    quiet_off(member, nudge=["email"])
     for number in range(10):
         outbox.notify(member, kind=NotificationKind.NUDGE, title="x", source_key=f"c:{number}")
     first = dispatch.claim("a", limit=6)
