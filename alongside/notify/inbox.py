@@ -37,7 +37,7 @@ MAX_CHECKIN_TIMES = 4
 # Channels only care staff may choose: the organisation's gateway is for people on duty.
 STAFF_ONLY_CHANNELS = frozenset({Channel.WEBHOOK})
 # Kinds that only concern people who support members.
-STAFF_KINDS = (NotificationKind.CARE_TEAM, NotificationKind.SAFETY_ALERT)
+STAFF_KINDS = (NotificationKind.CARE_TEAM, NotificationKind.SAFETY_ALERT, NotificationKind.MODERATION)
 SNOOZES = {"day": timedelta(days=1), "week": timedelta(days=7)}
 LONGEST_SNOOZE = timedelta(days=31)
 _HH_MM = re.compile(r"\d{2}:\d{2}")

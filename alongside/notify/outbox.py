@@ -29,6 +29,9 @@ DEFAULT_CHANNELS: dict[str, list[str]] = {
     NotificationKind.NUDGE: [Channel.INBOX, Channel.EMAIL],
     NotificationKind.CARE_TEAM: [Channel.INBOX, Channel.EMAIL],
     NotificationKind.SAFETY_ALERT: [Channel.INBOX, Channel.EMAIL, Channel.WEBHOOK],
+    NotificationKind.GROUP_MEETING: [Channel.INBOX, Channel.EMAIL],
+    NotificationKind.GROUP_ACTIVITY: [Channel.INBOX],
+    NotificationKind.MODERATION: [Channel.INBOX, Channel.EMAIL],
 }
 
 
