@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "alongside.notify",
     "alongside.signals",
     "alongside.groups",
+    "alongside.goals",
     "alongside.web",
 ]
 

@@ -43,6 +43,20 @@ LADDER_ACTIONS = {
 ALERT_SEVERITIES = ("urgent", "high", "watch")
 EXPERIMENTAL_DETECTORS = {"critical_slowing_down": _("Rising variance and autocorrelation of negative affect")}
 
+GOAL_AREAS = {
+    "health": _("Health"),
+    "relationships": _("Relationships"),
+    "education": _("Education"),
+    "work": _("Work"),
+    "creative": _("Creative pursuits"),
+    "community": _("Community"),
+    "spiritual": _("Spiritual life"),
+    "housing": _("Housing"),
+    "finances": _("Finances"),
+}
+DEFAULT_CELEBRATION_DAYS = (7, 30, 60, 90, 180, 365)
+GOAL_AREA_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 # A transition checklist's items are also the values of its checkboxes, so each must be distinct.
@@ -103,6 +117,34 @@ class ProgramSettings(BaseModel):
     )
     # What the care team goes through when a member is discharged or moves to another phase.
     transition_checklist: list[str] = Field(default_factory=default_transition_checklist)
+    # The areas of life a member's goals belong to: key -> name shown (the program may rename, add or remove).
+    goal_areas: dict[str, str] = Field(default_factory=lambda: {key: str(name) for key, name in GOAL_AREAS.items()})
+    # Days since discharge (or completing the program) and days in a row of check-ins that are celebrated.
+    celebration_days: list[Annotated[int, Field(ge=1, le=3650)]] = Field(
+        default_factory=lambda: list(DEFAULT_CELEBRATION_DAYS)
+    )
+
+    @field_validator("goal_areas")
+    @classmethod
+    def goal_areas_named(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError(gettext("give at least one goal area"))
+        if len(value) > 30:
+            raise ValueError(gettext("a program has at most 30 goal areas"))
+        bad = [key for key in value if not GOAL_AREA_KEY.match(key)]
+        if bad:
+            raise ValueError(
+                gettext("goal area keys are lower-case letters, digits and _: %(keys)s") % {"keys": ", ".join(bad)}
+            )
+        names = {key: " ".join(str(name).split()) for key, name in value.items()}
+        if any(not name or len(name) > 60 for name in names.values()):
+            raise ValueError(gettext("every goal area needs a name of at most 60 characters"))
+        return names
+
+    @field_validator("celebration_days")
+    @classmethod
+    def celebration_days_in_order(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
 
     @field_validator("checkin_fields")
     @classmethod

@@ -1,0 +1,3 @@
+"""(placeholder until this part is built)"""
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""(placeholder until this part is built)"""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+from alongside.goals import goal_views, growth_views
+
+app_name = "goals"
+
+urlpatterns = [*goal_views.urlpatterns, *growth_views.urlpatterns]
