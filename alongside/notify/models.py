@@ -28,6 +28,7 @@ class NotificationKind(models.TextChoices):
     GROUP_MEETING = "group_meeting", _("Group meeting reminders")
     GROUP_ACTIVITY = "group_activity", _("Replies, group requests and peer-mentor news")
     MODERATION = "moderation", _("Posts waiting for a moderator")
+    GOALS = "goals", _("Goals: suggestions, encouragement, milestones and celebrations")
 
 
 class Channel(models.TextChoices):
