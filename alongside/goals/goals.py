@@ -79,7 +79,7 @@ def goal_areas_for(member) -> dict[str, str]:
     )
     if enrolment is None:
         return {key: str(name) for key, name in GOAL_AREAS.items()}
-    return dict(enrolment.program.config().goal_areas)
+    return dict(enrolment.program.config.goal_areas)
 
 
 def goals_of(member) -> QuerySet[Goal]:
