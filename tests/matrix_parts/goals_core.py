@@ -93,8 +93,11 @@ def api_routes() -> dict:
     return {
         ("get", "/api/v1/goals"): Route("get", "/api/v1/goals", expect(200, anonymous=401)),
         ("post", "/api/v1/goals"): Route(
-            "post", "/api/v1/goals", only(MEMBERS_ONLY, outcome=201, otherwise=403, anonymous=401),
-            data=_new_goal, headers=key,
+            "post",
+            "/api/v1/goals",
+            only(MEMBERS_ONLY, outcome=201, otherwise=403, anonymous=401),
+            data=_new_goal,
+            headers=key,
         ),  # fmt: skip
         ("get", "/api/v1/goals/{goal_id}"): Route(
             "get", lambda w: f"/api/v1/goals/{_goal(w)}", only(GOAL_READERS, anonymous=401)
@@ -103,20 +106,27 @@ def api_routes() -> dict:
             "patch", lambda w: f"/api/v1/goals/{_goal(w)}", own, data={"status": "paused"}
         ),
         ("post", "/api/v1/goals/{goal_id}/progress"): Route(
-            "post", lambda w: f"/api/v1/goals/{_goal(w)}/progress",
-            own | {"member": 201}, data={"percent": 20}, headers=key,
+            "post",
+            lambda w: f"/api/v1/goals/{_goal(w)}/progress",
+            own | {"member": 201},
+            data={"percent": 20},
+            headers=key,
         ),  # fmt: skip
         ("post", "/api/v1/goals/{goal_id}/milestones/{milestone_id}/achieve"): Route(
             "post", lambda w: f"/api/v1/goals/{_goal(w)}/milestones/{w.extra['milestone'].pk}/achieve", own
         ),
         ("post", "/api/v1/goals/{goal_id}/encouragements"): Route(
-            "post", lambda w: f"/api/v1/goals/{_goal(w)}/encouragements",
+            "post",
+            lambda w: f"/api/v1/goals/{_goal(w)}/encouragements",
             only(GOAL_SUPPORTERS, outcome=201, anonymous=401) | {"member": 403},
-            data={"kind": "comment", "text": "Proud of you"}, headers=key,
+            data={"kind": "comment", "text": "Proud of you"},
+            headers=key,
         ),  # fmt: skip
         ("post", "/api/v1/members/{member_id}/goal-suggestions"): Route(
-            "post", lambda w: f"/api/v1/members/{_member(w)}/goal-suggestions",
+            "post",
+            lambda w: f"/api/v1/members/{_member(w)}/goal-suggestions",
             only(GOAL_SUPPORTERS, outcome=201, anonymous=401) | {"member": 403},
-            data=_new_goal, headers=key,
+            data=_new_goal,
+            headers=key,
         ),  # fmt: skip
     }
