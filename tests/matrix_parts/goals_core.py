@@ -98,7 +98,7 @@ def api_routes() -> dict:
             only(MEMBERS_ONLY, outcome=201, otherwise=403, anonymous=401),
             data=_new_goal,
             headers=key,
-        ),  # fmt: skip
+        ),
         ("get", "/api/v1/goals/{goal_id}"): Route(
             "get", lambda w: f"/api/v1/goals/{_goal(w)}", only(GOAL_READERS, anonymous=401)
         ),
@@ -111,7 +111,7 @@ def api_routes() -> dict:
             own | {"member": 201},
             data={"percent": 20},
             headers=key,
-        ),  # fmt: skip
+        ),
         ("post", "/api/v1/goals/{goal_id}/milestones/{milestone_id}/achieve"): Route(
             "post", lambda w: f"/api/v1/goals/{_goal(w)}/milestones/{w.extra['milestone'].pk}/achieve", own
         ),
@@ -121,12 +121,12 @@ def api_routes() -> dict:
             only(GOAL_SUPPORTERS, outcome=201, anonymous=401) | {"member": 403},
             data={"kind": "comment", "text": "Proud of you"},
             headers=key,
-        ),  # fmt: skip
+        ),
         ("post", "/api/v1/members/{member_id}/goal-suggestions"): Route(
             "post",
             lambda w: f"/api/v1/members/{_member(w)}/goal-suggestions",
             only(GOAL_SUPPORTERS, outcome=201, anonymous=401) | {"member": 403},
             data=_new_goal,
             headers=key,
-        ),  # fmt: skip
+        ),
     }
