@@ -325,6 +325,7 @@ def member_record(request, member_pk):
     context["safety_events"] = list(safety.events_visible_to(request.user, member)[:10])
     context["alerts"] = list(alerts.alerts_visible_to(request.user).filter(member=member)[:5])
     context["plan_shared"] = Category.PLAN in shared
+    context["goals_shared"] = Category.GOALS in shared
     # Programs and transitions come with the profile, limited to the viewer's organisations; the care team's
     # transition notes only with the plan.
     viewer_organisations = {relationship.organisation_id for relationship in context["relationships"]}
