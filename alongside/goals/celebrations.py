@@ -176,7 +176,7 @@ def celebrate_due(due: list[Due], now: datetime | None = None) -> int:
         return 0
     now = now or timezone.now()
     known = set(Celebration.objects.filter(key__in=[item.key for item in due]).values_list("key", flat=True))
-    fresh = [item for item in due if item.key not in known]
+    fresh = list({item.key: item for item in due if item.key not in known}.values())
     if not fresh:
         return 0
     members = {

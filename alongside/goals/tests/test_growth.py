@@ -137,3 +137,16 @@ def test_api_growth_and_celebrations_are_the_members_own(member, organisation):
 
 def test_api_growth_is_for_members(staff):
     assert signed_in_client(staff).get("/api/v1/growth").status_code == 403
+
+
+def test_recovery_days_count_on_the_members_clock(member, organisation, client_for):
+    from alongside.programs import actions as program_actions
+    from alongside.testing.factories import make_staff
+
+    admin = make_staff(organisation, Role.ORG_ADMIN)
+    program = program_actions.create_program(by=admin, organisation=organisation, name="Aftercare")
+    today = routines.local_today(member)
+    program_actions.enrol(by=admin, program=program, member=member, discharge_date=today - timedelta(days=12))
+    assert growth.summary(member).days_since_discharge == 12
+    page = client_for(member).get(reverse("goals:growth")).content.decode()
+    assert "12 days since discharge" in page
