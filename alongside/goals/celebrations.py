@@ -170,12 +170,16 @@ def due_streaks(now: datetime | None = None) -> list[Due]:
     return due
 
 
+def celebrated_keys(keys: list[str]) -> set[str]:
+    return set(Celebration.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
 def celebrate_due(due: list[Due], now: datetime | None = None) -> int:
     """Store the celebrations not yet made and tell each member in their inbox. Returns how many were new."""
     if not due:
         return 0
     now = now or timezone.now()
-    known = set(Celebration.objects.filter(key__in=[item.key for item in due]).values_list("key", flat=True))
+    known = celebrated_keys([item.key for item in due])
     fresh = list({item.key: item for item in due if item.key not in known}.values())
     if not fresh:
         return 0
@@ -195,6 +199,13 @@ def celebrate_due(due: list[Due], now: datetime | None = None) -> int:
             ],
             ignore_conflicts=True,
         )
+        # Ours are the rows stamped with this run's moment; a row another worker stored first is its to announce.
+        mine = set(
+            Celebration.objects.filter(key__in=[item.key for item in fresh], created_at=now).values_list(
+                "key", flat=True
+            )
+        )
+        fresh = [item for item in fresh if item.key in mine]
         notify_many(
             [
                 {"recipient": members[item.member_id], "kind": NotificationKind.GOALS,

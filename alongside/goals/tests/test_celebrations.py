@@ -183,3 +183,16 @@ def test_many_members_due_cost_a_fixed_number_of_queries(org, admin, program, dj
         _discharged(org, admin, program, date(2026, 3, 1))
     with django_assert_max_num_queries(few):
         assert len(celebrations.due_day_counts(datetime(2026, 3, 8, 20, 0, tzinfo=UTC))) == 13
+
+
+def test_a_celebration_another_worker_stored_meanwhile_is_not_announced_twice(org, monkeypatch):
+    member = make_member(org)
+    due = celebrations.Due(member.pk, CelebrationKind.CHECKIN_STREAK, 7, f"checkin_streak:{member.pk}:2026-04-01:7")
+    # The other worker stores it between this worker's look and its insert.
+    monkeypatch.setattr(celebrations, "celebrated_keys", lambda keys: set())
+    Celebration.objects.create(
+        member=member, kind=due.kind, days=7, key=due.key, created_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert celebrations.celebrate_due([due]) == 0
+    assert Celebration.objects.filter(member=member).count() == 1
+    assert not Notification.objects.filter(recipient=member).exists()
