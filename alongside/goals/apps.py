@@ -6,3 +6,6 @@ class GoalsConfig(AppConfig):
     name = "alongside.goals"
     label = "goals"
     verbose_name = _("Goals and growth")
+
+    def ready(self) -> None:
+        from alongside.goals import jobs  # noqa: F401 (registers worker jobs)

@@ -46,6 +46,16 @@ class ProgramForm(forms.Form):
         help_text=_("One item per line. The care team goes through it when a member moves on."),
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    goal_areas = forms.CharField(
+        label=_("Areas of life for goals"),
+        help_text=_("One per line as key: Name, e.g. health: Health. Keys are lower-case letters, digits and _."),
+        widget=forms.Textarea(attrs={"rows": 9}),
+    )
+    celebration_days = forms.CharField(
+        label=_("Days that are celebrated"),
+        help_text=_("Days since discharge or completing the program, and days in a row of checking in, separated "
+                    "by commas, e.g. 7, 30, 60, 90, 180, 365."),
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,6 +98,8 @@ class ProgramForm(forms.Form):
             "checkin_fields": settings["checkin_fields"],
             "reminder_times": ", ".join(settings["reminder_times"]),
             "transition_checklist": "\n".join(program.config.transition_checklist),
+            "goal_areas": "\n".join(f"{key}: {name}" for key, name in program.config.goal_areas.items()),
+            "celebration_days": ", ".join(str(day) for day in program.config.celebration_days),
         }
         for key in INSTRUMENT_NAMES:
             initial[f"every_{key}"] = settings["assessment_every_days"].get(key, 0)
@@ -100,6 +112,36 @@ class ProgramForm(forms.Form):
         for key in EXPERIMENTAL_DETECTORS:
             initial[f"detector_{key}"] = settings["experimental_detectors"].get(key, False)
         return initial
+
+    def clean_goal_areas(self) -> dict[str, str]:
+        areas: dict[str, str] = {}
+        for line in self.cleaned_data["goal_areas"].splitlines():
+            if not line.strip():
+                continue
+            key, colon, name = line.partition(":")
+            if not colon:
+                raise forms.ValidationError(
+                    _("Write each area as key: Name (this line has no colon: %(line)s).") % {"line": line.strip()}
+                )
+            key = key.strip()
+            if key in areas:
+                raise forms.ValidationError(_("The key %(key)s is listed twice.") % {"key": key})
+            areas[key] = name.strip()
+        return areas
+
+    def clean_celebration_days(self) -> list[int]:
+        days = []
+        for part in self.cleaned_data["celebration_days"].split(","):
+            if not part.strip():
+                continue
+            if not part.strip().isdigit():
+                raise forms.ValidationError(
+                    _("Give whole numbers of days, separated by commas (not %(value)s).") % {"value": part.strip()}
+                )
+            days.append(int(part))
+        if not days:
+            raise forms.ValidationError(_("Give at least one day."))
+        return days
 
     def clean(self):
         cleaned = super().clean()
@@ -130,6 +172,8 @@ class ProgramForm(forms.Form):
             "transition_checklist": [
                 line.strip() for line in data["transition_checklist"].splitlines() if line.strip()
             ],
+            "goal_areas": data["goal_areas"],
+            "celebration_days": data["celebration_days"],
         }
 
     # Which form field shows an error the domain reports for a settings key.
@@ -144,4 +188,6 @@ class ProgramForm(forms.Form):
         "alert_sla_minutes": "sla_urgent",
         "experimental_detectors": None,
         "transition_checklist": "transition_checklist",
+        "goal_areas": "goal_areas",
+        "celebration_days": "celebration_days",
     }
