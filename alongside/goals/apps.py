@@ -8,4 +8,4 @@ class GoalsConfig(AppConfig):
     verbose_name = _("Goals and growth")
 
     def ready(self) -> None:
-        from alongside.goals import jobs  # noqa: F401 (registers worker jobs)
+        from alongside.goals import jobs, receivers  # noqa: F401 (registers worker jobs, connects receivers)

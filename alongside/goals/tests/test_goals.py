@@ -9,9 +9,9 @@ from alongside.accounts.models import Role
 from alongside.audit.models import AuditEvent
 from alongside.care import actions as care_actions
 from alongside.goals import goals
-from alongside.goals.models import Goal, GoalStatus, Milestone
+from alongside.goals.models import Celebration, Goal, GoalStatus, Milestone
 from alongside.notify.models import Notification, NotificationKind
-from alongside.testing.factories import make_staff, support
+from alongside.testing.factories import make_member, make_organisation, make_staff, support
 
 WHY = "Because of my brother 4471"
 
@@ -102,3 +102,23 @@ def test_achieving_stamps_the_time_and_progress_is_bounded(member):
         goals.log_progress(goal, percent=101, by=member)
     goals.log_progress(goal, percent=40, by=member)
     assert goals.set_status(goal, GoalStatus.ACHIEVED, member).achieved_at is not None
+
+
+@pytest.mark.django_db
+def test_achieving_a_milestone_and_a_goal_is_celebrated_once_with_the_member(django_capture_on_commit_callbacks):
+    organisation = make_organisation("Celebration House")
+    member = make_member(organisation)
+    with django_capture_on_commit_callbacks(execute=True):
+        goal = goals.create_goal(
+            member, title="Walk to the river", why="", area="health", target="", target_date=None,
+            milestones=[("First walk", None)],
+        )  # fmt: skip
+    milestone = goal.milestones.get()
+    # Reached, un-marked by mistake, reached again: celebrated once.
+    for achieved in (True, False, True):
+        with django_capture_on_commit_callbacks(execute=True):
+            goals.achieve_milestone(milestone, by=member, achieved=achieved)
+    with django_capture_on_commit_callbacks(execute=True):
+        goals.set_status(goal, "achieved", by=member)
+    kinds = sorted(Celebration.objects.filter(member=member).values_list("kind", flat=True))
+    assert kinds == ["goal_achieved", "milestone_achieved"]
