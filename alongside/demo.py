@@ -20,6 +20,8 @@ from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
 from alongside.care import plan, resources
+from alongside.goals import goals
+from alongside.goals.models import Goal
 from alongside.groups import discussion, meetings, membership, mentoring, moderation, profiles
 from alongside.groups.models import Group
 from alongside.monitoring import synthetic
@@ -129,6 +131,8 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> Seeded:
     progress("clinical notes and outreach")
     _groups(organisations[DEMO_ORG_SLUG])
     progress("peer support groups, meetings, discussions and peer-mentor matching")
+    _goals()
+    progress("goals, milestones and celebrations")
     return result
 
 
@@ -532,6 +536,40 @@ def _groups(organisation: Organisation) -> None:
     mentoring.ask_for_mentor(
         person["alex@demo.example"], organisation, languages="English", lived_experience=["alcohol"],
         availability=["weekday_evenings"], note="Someone who has been through early sobriety.",
+    )  # fmt: skip
+
+
+def _goals() -> None:
+    """Sam's goals: a course application with a milestone reached (celebrated) and progress notes, encouraged by
+    Jordan (peer mentor) and Dr. Chen; a walking goal achieved; a goal Dr. Chen suggested, waiting for Sam."""
+    sam = User.objects.get(email="member@demo.example")
+    if Goal.objects.filter(member=sam).exists():
+        return
+    clinician = User.objects.get(email="clinician@demo.example")
+    peer = User.objects.get(email="peer@demo.example")
+    today = goals.local_today(sam)
+    course = goals.create_goal(
+        sam, title="Apply to the evening carpentry course", area="education",
+        why="I liked building things before, and evenings are when I need something to do.",
+        target="Application sent", target_date=today + timedelta(days=60),
+        milestones=[("Visit the college open day", today + timedelta(days=14)),
+                    ("Ask Luis about a fee waiver", today + timedelta(days=21)),
+                    ("Send the application", today + timedelta(days=50))],
+    )  # fmt: skip
+    goals.achieve_milestone(course.milestones.order_by("position").first(), by=sam)
+    goals.log_progress(course, note="Went to the open day with my sister. The workshop smelled great.", percent=30,
+                       by=sam)  # fmt: skip
+    goals.encourage(by=peer, goal=course, kind="comment", text="That open day took courage. Proud of you!")
+    goals.encourage(by=clinician, goal=course, kind="cheer")
+    walking = goals.create_goal(
+        sam, title="Walk by the river three times a week", area="health", target="Three walks a week for a month",
+        milestones=[("First week of three walks", None)],
+    )  # fmt: skip
+    goals.achieve_milestone(walking.milestones.get(), by=sam)
+    goals.set_status(walking, "achieved", by=sam)
+    goals.suggest_goal(
+        by=clinician, member=sam, title="Reconnect with one old friend", area="relationships",
+        why="You mentioned missing Theo.",
     )  # fmt: skip
 
 
