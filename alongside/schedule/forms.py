@@ -12,26 +12,10 @@ class RepeatChoice:
     NONE, WEEKLY, FORTNIGHTLY, MONTHLY, CUSTOM = "none", "weekly", "fortnightly", "monthly", "custom"
 
 
-class AppointmentForm(forms.Form):
-    title = forms.CharField(
-        label=_("Title"), max_length=120, help_text=_("What reminders say. Keep clinical detail out of it.")
-    )
-    kind = forms.ChoiceField(label=_("Kind"), choices=AppointmentKind.choices)
-    staff = forms.ChoiceField(label=_("With"), required=False)
-    location_kind = forms.ChoiceField(
-        label=_("Where"), choices=LocationKind.choices, widget=forms.RadioSelect, initial=LocationKind.IN_PERSON
-    )
-    address = forms.CharField(label=_("Address"), max_length=300, required=False)
-    video_url = forms.CharField(
-        label=_("Video link"),
-        max_length=500,
-        required=False,
-        help_text=_("Shown only to the people in the appointment."),
-    )
-    time_zone = forms.CharField(label=_("Time zone"), max_length=64)
-    start_date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end_time = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}))
+class RepeatForm(forms.Form):
+    """How a series repeats, as people choose it (a few common patterns, or an RFC 5545 rule written out), turned
+    into one RRULE by `rule()`. Appointments and group meetings both use it; their own fields come first."""
+
     repeat = forms.ChoiceField(
         label=_("Repeats"),
         choices=[
@@ -51,25 +35,14 @@ class AppointmentForm(forms.Form):
         required=False,
         help_text=_("For example FREQ=WEEKLY;BYDAY=MO,TH;COUNT=8"),
     )
+    REPEAT_FIELDS = ("repeat", "count", "until", "custom_rule")
 
-    def __init__(self, *args, staff_choices=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.staff_people = {str(person.pk): person for person in staff_choices}
-        self.fields["staff"].choices = [("", _("Nobody from the care team"))] + [
-            (str(person.pk), person.display_name) for person in staff_choices
-        ]
-
-    def clean_staff(self):
-        return self.staff_people.get(self.cleaned_data.get("staff") or "")
+        self.order_fields([name for name in self.fields if name not in self.REPEAT_FIELDS] + list(self.REPEAT_FIELDS))
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start_time"), data.get("end_time")
-        if start and end:
-            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-            if minutes <= 0:
-                self.add_error("end_time", _("The end must be after the start."))
-            data["duration_minutes"] = minutes
         if data.get("count") and data.get("until"):
             self.add_error("until", _("Give how many times or an end date, not both."))
         if data.get("repeat") == RepeatChoice.CUSTOM and not (data.get("custom_rule") or "").strip():
@@ -77,7 +50,7 @@ class AppointmentForm(forms.Form):
         return data
 
     def rule(self) -> str:
-        """The RFC 5545 RRULE for what was chosen ("" for a single appointment)."""
+        """The RFC 5545 RRULE for what was chosen ("" when it does not repeat)."""
         data = self.cleaned_data
         repeat = data.get("repeat")
         if repeat == RepeatChoice.NONE:
@@ -98,6 +71,48 @@ class AppointmentForm(forms.Form):
         elif data.get("until"):
             rule += f";UNTIL={data['until']:%Y%m%d}T235959"
         return rule
+
+
+class AppointmentForm(RepeatForm):
+    title = forms.CharField(
+        label=_("Title"), max_length=120, help_text=_("What reminders say. Keep clinical detail out of it.")
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=AppointmentKind.choices)
+    staff = forms.ChoiceField(label=_("With"), required=False)
+    location_kind = forms.ChoiceField(
+        label=_("Where"), choices=LocationKind.choices, widget=forms.RadioSelect, initial=LocationKind.IN_PERSON
+    )
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    video_url = forms.CharField(
+        label=_("Video link"),
+        max_length=500,
+        required=False,
+        help_text=_("Shown only to the people in the appointment."),
+    )
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64)
+    start_date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def __init__(self, *args, staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff_people = {str(person.pk): person for person in staff_choices}
+        self.fields["staff"].choices = [("", _("Nobody from the care team"))] + [
+            (str(person.pk), person.display_name) for person in staff_choices
+        ]
+
+    def clean_staff(self):
+        return self.staff_people.get(self.cleaned_data.get("staff") or "")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end:
+            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            if minutes <= 0:
+                self.add_error("end_time", _("The end must be after the start."))
+            data["duration_minutes"] = minutes
+        return data
 
 
 class ReasonForm(forms.Form):
