@@ -194,22 +194,10 @@ def schedule_meetings(
 def _generate(meeting_series: MeetingSeries, until: datetime | None) -> int:
     """Store the series' meetings up to `until` (all of a bounded series) that are not stored yet."""
     known = set(meeting_series.meetings.values_list("original_start", flat=True))
-    after = meeting_series.generated_until
-    open_ended = series.is_open_ended(meeting_series.rrule)
-    starts = series.rule_starts(
-        meeting_series.rrule, meeting_series.start_date, meeting_series.start_time, meeting_series.time_zone
-    )
-    new = []
-    for count, local_start in enumerate(starts):
-        if count >= series.MAX_OCCURRENCES and not open_ended:
-            break
-        start, end = series.instants(local_start, meeting_series.time_zone, meeting_series.duration_minutes)
-        if until is not None and start > until:
-            break
-        if after is not None and start <= after:
-            continue
-        if start not in known:
-            new.append(Meeting(series=meeting_series, original_start=start, start=start, end=end))
+    new = [
+        Meeting(series=meeting_series, original_start=start, start=start, end=end)
+        for start, end in series.instants_to_store(meeting_series, until, known)
+    ]
     Meeting.objects.bulk_create(new)
     meeting_series.generated_until = until
     meeting_series.save(update_fields=["generated_until"])

@@ -229,25 +229,36 @@ def _is_open_ended(appointment: Appointment) -> bool:
     return is_open_ended(appointment.rrule)
 
 
-def _generate(appointment: Appointment, until: datetime | None) -> int:
-    """Store the occurrences up to `until` (all of them for a bounded series: at most MAX_OCCURRENCES) that
-    are not stored yet; returns how many were added."""
-    known = set(appointment.occurrences.values_list("original_start", flat=True))
+def instants_to_store(kept, until: datetime | None, known: set[datetime]) -> list[tuple[datetime, datetime]]:
+    """The (start, end) instants of a stored series (an appointment or a group's meeting series: anything with
+    `rrule`, `start_date`, `start_time`, `time_zone`, `duration_minutes` and `generated_until`) to store now:
+    up to `until` (all of a bounded series, at most MAX_OCCURRENCES), and not in `known`."""
     # Extending: what lies before the stored stretch is stored already (or was moved to another zone with the
     # member), so only what comes after it is added.
-    after = appointment.generated_until
-    open_ended = _is_open_ended(appointment)
-    new = []
-    for count, local_start in enumerate(local_starts(appointment)):
+    after = kept.generated_until
+    open_ended = is_open_ended(kept.rrule)
+    found = []
+    for count, local_start in enumerate(rule_starts(kept.rrule, kept.start_date, kept.start_time, kept.time_zone)):
         if count >= MAX_OCCURRENCES and not open_ended:
             break
-        start, end = _instants(appointment, local_start)
+        start, end = instants(local_start, kept.time_zone, kept.duration_minutes)
         if until is not None and start > until:
             break
         if after is not None and start <= after:
             continue
         if start not in known:
-            new.append(Occurrence(appointment=appointment, original_start=start, start=start, end=end))
+            found.append((start, end))
+    return found
+
+
+def _generate(appointment: Appointment, until: datetime | None) -> int:
+    """Store the occurrences up to `until` (all of them for a bounded series: at most MAX_OCCURRENCES) that
+    are not stored yet; returns how many were added."""
+    known = set(appointment.occurrences.values_list("original_start", flat=True))
+    new = [
+        Occurrence(appointment=appointment, original_start=start, start=start, end=end)
+        for start, end in instants_to_store(appointment, until, known)
+    ]
     Occurrence.objects.bulk_create(new)
     appointment.generated_until = until
     appointment.save(update_fields=["generated_until"])
