@@ -18,6 +18,7 @@ from alongside.accounts.api import router as accounts_router
 from alongside.care.api import router as care_router
 from alongside.goals.api import router as goals_router
 from alongside.groups.api import router as groups_router
+from alongside.interop.api import router as interop_router
 from alongside.monitoring.api import router as monitoring_router
 from alongside.schedule.api import router as schedule_router
 from alongside.signals.api import router as signals_router
@@ -37,6 +38,7 @@ api.add_router("/", schedule_router)
 api.add_router("/", signals_router)
 api.add_router("/", groups_router)
 api.add_router("/", goals_router)
+api.add_router("/", interop_router)
 
 
 @api.exception_handler(Http404)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "alongside.signals",
     "alongside.groups",
     "alongside.goals",
+    "alongside.interop",
     "alongside.web",
 ]
 

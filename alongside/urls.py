@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("alongside.signals.urls")),
     path("", include("alongside.groups.urls")),
     path("", include("alongside.goals.urls")),
+    path("", include("alongside.interop.urls")),
     path("org/", include((org_urlpatterns, "org"))),
     path("api/v1/", api.urls),
     # The API's interactive description lives at /api/docs (and /api/v1/docs).

@@ -1,0 +1,4 @@
+app_name = "interop"
+
+# Each part (FHIR export, imports, data rights) adds its own patterns.
+urlpatterns: list = []
