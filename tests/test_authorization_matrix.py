@@ -310,6 +310,13 @@ WEB_ROUTES: dict[str, Route] = {
         only({"clinician", "case_manager"}),
         data={"attended": "0"},
     ),
+    # The staff member running the appointment (or a co-author of the member's appointments) ticks its agenda.
+    "schedule:tick": Route(
+        "post",
+        lambda w: reverse("schedule:tick", args=[w.occurrence.pk, "plan_review"]),
+        only({"clinician", "case_manager"}, outcome="redirect"),
+        data={"done": "1"},
+    ),
     # Any live supporter keeps the outreach log, within what the member shares about engagement.
     "care:member_outreach": Route(
         "get",

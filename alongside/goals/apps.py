@@ -8,4 +8,5 @@ class GoalsConfig(AppConfig):
     verbose_name = _("Goals and growth")
 
     def ready(self) -> None:
-        from alongside.goals import jobs, receivers  # noqa: F401 (registers worker jobs, connects receivers)
+        # Registers worker jobs, connects receivers, and adds goal review to appointments' agenda items.
+        from alongside.goals import jobs, receivers, review  # noqa: F401

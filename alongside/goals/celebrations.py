@@ -298,6 +298,19 @@ def remind_due_milestones(now: datetime | None = None) -> int:
     return notify_many(items) if items else 0
 
 
+def unseen_for_goal(goal) -> list[Celebration]:
+    """New celebrations of this goal and its milestones, for the goal's page (the member sees them where they
+    reached them)."""
+    rows = list(
+        Celebration.objects.filter(member_id=goal.member_id, goal=goal, seen_at__isnull=True).select_related(
+            "goal", "milestone"
+        )
+    )
+    for row in rows:
+        row.title = title_for(row.kind, row.days)
+    return rows
+
+
 def mark_seen(member, celebration_ids=None, *, now: datetime | None = None) -> int:
     """The member has seen these celebrations (all unseen ones when `celebration_ids` is None). Only their own."""
     rows = Celebration.objects.filter(member=member, seen_at__isnull=True)
@@ -311,8 +324,13 @@ def mark_seen(member, celebration_ids=None, *, now: datetime | None = None) -> i
 
 
 def visible_celebrations(member, limit: int = 20) -> list[Celebration]:
-    """The member's latest celebrations, newest first, each with its `title` in words."""
-    rows = list(Celebration.objects.filter(member=member).order_by("-created_at", "-pk")[:limit])
+    """The member's latest celebrations, newest first, each with its `title` in words (the goal or milestone is
+    named on the card, never in the notification)."""
+    rows = list(
+        Celebration.objects.filter(member=member)
+        .select_related("goal", "milestone")
+        .order_by("-created_at", "-pk")[:limit]
+    )
     for row in rows:
         row.title = title_for(row.kind, row.days)
     return rows

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from alongside.accounts.api import require_scope
@@ -174,7 +174,7 @@ def create_goal(request, payload: GoalIn):
 @router.get("/goals/{goal_id}", response={200: GoalOut, 404: Problem}, summary="One goal")
 def get_goal(request, goal_id: int):
     require_scope(request, "read")
-    return 200, _goal_out(_seen_goal(request, goal_id))
+    return Status(200, _goal_out(_seen_goal(request, goal_id)))
 
 
 @router.patch(
@@ -194,7 +194,7 @@ def patch_goal(request, goal_id: int, payload: GoalPatch):
             goals.set_status(goal, status, request.user, request=request)
     except ValidationError as error:
         return _problem(422, error)
-    return 200, _goal_out(goal)
+    return Status(200, _goal_out(goal))
 
 
 @router.post(
@@ -234,8 +234,11 @@ def achieve_milestone(request, goal_id: int, milestone_id: int, achieved: bool =
         raise Http404
     milestone.goal = goal
     goals.achieve_milestone(milestone, by=request.user, achieved=achieved, request=request)
-    return 200, MilestoneOut(
-        id=milestone.pk, title=milestone.title, due_date=milestone.due_date, achieved_at=milestone.achieved_at
+    return Status(
+        200,
+        MilestoneOut(
+            id=milestone.pk, title=milestone.title, due_date=milestone.due_date, achieved_at=milestone.achieved_at
+        ),
     )
 
 

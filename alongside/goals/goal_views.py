@@ -17,7 +17,7 @@ from alongside.accounts.decorators import member_required
 from alongside.care import policy
 from alongside.care.models import Category
 from alongside.core.forms import add_domain_errors
-from alongside.goals import goals
+from alongside.goals import celebrations, goals, review
 from alongside.goals.goal_forms import EncourageForm, GoalForm, MilestoneForm, ProgressForm
 from alongside.goals.models import Encouragement, EncouragementKind, Goal, GoalStatus
 
@@ -69,7 +69,12 @@ def _own_goal(request, pk) -> Goal:
 
 
 def _goal_page(request, goal, *, progress_form=None, milestone_form=None, status=200):
+    new_celebrations = celebrations.unseen_for_goal(goal)
+    if new_celebrations:
+        celebrations.mark_seen(request.user, [c.pk for c in new_celebrations])
     context = {
+        "new_celebrations": new_celebrations,
+        "last_review": review.latest_review_of_goal(goal),
         "goal": goal,
         "milestones": list(goal.milestones.all()),
         "progress": list(goal.progress.all()[:50]),
@@ -77,6 +82,7 @@ def _goal_page(request, goal, *, progress_form=None, milestone_form=None, status
         "progress_form": progress_form or ProgressForm(),
         "milestone_form": milestone_form or MilestoneForm(),
         "status_actions": [(value, label) for value, label in STATUS_ACTIONS if value != goal.status],
+        "may_change": True,
         "area_name": goals.goal_areas_for(goal.member).get(goal.area, goal.area),
     }
     return render(request, "goals/goal.html", context, status=status)
@@ -161,8 +167,8 @@ def goal_answer(request, pk):
 
 
 def _team_page(request, member, *, suggest_form=None, status=200):
-    member_goals = list(goals.goals_of(member).exclude(status=GoalStatus.DECLINED))
-    given = Encouragement.objects.filter(goal__in=member_goals).select_related("author")
+    member_goals = list(goals.goals_of(member).exclude(status=GoalStatus.DECLINED).prefetch_related("milestones"))
+    given = Encouragement.objects.filter(goal__in=member_goals).select_related("author", "milestone")
     by_goal: dict[int, list] = {}
     for encouragement in given:
         by_goal.setdefault(encouragement.goal_id, []).append(encouragement)
@@ -188,6 +194,13 @@ def member_goals(request, member_id):
     return _team_page(request, member)
 
 
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404 from None
+
+
 def _supporter_and_member(request, member_id):
     if request.user.pk == member_id:
         raise Http404
@@ -199,12 +212,17 @@ def _supporter_and_member(request, member_id):
 def encourage(request, member_id, pk):
     member = _supporter_and_member(request, member_id)
     goal = get_object_or_404(Goal, pk=pk, member=member)
+    milestone = None
+    if request.POST.get("milestone"):
+        milestone = get_object_or_404(goal.milestones, pk=_int_or_404(request.POST["milestone"]))
     form = EncourageForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a kind of encouragement."))
     else:
         try:
-            done = goals.encourage(by=request.user, goal=goal, request=request, **form.cleaned_data)
+            done = goals.encourage(
+                by=request.user, goal=goal, milestone=milestone, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)

@@ -422,8 +422,9 @@ def answer_suggestion(goal: Goal, *, accept: bool, by, request=None) -> Goal:
 
 
 def encourage(*, by, goal: Goal, kind: str, text: str = "", milestone: Milestone | None = None, request=None):
-    """A supporter who sees the member's goals encourages them: a comment, or a reaction (one of each kind per
-    goal and person; the same reaction again takes it back, returning None)."""
+    """A supporter who sees the member's goals encourages them: a comment, or a reaction to the goal or to one of
+    its milestones (one of each kind per goal or milestone and person; the same reaction again takes it back,
+    returning None)."""
     if not may_encourage(by, goal.member):
         raise PermissionDenied
     errors: dict = {}
@@ -440,7 +441,7 @@ def encourage(*, by, goal: Goal, kind: str, text: str = "", milestone: Milestone
     _raise(errors)
     with transaction.atomic():
         if kind != EncouragementKind.COMMENT:
-            existing = Encouragement.objects.filter(goal=goal, author=by, kind=kind).first()
+            existing = Encouragement.objects.filter(goal=goal, milestone=milestone, author=by, kind=kind).first()
             if existing is not None:
                 existing.delete()
                 _audit(by, goal.member, f"took back {kind} on goal {goal.pk}", request)

@@ -142,3 +142,25 @@ class Celebration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.member_id}"
+
+
+class GoalReview(models.Model):
+    """The member's goals gone through at one appointment (the "Review goals" item of its agenda): which goals,
+    how far along each was then, and what was agreed, in a few words the member reads too."""
+
+    occurrence = models.OneToOneField("schedule.Occurrence", on_delete=models.CASCADE, related_name="goal_review")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="goal_reviews")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    goals = models.ManyToManyField(Goal, related_name="reviews", blank=True)
+    # [{"goal": id, "title": ..., "status": ..., "percent": 40 or None, "milestones_reached": 1, "milestones": 3}]
+    snapshot = models.JSONField(default=list, blank=True)
+    note = models.CharField(_("what we agreed"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("goal review")
+        verbose_name_plural = _("goal reviews")
+        ordering = ["-reviewed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"goal review at {self.occurrence_id}"

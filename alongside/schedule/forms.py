@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from alongside.schedule import checklist as agenda
 from alongside.schedule.models import AppointmentKind, LocationKind
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -94,8 +95,21 @@ class AppointmentForm(RepeatForm):
     start_time = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}))
 
-    def __init__(self, *args, staff_choices=(), **kwargs):
+    def __init__(self, *args, staff_choices=(), with_agenda: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if with_agenda:
+            # The care team sets what each appointment goes through; the defaults are those of a therapy session.
+            self.fields["checklist"] = forms.MultipleChoiceField(
+                label=_("On the agenda"),
+                required=False,
+                choices=[(item.key, item.label) for item in agenda.registered()],
+                initial=agenda.defaults_for(AppointmentKind.THERAPY),
+                widget=forms.CheckboxSelectMultiple,
+                help_text=_("Ticked at each appointment by the person running it. The member sees the agenda."),
+            )
+            self.order_fields(
+                [name for name in self.fields if name not in self.REPEAT_FIELDS] + list(self.REPEAT_FIELDS)
+            )
         self.staff_people = {str(person.pk): person for person in staff_choices}
         self.fields["staff"].choices = [("", _("Nobody from the care team"))] + [
             (str(person.pk), person.display_name) for person in staff_choices

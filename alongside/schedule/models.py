@@ -61,6 +61,8 @@ class Appointment(models.Model):
     rrule = models.CharField(_("repeats"), max_length=300, blank=True)
     # Raised on every change to the series, for calendar clients (RFC 5545 SEQUENCE).
     sequence = models.PositiveIntegerField(default=0)
+    # What each appointment of the series goes through: keys of schedule/checklist.py items ("goal_review").
+    checklist = models.JSONField(_("on the agenda"), default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     # Occurrences are stored up to here; the worker extends open-ended series (schedule/series.py: extend).
@@ -135,6 +137,21 @@ class Occurrence(models.Model):
     @property
     def is_upcoming(self) -> bool:
         return self.status in UPCOMING_STATUSES and self.start > timezone.now()
+
+
+class ChecklistTick(models.Model):
+    """One item of an appointment's checklist, done at one occurrence (schedule/checklist.py)."""
+
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="checklist_ticks")
+    key = models.CharField(max_length=40)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    done_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["occurrence", "key"], name="checklist_tick_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.occurrence_id}"
 
 
 class Reminder(models.Model):

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from alongside.accounts.models import Organisation, Role, validate_time_zone
 from alongside.care import policy
 from alongside.care.models import Category
+from alongside.schedule import checklist as agenda
 from alongside.schedule import reminders, times
 from alongside.schedule.models import (
     Appointment,
@@ -338,10 +339,12 @@ def schedule_appointment(
     start_time: time,
     duration_minutes: int,
     rrule: str = "",
+    checklist=None,
     request=None,
 ) -> Appointment:
     """A new appointment or series. The member may add their own; a clinician or case manager adds them for
-    members who share their appointments with them. Raises ValidationError naming the fields."""
+    members who share their appointments with them. `checklist` is the agenda's item keys (None: the defaults
+    for the kind, schedule/checklist.py). Raises ValidationError naming the fields."""
     if by.pk != member.pk and not policy.can(by, policy.Action.CHANGE, member, Category.APPOINTMENTS):
         raise PermissionDenied
     errors: dict[str, str] = {}
@@ -384,6 +387,13 @@ def schedule_appointment(
             rrule = clean_rule(rrule, datetime.combine(start_date, start_time), zone)
         except ValidationError as error:
             errors.update({key: " ".join(value) for key, value in error.message_dict.items()})
+    if checklist is None:
+        checklist = agenda.defaults_for(kind)
+    else:
+        try:
+            checklist = agenda.clean_keys(checklist)
+        except ValidationError as error:
+            errors.update({key: " ".join(value) for key, value in error.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     if rrule:
@@ -396,7 +406,7 @@ def schedule_appointment(
             organisation=organisation, member=member, staff=staff, kind=kind, title=title,
             location_kind=location_kind, address=address.strip()[:300], video_url=video_url.strip(),
             time_zone=time_zone, start_date=start_date, start_time=start_time,
-            duration_minutes=duration_minutes, rrule=rrule, created_by=by,
+            duration_minutes=duration_minutes, rrule=rrule, checklist=checklist, created_by=by,
         )  # fmt: skip
         _generate(appointment, timezone.now() + HORIZON if _is_open_ended(appointment) else None)
         _audit(request, by, appointment, f"scheduled {appointment.kind} {appointment.pk}")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("appointments/<int:pk>/reschedule/", views.request_reschedule, name="request_reschedule"),
     path("appointments/<int:pk>/move/", views.move_occurrence, name="move"),
     path("appointments/<int:pk>/attendance/", views.record_attendance, name="attendance"),
+    path("appointments/<int:pk>/agenda/<slug:key>/", views.tick_agenda_item, name="tick"),
     # The member's daily routine
     path("me/routine/", routine_views.routine, name="routine"),
     path("me/routine/items/new/", routine_views.new_item, name="routine_new"),

@@ -20,6 +20,7 @@ from alongside.accounts.decorators import member_required
 from alongside.care import policy
 from alongside.care.models import Category
 from alongside.core.forms import add_domain_errors
+from alongside.schedule import checklist as agenda
 from alongside.schedule import series
 from alongside.schedule.forms import AppointmentForm, MoveForm, ReasonForm
 from alongside.schedule.models import Occurrence, OccurrenceStatus
@@ -160,6 +161,8 @@ def _occurrence_context(request, occurrence: Occurrence, **extra) -> dict:
         ),
         "may_record": manages and occurrence.start <= timezone.now()
         and occurrence.status != OccurrenceStatus.CANCELLED,
+        "agenda": agenda.lines_for(occurrence),
+        "may_tick": agenda.may_tick(user, occurrence),
         "zone": user.time_zone,
         "series_zone_differs": appointment.time_zone != user.time_zone,
         "reason_form": extra.pop("reason_form", None) or ReasonForm(),
@@ -273,6 +276,17 @@ def record_attendance(request, pk):
 
 
 @login_required
+@require_POST
+def tick_agenda_item(request, pk, key):
+    done = request.POST.get("done") != "0"
+    return _change(
+        request, pk,
+        lambda occurrence: agenda.tick(occurrence, key, by=request.user, done=done, request=request),
+        _("Saved."),
+    )  # fmt: skip
+
+
+@login_required
 def new_appointment(request, member_pk=None):
     """A member adds their own appointment; a co-author adds one for a member who shares appointments."""
     if member_pk is None:
@@ -285,6 +299,7 @@ def new_appointment(request, member_pk=None):
     form = AppointmentForm(
         request.POST if request.method == "POST" else None,
         staff_choices=staff_choices,
+        with_agenda=member_pk is not None,
         initial={"time_zone": member.time_zone, "staff": request.user.pk if member_pk else None},
     )
     if request.method == "POST" and form.is_valid():
@@ -294,7 +309,8 @@ def new_appointment(request, member_pk=None):
                 by=request.user, member=member, staff=data["staff"], kind=data["kind"], title=data["title"],
                 location_kind=data["location_kind"], address=data["address"], video_url=data["video_url"],
                 time_zone=data["time_zone"], start_date=data["start_date"], start_time=data["start_time"],
-                duration_minutes=data["duration_minutes"], rrule=form.rule(), request=request,
+                duration_minutes=data["duration_minutes"], rrule=form.rule(), checklist=data.get("checklist", []),
+                request=request,
             )  # fmt: skip
         except PermissionDenied:
             raise Http404 from None

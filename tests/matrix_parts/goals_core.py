@@ -7,13 +7,17 @@ from datetime import timedelta
 
 from django.urls import reverse
 
-from alongside.goals import goals
+from alongside.goals import goals, review
 from tests.matrix_parts.common import Route, expect, only
 
 GOAL_WHY = "Matrix goal reason: to walk my daughter to school 6612"
 # Those the member shares goals with (the default sharing of these roles).
 GOAL_READERS = {"member", "clinician", "case_manager", "peer_mentor"}
 GOAL_SUPPORTERS = GOAL_READERS - {"member"}
+REVIEW_NOTE = "Matrix review: agreed to walk twice a week 7714"
+# Those who see the member's therapy appointment and their goals; the last two run it (the clinician is in it,
+# the case manager co-authors the member's appointments).
+REVIEWERS = {"member", "clinician", "case_manager"}
 
 
 def seed(w) -> None:
@@ -26,6 +30,10 @@ def seed(w) -> None:
     w.extra["goal"] = goal
     w.extra["milestone"] = goal.milestones.get()
     w.extra.setdefault("secrets", {})[GOAL_WHY] = GOAL_READERS
+    # The goal review of the member's therapy appointment (on its agenda by default), recorded by the clinician
+    # running it: for the member and those who see both the appointment and the goals.
+    review.record_review(w.occurrence, by=w.people["clinician"], note=REVIEW_NOTE)
+    w.extra["secrets"][REVIEW_NOTE] = REVIEWERS
 
 
 def _goal(w) -> int:
@@ -78,6 +86,7 @@ def web_routes() -> dict:
             only(GOAL_SUPPORTERS, outcome="redirect"),
             data={"kind": "cheer"},
         ),
+        "goals:review": Route("get", lambda w: reverse("goals:review", args=[w.occurrence.pk]), only(REVIEWERS)),
         "goals:goal_suggest": Route(
             "post",
             lambda w: reverse("goals:goal_suggest", args=[_member(w)]),
@@ -121,6 +130,16 @@ def api_routes() -> dict:
             only(GOAL_SUPPORTERS, outcome=201, anonymous=401) | {"member": 403},
             data={"kind": "comment", "text": "Proud of you"},
             headers=key,
+        ),
+        ("get", "/api/v1/appointments/{occurrence_id}/goal-review"): Route(
+            "get", lambda w: f"/api/v1/appointments/{w.occurrence.pk}/goal-review", only(REVIEWERS, anonymous=401)
+        ),
+        ("post", "/api/v1/appointments/{occurrence_id}/goal-review"): Route(
+            "post",
+            lambda w: f"/api/v1/appointments/{w.occurrence.pk}/goal-review",
+            only(REVIEWERS - {"member"}, outcome=201, anonymous=401),
+            data={"note": REVIEW_NOTE},
+            headers={"Idempotency-Key": "matrix-review-1"},
         ),
         ("post", "/api/v1/members/{member_id}/goal-suggestions"): Route(
             "post",

@@ -122,3 +122,43 @@ def test_achieving_a_milestone_and_a_goal_is_celebrated_once_with_the_member(dja
         goals.set_status(goal, "achieved", by=member)
     kinds = sorted(Celebration.objects.filter(member=member).values_list("kind", flat=True))
     assert kinds == ["goal_achieved", "milestone_achieved"]
+
+
+def test_the_goal_form_keeps_what_was_typed_and_names_each_problem(member, client_for):
+    yesterday = goals.local_today(member) - timedelta(days=1)
+    client = client_for(member)
+    response = client.post(
+        reverse("goals:goals"),
+        {"title": "", "why": "Typed with care 3391", "area": "health", "target_date": yesterday.isoformat(),
+         "milestone_0_title": "First step", "milestone_0_due": yesterday.isoformat()},
+    )  # fmt: skip
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in page
+    assert "Typed with care 3391" in page and "First step" in page  # nothing lost
+    assert not Goal.objects.exists()
+    response = client.post(
+        reverse("goals:goals"),
+        {"title": "Run", "area": "health", "target_date": yesterday.isoformat(), "milestone_0_title": "Shoes"},
+    )
+    assert response.status_code == 400 and "Choose today or a later date." in response.content.decode()
+    assert not Goal.objects.exists()
+    escaped = client.post(reverse("goals:goals"), {"title": "<script>alert(1)</script>", "area": "nowhere"})
+    assert escaped.status_code == 400 and "<script>alert(1)</script>" not in escaped.content.decode()
+
+
+def test_a_member_has_at_most_a_hundred_open_goals(member, client_for):
+    for number in range(goals.MAX_OPEN_GOALS):
+        _goal(member, title=f"Goal {number}")
+    client = client_for(member)
+    response = client.post(reverse("goals:goals"), {"title": "One more", "area": "health"})
+    assert response.status_code == 400 and "You have 100 open goals" in response.content.decode()
+    api = client.post(
+        "/api/v1/goals", json.dumps({"title": "One more", "area": "health"}), content_type="application/json",
+        headers={"Idempotency-Key": "full"},
+    )  # fmt: skip
+    assert api.status_code == 422 and "100 open goals" in api.json()["detail"]
+    assert Goal.objects.filter(member=member).count() == goals.MAX_OPEN_GOALS
+    # Letting one go makes room.
+    goals.set_status(Goal.objects.filter(member=member).first(), GoalStatus.LET_GO, member)
+    assert client.post(reverse("goals:goals"), {"title": "One more", "area": "health"}).status_code == 302
