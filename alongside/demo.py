@@ -20,7 +20,7 @@ from alongside.accounts import actions, two_factor
 from alongside.accounts.models import Organisation, Role, User
 from alongside.care import actions as care_actions
 from alongside.care import plan, resources
-from alongside.goals import goals
+from alongside.goals import goals, review
 from alongside.goals.models import Goal
 from alongside.groups import discussion, meetings, membership, mentoring, moderation, profiles
 from alongside.groups.models import Group
@@ -28,8 +28,8 @@ from alongside.monitoring import synthetic
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse, SyntheticTruth
 from alongside.programs import actions as program_actions
 from alongside.programs.models import Enrolment, Program, TransitionKind
-from alongside.schedule import routines, series
-from alongside.schedule.models import Appointment, RoutineCheck, RoutineItem
+from alongside.schedule import checklist, routines, series
+from alongside.schedule.models import Appointment, Occurrence, RoutineCheck, RoutineItem
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 (documented demo credential, demo mode only)
 DEMO_ORG_SLUG = "riverside"
@@ -571,6 +571,13 @@ def _goals() -> None:
         by=clinician, member=sam, title="Reconnect with one old friend", area="relationships",
         why="You mentioned missing Theo.",
     )  # fmt: skip
+    # The therapy session Sam attended went through the goals and the plan on its agenda.
+    attended = Occurrence.objects.filter(
+        appointment__member=sam, appointment__kind="therapy", status="attended"
+    ).first()
+    if attended is not None:
+        review.record_review(attended, by=clinician, note="Open day first; ask Luis about the fee waiver next.")
+        checklist.tick(attended, "plan_review", by=clinician)
 
 
 def _organisation(name: str, country: str, time_zone: str, slug: str) -> Organisation:
