@@ -4,7 +4,10 @@ a check-in note is never in the export (the check-in pages and API show it to th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 
 from alongside.goals import goals
 from alongside.monitoring import checkins
@@ -20,7 +23,8 @@ CHECKIN_READERS = {"member", "clinician", "case_manager"}
 def seed(w) -> None:
     subject = w.people["member"]
     goals.create_goal(subject, title=FHIR_GOAL_TITLE, area="health")
-    checkins.record(subject, mood=5, note=FHIR_CHECKIN_NOTE)
+    # A day old, so that the world's own check-in stays the member's latest.
+    checkins.record(subject, mood=5, note=FHIR_CHECKIN_NOTE, recorded_at=timezone.now() - timedelta(days=1))
     secrets = w.extra.setdefault("secrets", {})
     secrets[FHIR_GOAL_TITLE] = GOAL_READERS
     secrets[FHIR_CHECKIN_NOTE] = CHECKIN_READERS
