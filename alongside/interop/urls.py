@@ -1,4 +1,6 @@
+from alongside.interop import fhir_views
+
 app_name = "interop"
 
 # Each part (FHIR export, imports, data rights) adds its own patterns.
-urlpatterns: list = []
+urlpatterns: list = [*fhir_views.urlpatterns]
