@@ -326,3 +326,9 @@ def test_a_program_sets_how_long_clinical_records_are_kept(organisation):
     member = make_member(organisation)
     program_actions.enrol(by=admin, program=program, member=member)
     assert rights.retention_days_for(member) == 2555
+
+
+def test_the_worker_purges_deleted_accounts():
+    from alongside.core.worker import PERIODIC_JOBS
+
+    assert "interop: purge deleted accounts whose retention ended" in PERIODIC_JOBS
