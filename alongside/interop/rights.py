@@ -496,7 +496,9 @@ def delete_account(member, *, password: str, request=None) -> AccountDeletion | 
     member.is_active = False
     member.last_login = None
     member.set_unusable_password()
-    member.save()
+    # Named fields only: end_all_sessions raised the session counter in the database meanwhile.
+    member.save(update_fields=["email", "display_name", "contact_details", "time_zone", "is_active", "last_login",
+                               "password"])  # fmt: skip
     return AccountDeletion.objects.create(
         person=member, retention_days=days, purge_after=timezone.now() + timedelta(days=days)
     )

@@ -326,6 +326,8 @@ def test_a_program_sets_how_long_clinical_records_are_kept(organisation):
     member = make_member(organisation)
     program_actions.enrol(by=admin, program=program, member=member)
     assert rights.retention_days_for(member) == 2555
+    page = signed_in_client(member).get(reverse("interop:my_data")).content.decode()
+    assert "for 2555 days after an account is deleted" in page and "clinical notes" in page
 
 
 def test_the_worker_purges_deleted_accounts():
