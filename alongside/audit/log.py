@@ -76,3 +76,32 @@ def record(
     event = _event(action, actor, request, member, organisation, category, detail, actor_roles, actor_label)
     event.save()
     return event
+
+
+def forget_person(person, label: str) -> int:
+    """Erase a deleted account's personal data from the log: every event by or about the person keeps its
+    numeric id and `label` (e.g. "Deleted member #12") where it named them, and their name and e-mail leave the
+    details. The one change the append-only log allows, because erasure is owed to the person; returns how many
+    events changed."""
+    from django.db.models import Q, QuerySet
+
+    names = [value for value in {person.display_name, person.email} if value]
+    # A failed sign-in keeps the address typed, with no actor.
+    events = AuditEvent.objects.filter(
+        Q(actor_id=person.pk) | Q(member_id=person.pk) | Q(actor_label__iexact=person.email)
+    )
+    changed = 0
+    for event in events.only("pk", "actor_id", "member_id", "actor_label", "member_label", "detail"):
+        values = {}
+        if event.actor_id == person.pk or event.actor_label.lower() == person.email.lower():
+            values["actor_label"] = label
+        if event.member_id == person.pk:
+            values["member_label"] = label
+        detail = event.detail
+        for name in names:
+            detail = detail.replace(name, label)
+        if detail != event.detail:
+            values["detail"] = detail[:300]
+        # QuerySet.update itself, past the log's refusal of updates.
+        changed += QuerySet.update(AuditEvent.objects.filter(pk=event.pk), **values)
+    return changed

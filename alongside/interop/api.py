@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from alongside.interop import rights_api
+
 router = Router(tags=["interoperability and data rights"])
+router.add_router("/", rights_api.router)

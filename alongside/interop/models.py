@@ -64,3 +64,21 @@ class ImportedRow(models.Model):
 
     def __str__(self) -> str:
         return f"imported row {self.fingerprint[:12]}"
+
+
+class AccountDeletion(models.Model):
+    """A member deleted their account and their program must keep some clinical records for a while: the
+    tombstone person row stays (no name, no e-mail, no way to sign in) so that those records keep their owner,
+    until `purge_after`, when the worker erases them and the tombstone (`interop.rights.purge_due`)."""
+
+    person = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    deleted_at = models.DateTimeField(default=timezone.now)
+    purge_after = models.DateTimeField(db_index=True)
+    retention_days = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("deleted account")
+        verbose_name_plural = _("deleted accounts")
+
+    def __str__(self) -> str:
+        return f"deleted account {self.person_id}"

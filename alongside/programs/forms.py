@@ -8,6 +8,7 @@ from alongside.programs.settings_schema import (
     INSTRUMENT_NAMES,
     INSTRUMENT_RANGES,
     LADDER_ACTIONS,
+    MAX_RETENTION_DAYS,
 )
 
 LADDER_ROWS = 6
@@ -56,6 +57,15 @@ class ProgramForm(forms.Form):
         help_text=_("Days since discharge or completing the program, and days in a row of checking in, separated "
                     "by commas, e.g. 7, 30, 60, 90, 180, 365."),
     )  # fmt: skip
+    clinical_record_retention_days = forms.IntegerField(
+        label=_("Days to keep a deleted member's clinical records"),
+        min_value=0,
+        max_value=MAX_RETENTION_DAYS,
+        help_text=_("When a member deletes their account, their clinical notes, safety events, questionnaire "
+                    "responses, alerts and outreach contacts stay readable to their care team for this many days, "
+                    "then are erased. 0 erases them at once. Set it to the period your law requires you to keep "
+                    "records."),
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,6 +110,7 @@ class ProgramForm(forms.Form):
             "transition_checklist": "\n".join(program.config.transition_checklist),
             "goal_areas": "\n".join(f"{key}: {name}" for key, name in program.config.goal_areas.items()),
             "celebration_days": ", ".join(str(day) for day in program.config.celebration_days),
+            "clinical_record_retention_days": program.config.clinical_record_retention_days,
         }
         for key in INSTRUMENT_NAMES:
             initial[f"every_{key}"] = settings["assessment_every_days"].get(key, 0)
@@ -174,6 +185,7 @@ class ProgramForm(forms.Form):
             ],
             "goal_areas": data["goal_areas"],
             "celebration_days": data["celebration_days"],
+            "clinical_record_retention_days": data["clinical_record_retention_days"],
         }
 
     # Which form field shows an error the domain reports for a settings key.
@@ -190,4 +202,5 @@ class ProgramForm(forms.Form):
         "transition_checklist": "transition_checklist",
         "goal_areas": "goal_areas",
         "celebration_days": "celebration_days",
+        "clinical_record_retention_days": "clinical_record_retention_days",
     }

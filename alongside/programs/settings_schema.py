@@ -59,6 +59,9 @@ GOAL_AREA_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
+# The longest a program may keep a deleted member's clinical records: 30 years.
+MAX_RETENTION_DAYS = 30 * 366
+
 # A transition checklist's items are also the values of its checkboxes, so each must be distinct.
 MAX_CHECKLIST_ITEMS = 30
 MAX_CHECKLIST_ITEM = 200
@@ -123,6 +126,11 @@ class ProgramSettings(BaseModel):
     celebration_days: list[Annotated[int, Field(ge=1, le=3650)]] = Field(
         default_factory=lambda: list(DEFAULT_CELEBRATION_DAYS)
     )
+    # Days the program keeps a deleted member's clinical records (clinical notes, safety events, questionnaire
+    # responses, alerts, outreach contacts) before they are purged; 0 keeps nothing. The default is 0 because
+    # the law that obliges a program to keep records differs by country and service: keeping health data about
+    # someone who asked to be forgotten needs a reason the organisation states by setting this number.
+    clinical_record_retention_days: Annotated[int, Field(ge=0, le=MAX_RETENTION_DAYS)] = 0
 
     @field_validator("goal_areas")
     @classmethod

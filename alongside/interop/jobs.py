@@ -1,0 +1,14 @@
+"""The interop app's work in the worker: erasing deleted accounts' kept clinical records once their program's
+retention has ended. Running it twice, or in two workers, erases nothing twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alongside.core.worker import every
+from alongside.interop import rights
+
+
+@every(timedelta(hours=1), "interop: purge deleted accounts whose retention ended")
+def purge_deleted_accounts() -> int:
+    return rights.purge_due()
