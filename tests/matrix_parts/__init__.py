@@ -8,6 +8,7 @@ from tests.matrix_parts import (
     groups_discussion,
     groups_meetings,
     groups_mentoring,
+    interop_imports,
 )
 
-PARTS = (groups_core, groups_meetings, groups_discussion, groups_mentoring, goals_core, goals_growth)
+PARTS = (groups_core, groups_meetings, groups_discussion, groups_mentoring, goals_core, goals_growth, interop_imports)
