@@ -5,11 +5,13 @@ Between the preview and the import the upload waits in a private file named by t
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
 from alongside.accounts.decorators import member_required
+from alongside.core.forms import add_domain_errors
 from alongside.interop import imports
 from alongside.interop.import_forms import ImportForm
 from alongside.interop.readers import FileProblem
@@ -37,7 +39,11 @@ def import_page(request):
         form.add_error("file", _("Choose the file to import."))
         return _page(request, form, status=400)
     if action == "import" and kept is not None and upload is None:
-        result = imports.import_kept(member, kept, options=options, request=request)
+        try:
+            result = imports.import_kept(member, kept, options=options, request=request)
+        except ValidationError as error:  # the kept upload went stale meanwhile
+            add_domain_errors(form, error)
+            return _page(request, form, status=400)
         run = result.run
         if run.created or run.already_there:
             messages.success(request, _("%(created)s check-ins imported; %(there)s were already here.") % {
