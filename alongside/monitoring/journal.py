@@ -99,7 +99,12 @@ def _check_for_crisis(member, entry: JournalEntry) -> None:
     the member shares their journal with them and chose them for safety alerts). `entry.crisis` says so."""
     entry.crisis = crisis_language.found_in(entry.text)
     if entry.crisis:
-        record_safety_event(member, SafetyKind.CRISIS_LANGUAGE, source=f"journal entry {entry.pk}")
+        source = f"journal entry {entry.pk}"
+        if entry.written_at < timezone.now() - timedelta(days=1):
+            # An entry from the past (an imported diary) is still routed: the team decides what an old line means,
+            # and needs its date to.
+            source += f", written {entry.local_date.isoformat()}"
+        record_safety_event(member, SafetyKind.CRISIS_LANGUAGE, source=source)
 
 
 @transaction.atomic

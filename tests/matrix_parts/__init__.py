@@ -9,10 +9,11 @@ from tests.matrix_parts import (
     groups_meetings,
     groups_mentoring,
     interop_fhir,
+    interop_imports,
     interop_rights,
 )
 
 PARTS = (
     groups_core, groups_meetings, groups_discussion, groups_mentoring, goals_core, goals_growth, interop_fhir,
-    interop_rights,
+    interop_imports, interop_rights,
 )  # fmt: skip
