@@ -293,3 +293,12 @@ def test_replay_sees_imported_days_and_flags_a_relapse_like_drift(member, tmp_pa
     assert fired, "the drift should be flagged"
     assert all(day >= drift_start.isoformat() for day in fired)
     assert any(f["detector"] for f in days[fired[0]]["fired"])
+
+
+def test_crisis_words_in_an_imported_diary_are_not_swallowed_and_carry_their_day(member):
+    from alongside.care.models import SafetyEvent, SafetyKind
+
+    text = DAYLIO.replace("Rough night 7312", "I want to die")
+    _run(member, "daylio", text, dry_run=False)
+    event = SafetyEvent.objects.get(member=member, kind=SafetyKind.CRISIS_LANGUAGE)
+    assert event.source.endswith("written 2025-03-01")
