@@ -4,6 +4,7 @@ time zone), written one `NAME=VALUE` a line as on the command line."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from alongside.interop.models import ImportSource
@@ -24,7 +25,7 @@ class ImportForm(forms.Form):
         label=_("Columns (one FIELD=COLUMN a line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For your own CSV: fields are %(fields)s.") % {"fields": ", ".join(CSV_FIELDS)},
+        help_text=format_lazy(_("For your own CSV: fields are {fields}."), fields=", ".join(CSV_FIELDS)),
     )
     date_format = forms.CharField(label=_("Date format (for example %d/%m/%Y %H:%M)"), required=False, max_length=60)
     tz = forms.CharField(label=_("Time zone of the file's times (empty: mine)"), required=False, max_length=64)
