@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.db.utils import load_backend
@@ -132,7 +133,7 @@ def test_a_sqlite_backup_restores_into_a_fresh_database_whole(source, tmp_path):
     assert manifest["encryption_keys"] == backup.configured_key_fingerprints()
     assert manifest["tables"]["monitoring_checkin"] == 6 and manifest["tables"]["monitoring_journalentry"] == 2
     # The keys themselves are nowhere in the file.
-    assert not any(key.encode() in output.read_bytes() for key in backup.settings.ENCRYPTION_KEYS)
+    assert not any(key.encode() in output.read_bytes() for key in settings.ENCRYPTION_KEYS)
     event = AuditEvent.objects.using(source["alias"]).get(category="interop", action=AuditAction.EXPORT)
     assert event.actor_label == "ops (test)" and "nightly.sqlite3" in event.detail
     assert str(manifest["total_rows"]) in event.detail
@@ -277,3 +278,14 @@ def test_a_postgres_backup_restores_into_a_fresh_database(transactional_db, tmp_
         with pytest.raises(backup.NotABackup, match="SHA-256"):
             backup.restore(damaged, using=target, replace_existing=True)
         assert backup.table_counts(target) == before
+
+
+def test_a_pg_dump_older_than_the_server_is_named_with_what_to_install(monkeypatch):
+    monkeypatch.setattr(backup.shutil, "which", lambda name: f"/opt/pg14/bin/{name}")
+    monkeypatch.setattr(backup, "POSTGRES_BIN_GLOB", "/nonexistent/*/bin")
+    monkeypatch.setattr(backup, "_program_major", lambda path: 14)
+    with pytest.raises(
+        backup.BackupError, match=r"pg_dump 14 \(/opt/pg14/bin/pg_dump\) cannot work with PostgreSQL 16"
+    ):
+        backup.find_postgres_program("pg_dump", at_least=16)
+    assert backup.find_postgres_program("pg_dump", at_least=13).path == "/opt/pg14/bin/pg_dump"
