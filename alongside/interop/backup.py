@@ -251,7 +251,7 @@ def has_data(using: str = "default") -> bool:
 
 
 def unreadable_encrypted_columns(using: str = "default") -> list[str]:
-    """ "app.Model.field" for each encrypted column whose newest stored value no configured key decrypts."""
+    """The encrypted columns ("app.Model.field") whose newest stored value no configured key decrypts."""
     unreadable = []
     for model, name in crypto.encrypted_fields():
         token = models.ExpressionWrapper(models.F(name), output_field=models.TextField())
@@ -293,7 +293,8 @@ def backup(
     path = Path(output) if output else default_output(vendor)
     if path.exists():
         raise BackupError(f"{path} already exists; choose another --output")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Backups hold health data: the directory and the files are the owner's only.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if vendor == "sqlite":
         result = _backup_sqlite(path, using, progress)
     elif vendor == "postgresql":
@@ -320,6 +321,13 @@ def _operator() -> str:
     return f"{who} (command line)"
 
 
+def _private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, before any data goes in (SQLite and pg_dump keep the
+    mode of a file that exists)."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_path(using: str) -> Path:
     name = str(connections[using].settings_dict["NAME"])
     if name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
@@ -332,7 +340,7 @@ def _backup_sqlite(path: Path, using: str, progress: Progress | None) -> BackupR
     if not source_path.is_file():
         raise BackupError(f"the database file {source_path} does not exist")
     partial = path.with_name(path.name + ".partial")
-    partial.unlink(missing_ok=True)
+    _private_file(partial)
     try:
         with (
             contextlib.closing(sqlite3.connect(source_path, isolation_level=None, timeout=20)) as source,
@@ -443,6 +451,8 @@ _LIBPQ_OPTIONS = {
     "sslkey": "PGSSLKEY",
     "connect_timeout": "PGCONNECT_TIMEOUT",
     "options": "PGOPTIONS",
+    "passfile": "PGPASSFILE",
+    "service": "PGSERVICE",
 }
 
 
@@ -450,7 +460,8 @@ def postgres_environment(using: str = "default") -> dict[str, str]:
     """The environment for pg_dump and pg_restore: the connection settings of DATABASES[using] as libpq's PG*
     variables (the password as PGPASSWORD)."""
     settings_dict = connections[using].settings_dict
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    # PG* variables already set still apply (as they do to the server's own connection); settings win.
+    environment = dict(os.environ)
     for key, variable in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if settings_dict.get(key):
             environment[variable] = str(settings_dict[key])
@@ -488,7 +499,7 @@ def _backup_postgres(path: Path, using: str, progress: Progress | None) -> Backu
     connection = connections[using]
     pg_dump = find_postgres_program("pg_dump", at_least=_server_major(using))
     partial = path.with_name(path.name + ".partial")
-    partial.unlink(missing_ok=True)
+    _private_file(partial)
     try:
         with transaction.atomic(using=using):
             with connection.cursor() as cursor:
@@ -512,6 +523,7 @@ def _backup_postgres(path: Path, using: str, progress: Progress | None) -> Backu
     finally:
         partial.unlink(missing_ok=True)
     sidecar = manifest_path_for(path)
+    _private_file(sidecar)
     sidecar.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return BackupResult(path=path, manifest=manifest, manifest_path=sidecar)
 
@@ -532,8 +544,9 @@ def check_restorable(path: Path | str, *, using: str = "default") -> dict:
         )
     known = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
     newer = [f"{app}.{name}" for app, name in manifest.get("migrations", []) if (app, name) not in known]
-    ours = {label for label in (config.label for config in apps.get_app_configs())}
-    newer = [label for label in newer if label.split(".", 1)[0] in ours]
+    # Migrations of apps this version no longer has are no reason to refuse.
+    installed = {config.label for config in apps.get_app_configs()}
+    newer = [label for label in newer if label.split(".", 1)[0] in installed]
     if newer:
         raise NotABackup(
             f"{path} was made by a newer Alongside ({manifest.get('alongside_version')}; migrations this version "
@@ -541,7 +554,10 @@ def check_restorable(path: Path | str, *, using: str = "default") -> dict:
         )
     if vendor == "postgresql":
         pg_restore = find_postgres_program("pg_restore", at_least=int(manifest.get("pg_dump_version") or 0))
-        _run([pg_restore.path, "--list", str(path)], postgres_environment(using), None, None)
+        try:
+            _run([pg_restore.path, "--list", str(path)], postgres_environment(using), None, None)
+        except BackupError as error:
+            raise NotABackup(f"{path} cannot be read as a PostgreSQL dump: {error}") from None
     return manifest
 
 

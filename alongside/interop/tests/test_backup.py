@@ -27,6 +27,7 @@ from alongside.care.models import ClinicalNote, PlanVersion
 from alongside.goals import goals
 from alongside.goals.models import Goal
 from alongside.interop import backup
+from alongside.interop.models import ImportRun
 from alongside.monitoring import checkins, journal
 from alongside.monitoring.models import CheckIn, JournalEntry
 from alongside.testing.factories import make_member, make_organisation, make_staff, support
@@ -128,6 +129,7 @@ def test_a_sqlite_backup_restores_into_a_fresh_database_whole(source, tmp_path):
     output = tmp_path / "backups" / "nightly.sqlite3"
     result = backup.backup(output, using=source["alias"], actor_label="ops (test)")
     assert result.path == output and output.is_file()
+    assert output.stat().st_mode & 0o777 == 0o600 and output.parent.stat().st_mode & 0o777 == 0o700
     manifest = backup.read_manifest(output)
     assert manifest["vendor"] == "sqlite"
     assert manifest["encryption_keys"] == backup.configured_key_fingerprints()
@@ -172,6 +174,22 @@ def test_a_sqlite_backup_is_one_snapshot_while_others_write(source, tmp_path, mo
         assert restored.mismatches == {}
         assert not CheckIn.objects.using(target).filter(mood=0).exists()
         assert restored.counts["goals_milestone"] == 2
+
+
+@on_sqlite
+def test_an_older_backup_is_migrated_up_to_date_on_restore(source, tmp_path):
+    # A backup from before the interop app existed: no interop tables, no interop migrations.
+    output = backup.backup(tmp_path / "b.sqlite3", using=source["alias"]).path
+    with contextlib.closing(sqlite3.connect(output)) as database:
+        database.execute("DROP TABLE interop_importedrow")
+        database.execute("DROP TABLE interop_importrun")
+        database.execute("DELETE FROM django_migrations WHERE app = 'interop'")
+        database.commit()
+    with sqlite_database("restore_target", tmp_path / "fresh.sqlite3") as target:
+        restored = backup.restore(output, using=target)
+        assert ImportRun.objects.using(target).count() == 0
+        assert "interop_importedrow" in restored.counts
+        assert_same_world(source, target)
 
 
 @on_sqlite
@@ -261,6 +279,7 @@ def test_a_postgres_backup_restores_into_a_fresh_database(transactional_db, tmp_
     manifest = json.loads(result.manifest_path.read_text())
     assert manifest["vendor"] == "postgresql" and manifest["tables"]["monitoring_checkin"] == 6
     assert backup.read_manifest(output) == manifest
+    assert {output.stat().st_mode & 0o777, result.manifest_path.stat().st_mode & 0o777} == {0o600}
     assert AuditEvent.objects.filter(category="interop", action=AuditAction.EXPORT, actor_label="ops (test)").exists()
     with postgres_database("restore_target", f"{connection.settings_dict['NAME']}_restored") as target:
         restored = backup.restore(output, using=target)
@@ -277,6 +296,11 @@ def test_a_postgres_backup_restores_into_a_fresh_database(transactional_db, tmp_
         backup.manifest_path_for(damaged).write_text(json.dumps(manifest))
         with pytest.raises(backup.NotABackup, match="SHA-256"):
             backup.restore(damaged, using=target, replace_existing=True)
+        garbage = tmp_path / "garbage.pgdump"
+        garbage.write_bytes(b"not a dump\n" * 50)
+        backup.manifest_path_for(garbage).write_text(json.dumps(manifest | {"sha256": backup._sha256(garbage)}))
+        with pytest.raises(backup.NotABackup, match="cannot be read as a PostgreSQL dump"):
+            backup.restore(garbage, using=target, replace_existing=True)
         assert backup.table_counts(target) == before
 
 
