@@ -72,9 +72,12 @@ def record(
     detail: str = "",
     actor_roles: str = "",
     actor_label: str = "",
+    using: str = "default",
 ) -> AuditEvent:
+    """Add one event. `using` names the database for the rare writer that is not about the default one (a
+    restore records itself in the database it restored)."""
     event = _event(action, actor, request, member, organisation, category, detail, actor_roles, actor_label)
-    event.save()
+    event.save(using=using)
     return event
 
 
