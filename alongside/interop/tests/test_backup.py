@@ -181,8 +181,10 @@ def test_an_older_backup_is_migrated_up_to_date_on_restore(source, tmp_path):
     # A backup from before the interop app existed: no interop tables, no interop migrations.
     output = backup.backup(tmp_path / "b.sqlite3", using=source["alias"]).path
     with contextlib.closing(sqlite3.connect(output)) as database:
-        database.execute("DROP TABLE interop_importedrow")
-        database.execute("DROP TABLE interop_importrun")
+        tables = [row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            if table.startswith("interop_"):
+                database.execute(f'DROP TABLE "{table}"')
         database.execute("DELETE FROM django_migrations WHERE app = 'interop'")
         database.commit()
     with sqlite_database("restore_target", tmp_path / "fresh.sqlite3") as target:
