@@ -25,12 +25,15 @@ ZONE = ZoneInfo("America/New_York")
 
 def moods(member, values, *, end_days_ago=0):
     """One check-in a day, the last `end_days_ago` days ago, with these moods (None: no check-in that day)."""
-    today = timezone.now().astimezone(ZONE).date()
+    now = timezone.now()
+    today = now.astimezone(ZONE).date()
     first = today - timedelta(days=end_days_ago + len(values) - 1)
     for offset, mood in enumerate(values):
         if mood is not None:
             day = first + timedelta(days=offset)
-            checkins.record(member, mood=mood, recorded_at=datetime.combine(day, time(9), tzinfo=ZONE))
+            # At 09:00, or now if today's 09:00 has not come yet on the member's clock.
+            moment = min(datetime.combine(day, time(9), tzinfo=ZONE), now)
+            checkins.record(member, mood=mood, recorded_at=moment)
 
 
 def alert(member, severity, key):
