@@ -6,6 +6,7 @@ import argparse
 import errno
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from alongside import conf
 
@@ -153,6 +155,7 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_serve(args: argparse.Namespace) -> int:
+    prepare_metrics_dir(conf.data_dir())
     setup_django()
     from django.conf import settings
     from django.core.management import call_command
@@ -170,6 +173,29 @@ def command_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+METRICS_DIR_NAME = "metrics"
+
+
+def prepare_metrics_dir(data_dir: Path) -> Path:
+    """An empty directory under the data dir where every web process keeps its /metrics figures.
+
+    Emptied at each start (counters start again from zero, as Prometheus expects of a restart), and named in
+    PROMETHEUS_MULTIPROC_DIR before anything imports prometheus_client, which reads it once, on import."""
+    directory = data_dir / METRICS_DIR_NAME
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
+def web_process_exited(server, worker) -> None:
+    """gunicorn's child_exit hook: a dead process's requests in progress stop counting. (Its counters stay:
+    the requests it answered were answered.)"""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run_gunicorn(host: str, port: int, *, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -184,6 +210,7 @@ def run_gunicorn(host: str, port: int, *, workers: int, threads: int) -> None:
                 "timeout": 60,
                 "accesslog": "-" if conf.env_bool("ACCESS_LOG", False) else None,
                 "proc_name": "alongside-web",
+                "child_exit": web_process_exited,
             }.items():
                 self.cfg.set(key, value)
             if "control_socket_disable" in self.cfg.settings:

@@ -206,3 +206,17 @@ def encryption_keys(directory: Path, *, generate: bool) -> list[str]:
                 f"{PREFIX}ENCRYPTION_KEYS key {position} is not a Fernet key (32 url-safe base64-encoded bytes)"
             ) from None
     return keys
+
+
+METRICS_TOKEN_MIN_LENGTH = 24
+
+
+def metrics_token() -> str:
+    """ALONGSIDE_METRICS_TOKEN(_FILE): the Bearer token that lets a scraper on another machine read /metrics;
+    empty (only this machine may) when unset."""
+    token = env_secret("METRICS_TOKEN") or ""
+    if token and len(token) < METRICS_TOKEN_MIN_LENGTH:
+        raise ConfigError(
+            f"{PREFIX}METRICS_TOKEN is too short: use at least {METRICS_TOKEN_MIN_LENGTH} random characters"
+        )
+    return token

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Counts and times what Django answers (static files, served just before, are not counted).
+    "alongside.core.metrics.RequestMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,6 +222,9 @@ if DEFAULT_COUNTRY not in COUNTRIES:
 
 # The worker counts as alive while its last heartbeat is younger than this.
 WORKER_STALE_SECONDS = conf.env_int("WORKER_STALE_SECONDS", 60, minimum=5)
+
+# /metrics answers this machine without a token, and anyone else who sends it as a Bearer token.
+METRICS_TOKEN = conf.metrics_token()
 
 LOGGING = {
     "version": 1,

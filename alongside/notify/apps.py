@@ -8,4 +8,4 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from alongside.notify import jobs  # noqa: F401 (registers the worker's jobs)
+        from alongside.notify import jobs, metrics  # noqa: F401 (registers the worker's jobs and /metrics' gauges)

@@ -8,4 +8,5 @@ class SignalsConfig(AppConfig):
     verbose_name = _("Early warning")
 
     def ready(self) -> None:
-        from alongside.signals import jobs, receivers  # noqa: F401 (registers the worker's jobs and receivers)
+        # Registers the worker's jobs, the receivers and /metrics' gauges.
+        from alongside.signals import jobs, metrics, receivers  # noqa: F401
