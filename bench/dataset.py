@@ -23,6 +23,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -91,8 +92,9 @@ class Loaded:
     rows: dict[str, int] = field(default_factory=dict)  # table: rows written
     seconds: float = 0.0  # the whole load
     generate_seconds: float = 0.0  # of which drawing the cohort
-    checkin_seconds: float = 0.0  # of which encoding and writing check-ins and their tag links
+    write_seconds: dict[str, float] = field(default_factory=dict)  # table: seconds spent writing its rows
     finish_seconds: float = 0.0  # indexes rebuilt (if dropped) and statistics, after the rows
+    keys_trusted: bool = False  # foreign keys not checked row by row (PostgreSQL, when allowed)
 
     @property
     def total_rows(self) -> int:
@@ -131,7 +133,10 @@ class Writer:
         self.postgres = connection.vendor == "postgresql"
         self.now = now
         self.rows: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}  # table: time spent writing it (where written in this thread)
         self._next_id: dict[str, int] = {}
+        # PostgreSQL, in the background: (table, COPY statement, text) kept here for another thread to write.
+        self.pending: list[tuple[str, str, str]] | None = None
 
     # Ids: PostgreSQL's sequence is moved past a whole block at once; SQLite takes what it is given.
     def ids(self, model, n: int) -> np.ndarray:
@@ -225,18 +230,90 @@ class Writer:
         table = quote(model._meta.db_table)
         column_list = ", ".join(quote(name) for name in names)
         rows = zip(*values, strict=False)  # lengths checked above; one value for every row repeats
+        name = model._meta.db_table
+        self.rows[name] = self.rows.get(name, 0) + n
         if self.postgres:
             text = "\n".join(map("\t".join, rows)) + "\n"
-            with (
-                self.connection.connection.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
-            ):
-                copy.write(text)
+            statement = f"COPY {table} ({column_list}) FROM STDIN"
+            if self.pending is not None:
+                self.pending.append((name, statement, text))
+            else:
+                _add(self.seconds, _copy([(name, statement, text)], self.connection))
         else:
+            started = time.perf_counter()
             marks = ", ".join("?" * len(names))
             statement = f"INSERT INTO {table} ({column_list}) VALUES ({marks})"  # noqa: S608 (names from the models)
             self.connection.connection.executemany(statement, rows)
-        self.rows[model._meta.db_table] = self.rows.get(model._meta.db_table, 0) + n
+            _add(self.seconds, {name: time.perf_counter() - started})
+
+    def write_integers(self, model, columns: dict[str, np.ndarray]) -> None:
+        """Rows whose every column is a whole number, none missing (a many-to-many table). On PostgreSQL they go
+        as binary COPY, laid out by numpy: the server then parses no text, for the largest table of all."""
+        if not self.postgres:
+            self.write(model, len(next(iter(columns.values()))), {key: self.ints(v) for key, v in columns.items()})
+            return
+        fields = [model._meta.get_field(name) for name in columns]
+        if {f.attname for f in model._meta.concrete_fields} != {f.attname for f in fields}:
+            raise ValueError(f"{model.__name__}: every column is needed")
+        widths = {"bigint": 8, "integer": 4, "smallint": 2}
+        layout = [("count", ">i2")]
+        for index, model_field in enumerate(fields):
+            kind = model_field.rel_db_type(self.connection) if model_field.is_relation else None
+            kind = (kind or model_field.db_type(self.connection)).split()[0]
+            layout += [(f"length{index}", ">i4"), (f"value{index}", f">i{widths[kind]}")]
+        n = len(next(iter(columns.values())))
+        rows = np.empty(n, dtype=np.dtype(layout))
+        rows["count"] = len(fields)
+        for index, values in enumerate(columns.values()):
+            rows[f"length{index}"] = rows.dtype[f"value{index}"].itemsize
+            rows[f"value{index}"] = values
+        header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") * 2
+        data = header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True)
+        quote = self.connection.ops.quote_name
+        name = model._meta.db_table
+        statement = f"COPY {quote(name)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN (FORMAT BINARY)"
+        self.rows[name] = self.rows.get(name, 0) + n
+        if self.pending is not None:
+            self.pending.append((name, statement, data))
+        else:
+            _add(self.seconds, _copy([(name, statement, data)], self.connection))
+
+
+def _add(totals: dict[str, float], seconds: dict[str, float]) -> None:
+    for name, value in seconds.items():
+        totals[name] = totals.get(name, 0.0) + value
+
+
+def _copy(statements: list[tuple[str, str, str]], connection) -> dict[str, float]:
+    """COPY each (table, statement, text) through the connection; returns the seconds each table took."""
+    seconds: dict[str, float] = {}
+    for name, statement, text in statements:
+        started = time.perf_counter()
+        with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(text)
+        _add(seconds, {name: time.perf_counter() - started})
+    return seconds
+
+
+def _write_block(statements: list[tuple[str, str, str]]) -> dict[str, float]:
+    """In the background thread, on its own connection: one block's rows in one transaction."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        return _copy(statements, connection)
+
+
+def _trust_keys() -> bool:
+    """Let this connection skip the foreign-key triggers (where the server allows it): every id the loader
+    writes refers to a row it wrote before, so checking each of tens of millions again only takes time."""
+    from django.db import DatabaseError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    except DatabaseError:
+        return False
+    return True
 
 
 # The world ---------------------------------------------------------------------------------------------------
@@ -271,10 +348,16 @@ def load(
     *,
     progress: Callable[[int, int], None] | None = None,
     drop_indexes: bool = False,
+    trust_keys: bool = True,
     now: datetime | None = None,
 ) -> Loaded:
     """Fill the empty, migrated database with `plan`'s world. `progress(rows written, rows expected)` after
-    each block (the expectation is refined as blocks come). Refuses (DatasetError) a database that has people."""
+    each block (the expectation is refined as blocks come). Refuses (DatasetError) a database that has people.
+
+    On PostgreSQL, outside a transaction, a background thread with a connection of its own writes each block (in
+    one transaction) while the next is generated and encoded, and (with `trust_keys`, where the server allows
+    it) skips the foreign-key checks; inside a transaction (a test's) everything is written in it, checked.
+    `drop_indexes` (PostgreSQL only) drops the bulk tables' secondary indexes first and builds them at the end."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
     from django.utils import timezone
@@ -300,26 +383,44 @@ def load(
     chunks = synthetic.generate_chunks(
         plan.members, plan.days, seed=plan.seed, start_date=start_date, time_zone=zones, chunk_size=plan.chunk
     )
-    done_rows = 0
-    while True:
-        step = time.perf_counter()
-        cohort = next(chunks, None)
-        result.generate_seconds += time.perf_counter() - step
-        if cohort is None:
-            break
-        with transaction.atomic():
-            result.checkin_seconds += _block(
-                plan, cohort, organisations, org_of, writer, password, history_start, start_date
-            )
-        done_rows = sum(writer.rows.values())
-        if progress:
-            done_members = cohort.first_member + cohort.n_members
-            progress(done_rows, round(done_rows * plan.members / done_members))
+    background = writer.postgres and not connection.in_atomic_block
+    pool = ThreadPoolExecutor(1, thread_name_prefix="dataset") if background else None
+    writing = None
+    try:
+        if pool is not None and trust_keys:
+            result.keys_trusted = pool.submit(_trust_keys).result()
+        while True:
+            step = time.perf_counter()
+            cohort = next(chunks, None)
+            result.generate_seconds += time.perf_counter() - step
+            if cohort is None:
+                break
+            arguments = (plan, cohort, organisations, org_of, writer, password, history_start, start_date)
+            if pool is None:
+                with transaction.atomic():
+                    _block(*arguments)
+            else:
+                writer.pending = []
+                _block(*arguments)
+                if writing is not None:
+                    _add(writer.seconds, writing.result())
+                writing = pool.submit(_write_block, writer.pending)
+            if progress:
+                done_members = cohort.first_member + cohort.n_members
+                done_rows = sum(writer.rows.values())
+                progress(done_rows, round(done_rows * plan.members / done_members))
+        if writing is not None:
+            _add(writer.seconds, writing.result())
+    finally:
+        if pool is not None:
+            pool.submit(lambda: connection.close()).result()  # the thread's own connection
+            pool.shutdown()
 
     step = time.perf_counter()
     _finish(connection, dropped)
     result.finish_seconds = time.perf_counter() - step
     result.rows = dict(writer.rows)
+    result.write_seconds = dict(writer.seconds)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -431,8 +532,8 @@ def _supporters(plan: Shape, organisation: _Organisation, local: np.ndarray):
     return members[order], staff[order], roles[order]
 
 
-def _block(plan, cohort, organisations, org_of, writer: Writer, password, history_start, start_date) -> float:
-    """One block of members and everything of theirs. Returns the seconds spent on check-ins and tag links."""
+def _block(plan, cohort, organisations, org_of, writer: Writer, password, history_start, start_date) -> None:
+    """One block of members and everything of theirs."""
     from alongside.accounts.models import OrgRole
     from alongside.care.models import DEFAULT_SHARING, CareRelationship, ConsentGrant
     from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, SyntheticTruth, Tag, TagKind
@@ -514,11 +615,8 @@ def _block(plan, cohort, organisations, org_of, writer: Writer, password, histor
          "onset_day": writer.nullable_ints(cohort.onset), "seed": cohort.seed},
     )  # fmt: skip
 
-    step = time.perf_counter()
     _checkins(plan, cohort, writer, member_ids, tag_ids, start_date, CheckIn)
-    seconds = time.perf_counter() - step
     _responses(cohort, writer, member_ids, program_of, org_of[positions], organisations, start_date)
-    return seconds
 
 
 def _checkins(plan, cohort, writer: Writer, member_ids, tag_ids, start_date, CheckIn) -> None:
@@ -561,12 +659,7 @@ def _checkins(plan, cohort, writer: Writer, member_ids, tag_ids, start_date, Che
     checkins = np.concatenate([ids[which], ids[signed]])
     tags = np.concatenate([tag_ids[c.member[which], activity], tag_ids[c.member[signed], -1]])
     through = CheckIn.tags.through
-    writer.write(
-        through,
-        len(checkins),
-        {"id": writer.ints(writer.ids(through, len(checkins))), "checkin_id": writer.ints(checkins),
-         "tag_id": writer.ints(tags)},
-    )  # fmt: skip
+    writer.write_integers(through, {"id": writer.ids(through, len(checkins)), "checkin_id": checkins, "tag_id": tags})
 
 
 def _responses(cohort, writer: Writer, member_ids, program_of, org_index, organisations, start_date) -> None:
