@@ -415,10 +415,9 @@ def load(
         if pool is not None:
             pool.submit(lambda: connection.close()).result()  # the thread's own connection
             pool.shutdown()
-
-    step = time.perf_counter()
-    _finish(connection, dropped)
-    result.finish_seconds = time.perf_counter() - step
+        step = time.perf_counter()
+        _finish(connection, dropped)  # a failed load keeps its indexes too
+        result.finish_seconds = time.perf_counter() - step
     result.rows = dict(writer.rows)
     result.write_seconds = dict(writer.seconds)
     result.seconds = time.perf_counter() - started
