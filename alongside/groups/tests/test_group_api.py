@@ -10,7 +10,7 @@ from django.utils import timezone
 from alongside.accounts import tokens
 from alongside.accounts.models import Role
 from alongside.api import api
-from alongside.groups import meetings, membership
+from alongside.groups import discussion, meetings, membership, profiles
 from alongside.groups.models import MembershipStatus
 from alongside.testing.factories import make_member, make_staff
 
@@ -143,3 +143,20 @@ def test_a_groups_next_meetings_are_described_as_they_are_sent(client_for, group
     schemas = api.get_openapi_schema()["components"]["schemas"]
     described = schemas["GroupOut"]["properties"]["next_meetings"]["items"]["$ref"].rsplit("/", 1)[1]
     assert set(schemas[described]["required"]) == set(sent)
+
+
+def test_the_api_describes_the_refusals_it_gives(client_for, group, member, teammate, staff):
+    profiles.save_profile(member, group.organisation, pseudonym="Quiet Heron", accept_guidelines=True)
+    thread = discussion.start_thread(member, group.organisation, group, title="Evenings", body="Hard week")
+    paths = api.get_openapi_schema()["paths"]
+    asked = [
+        (teammate, f"/api/v1/groups/{group.pk}/meetings", "/api/v1/groups/{group_id}/meetings", 404),
+        (teammate, f"/api/v1/groups/{group.pk}/threads", "/api/v1/groups/{group_id}/threads", 404),
+        (teammate, f"/api/v1/threads/{thread.thread_id}/posts", "/api/v1/threads/{thread_id}/posts", 404),
+        (staff, "/api/v1/mentor-requests/999999/suggestions", "/api/v1/mentor-requests/{request_id}/suggestions", 404),
+        (member, "/api/v1/mentor-requests", "/api/v1/mentor-requests", 403),
+        (staff, "/api/v1/mentor-requests/mine", "/api/v1/mentor-requests/mine", 403),
+    ]
+    for person, url, path, status in asked:
+        assert client_for(person).get(url).status_code == status, url
+        assert status in paths[path]["get"]["responses"], path
