@@ -23,7 +23,38 @@ from alongside.monitoring.api import router as monitoring_router
 from alongside.schedule.api import router as schedule_router
 from alongside.signals.api import router as signals_router
 
-api = NinjaAPI(
+# Answers the API gives on behalf of every operation (its exception handlers and django-ninja's own parsing), so
+# each operation's description lists them beside its own.
+PROBLEM = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "fields": {"type": "array", "items": {"type": "string"}}},
+    "required": ["detail"],
+}
+COMMON_ANSWERS = {
+    400: ("The body is not JSON.", lambda operation: "requestBody" in operation),
+    401: ("Sign in first.", lambda operation: bool(operation.get("security"))),
+    413: ("The request is too large.", lambda operation: "requestBody" in operation),
+    422: (
+        "Some fields are not valid (`fields` names them).",
+        lambda operation: "requestBody" in operation or bool(operation.get("parameters")),
+    ),
+}
+
+
+class AlongsideAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault("Problem", PROBLEM)
+        problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, (description, applies) in COMMON_ANSWERS.items():
+                    if applies(operation):
+                        operation["responses"].setdefault(status, {"description": description, "content": problem})
+        return schema
+
+
+api = AlongsideAPI(
     title="Alongside API",
     version="1",
     urls_namespace="api",

@@ -1,0 +1,22 @@
+"""The answers the API gives on behalf of every operation (a body that is not JSON, no valid token, a field that
+does not validate) are in each operation's description, beside the operation's own."""
+
+from alongside.accounts import tokens
+from alongside.api import api
+
+
+def test_every_operation_describes_the_answers_the_api_gives_on_its_behalf(client, member):
+    paths = api.get_openapi_schema()["paths"]
+    _token, raw = tokens.issue(member, name="phone", scopes=["read", "write"])
+    signed_in = {"Authorization": f"Bearer {raw}", "Idempotency-Key": "one"}
+    unparsable = client.post("/api/v1/struggling", "{", content_type="application/json", headers=signed_in)
+    signed_out = client.get("/api/v1/me")
+    invalid = client.get("/api/v1/checkins?limit=0", headers=signed_in)
+    assert (unparsable.status_code, signed_out.status_code, invalid.status_code) == (400, 401, 422)
+    assert invalid.json()["fields"] == ["limit"]
+    for operations in paths.values():
+        for operation in operations.values():
+            answers = operation["responses"]
+            assert "requestBody" not in operation or {400, 413, 422} <= set(answers)
+            assert not operation.get("security") or 401 in answers
+            assert not operation.get("parameters") or 422 in answers
