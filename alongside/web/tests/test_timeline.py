@@ -99,6 +99,9 @@ def test_earlier_windows_and_a_fixed_number_of_queries(member, clinician):
     page = client.get(url, {"before": earlier}).content.decode()
     assert "mood 1" in page and "Latest" in page
     assert client.get(url, {"before": "not-a-date"}).status_code == 200
+    # A window that would start before the calendar's first day is the latest one, not a server error.
+    too_early = client.get(url, {"before": "0001-01-01"})
+    assert too_early.status_code == 200 and "mood 1," not in too_early.content.decode()
     # The quick action acknowledges the alert and comes back to the record.
     response = client.post(reverse("signals:acknowledge", args=[alert.pk]), {"next": url})
     assert response.status_code == 302 and response["Location"] == url
