@@ -10,7 +10,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import django_auth
 
 from alongside.accounts.api import TokenAuth
@@ -41,6 +42,38 @@ COMMON_ANSWERS = {
 }
 
 
+def _refuse_nul(value, where: tuple) -> None:
+    """PostgreSQL can neither store nor compare text holding the NUL character (SQLite can), so it is refused
+    before any query, naming where it was."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError(
+                [{"loc": where, "msg": _("Text may not contain the NUL character."), "type": "string_nul"}]
+            )
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_nul(key, where)
+            _refuse_nul(inner, (*where, key))
+    elif isinstance(value, list):
+        for position, inner in enumerate(value):
+            _refuse_nul(inner, (*where, position))
+
+
+class TextParser(Parser):
+    """JSON bodies and query strings, without the NUL character."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        _refuse_nul(data, ("body",))
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        parsed = super().parse_querydict(data, list_fields, request)
+        for name, value in parsed.items():
+            _refuse_nul(value, ("query", name))
+        return parsed
+
+
 class AlongsideAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs):
         schema = super().get_openapi_schema(**kwargs)
@@ -59,6 +92,7 @@ api = AlongsideAPI(
     version="1",
     urls_namespace="api",
     auth=[TokenAuth(), django_auth],
+    parser=TextParser(),
     description="Members' own data and what their care team may see. Every read of a member's data is checked "
     "against the member's consent and, for staff, written to the audit log.",
 )
@@ -86,6 +120,14 @@ def too_big(request, exc):
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request, exc):
     return api.create_response(request, {"detail": _("Sign in first.")}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    # django-ninja answers 400 for any exception while it reads a body; a NUL character in it is a field's problem.
+    if isinstance(exc.__cause__, ValidationError):
+        return invalid(request, exc.__cause__)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)
