@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import schemathesis
@@ -86,16 +87,22 @@ def staff_token(user) -> str:
     return response.json()["token"]
 
 
-@pytest.fixture
-def wsgi_app():
-    # As Django's test client does: the request signals would otherwise close the test's connection mid-transaction.
+@contextmanager
+def connection_kept_open():
+    """As Django's test client does around each request: the request signals would otherwise close the test's
+    connection in the middle of its transaction."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield WSGIHandler()
+        yield
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_app():
+    return WSGIHandler()
 
 
 def fuzz(operation, strategy, app, raw_token: str) -> str | None:
@@ -105,7 +112,7 @@ def fuzz(operation, strategy, app, raw_token: str) -> str | None:
     @given(case=strategy)
     def run(case):
         headers = {"Authorization": f"Bearer {raw_token}", "Idempotency-Key": str(uuid.uuid4())}
-        with transaction.atomic():
+        with transaction.atomic(), connection_kept_open():
             response = case.call(app=app, headers=headers)
             transaction.set_rollback(True)
         case.validate_response(response, checks=CHECKS, headers=headers)
