@@ -6,6 +6,9 @@ same authorization policy as the web pages. Requests authenticate with a persona
 on writes).
 """
 
+import re
+from datetime import UTC, datetime, timedelta
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -42,35 +45,57 @@ COMMON_ANSWERS = {
 }
 
 
-def _refuse_nul(value, where: tuple) -> None:
-    """PostgreSQL can neither store nor compare text holding the NUL character (SQLite can), so it is refused
-    before any query, naming where it was."""
+# An ISO 8601 date and time with a UTC offset, as the API's datetime fields take them.
+DATETIME_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?[+-]\d\d:?\d\d")
+# PostgreSQL keeps offsets up to 15:59 (Python up to 23:59).
+LARGEST_OFFSET = timedelta(hours=15, minutes=59)
+
+
+def _refused(value: str) -> str:
+    """Why text cannot reach a query, or "". PostgreSQL can neither store nor compare text holding the NUL
+    character (SQLite can); and a time must be one both databases keep: an offset PostgreSQL accepts, and an
+    instant within the years 1 to 9999 in UTC."""
+    if "\x00" in value:
+        return _("Text may not contain the NUL character.")
+    if DATETIME_WITH_OFFSET.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value)
+            moment.astimezone(UTC)
+        except ValueError:
+            return ""  # not a time after all: the field's own validation says so
+        except OverflowError:
+            return _("Give a time within the years 1 to 9999.")
+        if abs(moment.utcoffset()) > LARGEST_OFFSET:
+            return _("Give a time with a UTC offset between -15:59 and +15:59.")
+    return ""
+
+
+def _refuse_unstorable(value, where: tuple) -> None:
+    """Refuse, before any query and naming where it was, text the databases cannot take (see `_refused`)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValidationError(
-                [{"loc": where, "msg": _("Text may not contain the NUL character."), "type": "string_nul"}]
-            )
+        if problem := _refused(value):
+            raise ValidationError([{"loc": where, "msg": problem, "type": "unstorable"}])
     elif isinstance(value, dict):
         for key, inner in value.items():
-            _refuse_nul(key, where)
-            _refuse_nul(inner, (*where, key))
+            _refuse_unstorable(key, where)
+            _refuse_unstorable(inner, (*where, key))
     elif isinstance(value, list):
         for position, inner in enumerate(value):
-            _refuse_nul(inner, (*where, position))
+            _refuse_unstorable(inner, (*where, position))
 
 
 class TextParser(Parser):
-    """JSON bodies and query strings, without the NUL character."""
+    """JSON bodies and query strings, without text the databases cannot take."""
 
     def parse_body(self, request):
         data = super().parse_body(request)
-        _refuse_nul(data, ("body",))
+        _refuse_unstorable(data, ("body",))
         return data
 
     def parse_querydict(self, data, list_fields, request):
         parsed = super().parse_querydict(data, list_fields, request)
         for name, value in parsed.items():
-            _refuse_nul(value, ("query", name))
+            _refuse_unstorable(value, ("query", name))
         return parsed
 
 
@@ -124,7 +149,7 @@ def unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
-    # django-ninja answers 400 for any exception while it reads a body; a NUL character in it is a field's problem.
+    # django-ninja answers 400 for any exception while it reads a body; text it refuses is a field's problem.
     if isinstance(exc.__cause__, ValidationError):
         return invalid(request, exc.__cause__)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

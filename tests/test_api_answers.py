@@ -39,3 +39,20 @@ def test_text_with_the_nul_character_is_refused_naming_its_field(client, member)
     assert client.post("/api/v1/struggling", "{", content_type="application/json", headers=signed_in).json() == {
         "detail": "Cannot parse request body"
     }
+
+
+def test_a_time_neither_database_keeps_is_refused_naming_its_field(client, member):
+    _token, raw = tokens.issue(member, name="phone", scopes=["read", "write"])
+    signed_in = {"Authorization": f"Bearer {raw}"}
+    for since in ("9999-12-31T23:00:00-10:00", "0001-01-01T00:00:00+01:00", "2020-01-01T00:00:00-20:00"):
+        response = client.get("/api/v1/checkins", {"since": since}, headers=signed_in)
+        assert response.status_code == 422 and response.json()["fields"] == ["since"], since
+    late = client.post(
+        "/api/v1/checkins",
+        {"mood": 5, "recorded_at": "2020-01-01T00:00:00+16:00"},
+        content_type="application/json",
+        headers={**signed_in, "Idempotency-Key": "offset"},
+    )
+    assert late.status_code == 422 and late.json()["fields"] == ["recorded_at"]
+    usual = client.get("/api/v1/checkins", {"since": "2020-01-01T00:00:00+14:00"}, headers=signed_in)
+    assert usual.status_code == 200
