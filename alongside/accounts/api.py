@@ -31,6 +31,11 @@ def require_scope(request, scope: str) -> None:
         raise HttpError(403, _("This token may not %(scope)s.") % {"scope": scope})
 
 
+class Problem(Schema):
+    detail: str
+    fields: list[str] = []
+
+
 class OrganisationRoleOut(Schema):
     organisation: str
     organisation_slug: str
@@ -117,7 +122,7 @@ def list_tokens(request):
     return [_token_out(token) for token in request.user.api_tokens.filter(revoked_at__isnull=True)]
 
 
-@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of my tokens")
+@router.delete("/tokens/{token_id}", response={204: None, 404: Problem}, summary="Revoke one of my tokens")
 def revoke_token(request, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user, revoked_at__isnull=True)
     tokens.revoke(token, by=request.user, request=request)

@@ -19,6 +19,11 @@ router = Router(tags=["care team and consent"])
 SHAREABLE = tuple(category.value for category in SHAREABLE_CATEGORIES)
 
 
+class Problem(Schema):
+    detail: str
+    fields: list[str] = []
+
+
 class SupporterSharingOut(Schema):
     relationship_id: int
     supporter: str
@@ -72,7 +77,11 @@ def _sharing_out(relationship: CareRelationship) -> SupporterSharingOut:
     )
 
 
-@router.get("/me/sharing", response=list[SupporterSharingOut], summary="What each of my supporters may see")
+@router.get(
+    "/me/sharing",
+    response={200: list[SupporterSharingOut], 403: Problem},
+    summary="What each of my supporters may see",
+)
 def my_sharing(request):
     _require_member(request)
     return [_sharing_out(relationship) for relationship in CareRelationship.objects.care_team_of(request.user)]
@@ -80,7 +89,7 @@ def my_sharing(request):
 
 @router.put(
     "/me/sharing/{relationship_id}",
-    response={200: SupporterSharingOut, 422: dict},
+    response={200: SupporterSharingOut, 403: Problem, 404: Problem, 422: dict},
     summary="Change what one supporter may see (takes effect at once)",
 )
 def update_my_sharing(request, relationship_id: int, payload: SharingIn):
@@ -108,7 +117,11 @@ def update_my_sharing(request, relationship_id: int, payload: SharingIn):
     return _sharing_out(CareRelationship.objects.care_team_of(request.user).get(pk=relationship.pk))
 
 
-@router.get("/me/access", response=list[AccessOut], summary="Who has seen my data (newest first, last 200)")
+@router.get(
+    "/me/access",
+    response={200: list[AccessOut], 403: Problem},
+    summary="Who has seen my data (newest first, last 200)",
+)
 def my_access_log(request):
     _require_member(request)
     events = AuditEvent.objects.filter(member=request.user).exclude(actor=request.user)[:200]
@@ -131,7 +144,11 @@ def visible_members(request):
     return [MemberSummaryOut(id=member.pk, display_name=member.display_name) for member in members]
 
 
-@router.get("/members/{member_id}", response=MemberRecordOut, summary="One member, as far as they share with me")
+@router.get(
+    "/members/{member_id}",
+    response={200: MemberRecordOut, 404: Problem},
+    summary="One member, as far as they share with me",
+)
 def member_record(request, member_id: int):
     member = policy.open_member_record(request, member_id, Category.PROFILE, detail="member record (API)")
     if member == request.user:
@@ -189,7 +206,7 @@ def _note_out(note) -> dict:
 
 @router.get(
     "/members/{member_id}/notes",
-    response=list[NoteOut],
+    response={200: list[NoteOut], 404: NoteProblem},
     summary="A member's clinical notes, newest first (their clinicians and case managers only)",
 )
 def list_notes(request, member_id: int, limit: int = Query(100, ge=1, le=500)):

@@ -137,7 +137,11 @@ def _milestones(items: list[MilestoneIn]) -> list[tuple[str, date | None]]:
     return [(item.title, item.due_date) for item in items]
 
 
-@router.get("/goals", response=list[GoalOut], summary="My goals, or (member_id) a member's who shares them with me")
+@router.get(
+    "/goals",
+    response={200: list[GoalOut], 404: Problem},
+    summary="My goals, or (member_id) a member's who shares them with me",
+)
 def list_goals(request, member_id: int | None = None):
     require_scope(request, "read")
     if member_id is None or member_id == request.user.pk:

@@ -162,7 +162,11 @@ def _write(request, make, organisation, texts: tuple[str, ...]):
         raise
 
 
-@router.get("/groups/{group_id}/threads", response=list[ThreadOut], summary="A group's threads, newest activity first")
+@router.get(
+    "/groups/{group_id}/threads",
+    response={200: list[ThreadOut], 404: Problem},
+    summary="A group's threads, newest activity first",
+)
 def group_threads(request, group_id: int):
     require_scope(request, "read")
     group = access.group_or_404(request.user, group_id)
@@ -182,7 +186,9 @@ def community_threads(request, org: str | None = Query(None)):
     return _threads_out(discussion.space_threads(request.user, organisation, None), organisation)
 
 
-@router.get("/threads/{thread_id}/posts", response=list[PostOut], summary="A thread's posts, oldest first")
+@router.get(
+    "/threads/{thread_id}/posts", response={200: list[PostOut], 404: Problem}, summary="A thread's posts, oldest first"
+)
 def thread_posts(request, thread_id: int):
     require_scope(request, "read")
     thread = access.thread_or_404(request.user, thread_id)

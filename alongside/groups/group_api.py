@@ -49,7 +49,8 @@ class DirectoryOut(Schema):
     directory: list[CardOut]
 
 
-class MeetingOut(Schema):
+class NextMeetingOut(Schema):
+    # Not `MeetingOut`: the description names each schema once, and the meetings list has its own.
     id: int
     title: str
     start: datetime
@@ -69,7 +70,7 @@ class GroupOut(Schema):
     address: str
     video_url: str
     facilitators: list[str]
-    next_meetings: list[MeetingOut]
+    next_meetings: list[NextMeetingOut]
     my_status: str
     my_role: str
     muted_until: datetime | None
@@ -122,7 +123,7 @@ def get_group(request, group_id: int):
             places_left=cards.places_left(group), address=group.address, video_url=group.video_url,
             facilitators=[person.display_name for person in cards.facilitators(group)],
             next_meetings=[
-                MeetingOut(id=meeting.pk, title=meeting.series.title, start=meeting.start, end=meeting.end)
+                NextMeetingOut(id=meeting.pk, title=meeting.series.title, start=meeting.start, end=meeting.end)
                 for meeting in cards.next_meetings(group)
             ],
             my_status=mine.status if mine else "", my_role=mine.role if active else "",

@@ -72,7 +72,7 @@ class AttendanceOut(Schema):
 
 @router.get(
     "/groups/{group_id}/meetings",
-    response=list[MeetingOut],
+    response={200: list[MeetingOut], 404: Problem},
     summary="A group's meetings: the last 30 days and what is to come (its members, facilitators, moderators)",
 )
 def list_meetings(request, group_id: int, limit: int = Query(100, ge=1, le=500)):

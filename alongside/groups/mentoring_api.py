@@ -145,7 +145,11 @@ def create_mentor_request(request, payload: MentorRequestIn):
     return once_per_key(request, create)
 
 
-@router.get("/mentor-requests/mine", response=list[MyMentorRequestOut], summary="My requests for a peer mentor")
+@router.get(
+    "/mentor-requests/mine",
+    response={200: list[MyMentorRequestOut], 403: Problem},
+    summary="My requests for a peer mentor",
+)
 def my_mentor_requests(request):
     require_scope(request, "read")
     _require_member(request)
@@ -154,7 +158,7 @@ def my_mentor_requests(request):
 
 @router.get(
     "/mentor-requests",
-    response=list[QueuedRequestOut],
+    response={200: list[QueuedRequestOut], 403: Problem},
     summary="Open requests I may match (org admins; the member's clinicians and case managers)",
 )
 def open_mentor_requests(request):
@@ -167,7 +171,7 @@ def open_mentor_requests(request):
 
 @router.get(
     "/mentor-requests/{request_id}/suggestions",
-    response=list[SuggestionOut],
+    response={200: list[SuggestionOut], 404: Problem},
     summary="Suggested mentors for an open request, best first, each with why",
 )
 def mentor_suggestions(request, request_id: int):

@@ -171,10 +171,24 @@ def mood_map_from(pairs: dict[str, str]) -> dict[str, int]:
 # Reading lines -------------------------------------------------------------------------------------------------
 
 
+# A carriage return that does not end a Windows line ends a line of its own (files saved by old Mac software).
+BARE_RETURN = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _lines_of(stream) -> Iterator[str]:
+    """The stream's lines as csv's universal-newline mode would give them: a bare CR ends a line too."""
+    for line in stream:
+        if "\r" in line:
+            yield from (part for part in BARE_RETURN.split(line) if part)
+        else:
+            yield line
+
+
 def _header_and_rows(stream, delimiter: str) -> tuple[list[str], Iterator[list[str]], csv.reader]:
-    first = stream.readline()
+    stream = _lines_of(stream)
+    first = next(stream, "")
     while first and not first.strip():
-        first = stream.readline()
+        first = next(stream, "")
     if not first:
         raise FileProblem("file", _("The file is empty."))
     first = first.lstrip("\ufeff")
@@ -189,12 +203,25 @@ def _header_and_rows(stream, delimiter: str) -> tuple[list[str], Iterator[list[s
         yield from stream
 
     reader = csv.reader(lines(), delimiter=delimiter)
-    header = [name.strip() for name in next(reader)]
+    try:
+        header = [name.strip() for name in next(reader)]
+    except csv.Error as error:
+        raise FileProblem("file", _("The first line cannot be read as CSV: %(error)s") % {"error": error}) from None
     return header, reader, reader
 
 
-def _rows(reader) -> Iterator[tuple[int, list[str]]]:
-    for cells in reader:
+def _rows(reader) -> Iterator[tuple[int, list[str] | RowError]]:
+    """Each line with its cells; a line csv cannot read (a quote never closed runs past csv's field size limit)
+    is a RowError, and reading stops there, since what follows it is no longer in step."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            message = _("This line cannot be read as CSV (is a quote left open?): %(error)s") % {"error": error}
+            yield reader.line_num, RowError(reader.line_num, "file", message)
+            return
         if not any(cell.strip() for cell in cells):
             continue
         yield reader.line_num, cells
@@ -341,6 +368,9 @@ def read_daylio(stream, *, zone: ZoneInfo, options: Options) -> Iterator[Row | R
             "file", _("This is not a Daylio export: it has no column %(names)s.") % {"names": ", ".join(missing)}
         )
     for line, cells in _rows(reader):
+        if isinstance(cells, RowError):
+            yield cells
+            continue
         errors: list[RowError] = []
         day = _date(_cell(cells, index["full_date"]), options.date_format)
         if day is None:
@@ -402,6 +432,9 @@ def read_emoods(stream, *, zone: ZoneInfo, options: Options) -> Iterator[Row | R
             "file", _("This is not an eMoods export: it has no column %(names)s.") % {"names": ", ".join(missing)}
         )
     for line, cells in _rows(reader):
+        if isinstance(cells, RowError):
+            yield cells
+            continue
         errors: list[RowError] = []
         raw_day = _cell(cells, index["date"])
         when = None
@@ -496,6 +529,9 @@ def read_csv(stream, *, zone: ZoneInfo, options: Options) -> Iterator[Row | RowE
             + hint,
         )
     for line, cells in _rows(reader):
+        if isinstance(cells, RowError):
+            yield cells
+            continue
         errors: list[RowError] = []
         when = None
         if "timestamp" in mapping:

@@ -97,7 +97,7 @@ def create_checkin(request, payload: CheckInIn):
 
 @router.get(
     "/checkins",
-    response=list[CheckInOut],
+    response={200: list[CheckInOut], 404: Problem},
     summary="Check-ins, newest first: mine, or a member's I may see (their consent decides)",
 )
 def list_checkins(
@@ -218,7 +218,7 @@ def create_response(request, payload: ResponseIn):
 
 @router.get(
     "/questionnaire-responses",
-    response=list[ResponseOut],
+    response={200: list[ResponseOut], 404: Problem},
     summary="Questionnaire responses, newest first: mine, or a member's I may see",
     tags=["questionnaires"],
 )
@@ -304,7 +304,7 @@ def create_journal_entry(request, payload: JournalIn):
 
 @router.get(
     "/journal",
-    response=list[JournalOut],
+    response={200: list[JournalOut], 404: Problem},
     summary="My journal entries (optionally matching q), or the entries a member shared with me",
     tags=["journal"],
 )

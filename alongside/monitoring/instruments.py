@@ -26,6 +26,9 @@ NO_RELIABLE_CHANGE = "no reliable change"
 
 LOINC_CODE = re.compile(r"^\d{1,7}-\d$")
 LOINC_ANSWER = re.compile(r"^LA\d{1,7}-\d$")
+# A program's questionnaire is stored by code and name (monitoring.ProgramInstrument), and its code is in URLs.
+CODE = re.compile(r"[-a-zA-Z0-9_]{1,30}")
+NAME_MAX_LENGTH = 80
 
 
 class InstrumentError(ValueError):
@@ -178,6 +181,10 @@ def _check(d: Instrument) -> None:
         if not getattr(d, name).strip():
             raise ValueError(f"{name} is empty")
 
+    if not CODE.fullmatch(d.code):
+        raise ValueError(f"code {d.code[:40]!r} must be 1 to 30 letters, digits, hyphens or underscores")
+    if len(d.name) > NAME_MAX_LENGTH:
+        raise ValueError(f"name is longer than {NAME_MAX_LENGTH} characters")
     if len(d.options) < 2:
         raise ValueError("there must be at least two options")
     for position, option in enumerate(d.options, start=1):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from alongside.care import crisis_language, policy
 from alongside.care.models import CareRelationship, Category, SafetyKind
 from alongside.care.safety import record_safety_event
+from alongside.core.ids import storable
 from alongside.monitoring.models import JournalEntry
 
 MAX_LENGTH = 20_000
@@ -36,7 +37,9 @@ def _resolve_sharing(member, relationship_ids: Iterable[int], errors: dict) -> l
     ids = {int(pk) for pk in relationship_ids}
     if not ids:
         return []
-    team = {relationship.pk: relationship for relationship in shareable_relationships(member).filter(pk__in=ids)}
+    team = {
+        relationship.pk: relationship for relationship in shareable_relationships(member).filter(pk__in=storable(ids))
+    }
     unknown = ids - set(team)
     if unknown:
         errors["shared_with"] = _("You can only share with people who support you now.")

@@ -76,6 +76,13 @@ def clean_rule(rule: str, first_local: datetime, zone: ZoneInfo) -> str:
         parts = _rule_parts(rule)
     except ValueError:
         raise ValidationError({"rrule": problem}) from None
+    names = [part.split("=", 1)[0].strip().upper() for part in rule.split(";")]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        # RFC 5545 allows each part once; given twice, Alongside (the last) and calendar clients could differ.
+        raise ValidationError(
+            {"rrule": _("Give each part of the rule once: %(names)s.") % {"names": ", ".join(repeated)}}
+        )
     if parts.get("FREQ") not in ALLOWED_FREQUENCIES:
         raise ValidationError(
             {"rrule": _("Repeat daily, weekly, monthly or yearly (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).")}

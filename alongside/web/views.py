@@ -384,6 +384,7 @@ def member_charts(request, member_pk):
 
 
 TIMELINE_DAYS = 30
+EARLIEST_TIMELINE_DAY = date(1900, 1, 1)
 
 
 def _timeline_context(request, member, shared: set[str], context: dict) -> list[tuple]:
@@ -396,7 +397,11 @@ def _timeline_context(request, member, shared: set[str], context: dict) -> list[
             day = date.fromisoformat(before)
         except ValueError:
             day = None
-        if day is not None and day <= timezone.localdate(until, timezone=ZoneInfo(member.time_zone)):
+        # From 1900 on: a window reaching back before the calendar's first day cannot be computed, and no record
+        # starts that early.
+        if day is not None and EARLIEST_TIMELINE_DAY <= day <= timezone.localdate(
+            until, timezone=ZoneInfo(member.time_zone)
+        ):
             until = datetime.combine(day, time.min, tzinfo=ZoneInfo(member.time_zone))
     since = until - timedelta(days=TIMELINE_DAYS)
     reads = [

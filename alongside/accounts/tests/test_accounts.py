@@ -59,3 +59,13 @@ def test_production_hashes_passwords_with_argon2(settings):
     from django.contrib.auth.hashers import make_password
 
     assert identify_hasher(make_password("a long passphrase")).algorithm == "argon2"
+
+
+def test_revoking_a_token_that_is_not_mine_answers_a_described_404(client_for, member, staff):
+    from alongside.accounts import tokens
+    from alongside.api import api
+
+    theirs, _raw = tokens.issue(staff, name="theirs", scopes=["read"])
+    response = client_for(member).delete(f"/api/v1/tokens/{theirs.pk}")
+    assert response.status_code == 404
+    assert 404 in api.get_openapi_schema()["paths"]["/api/v1/tokens/{token_id}"]["delete"]["responses"]

@@ -165,3 +165,25 @@ def test_api_names_the_bad_field(client_for, member, relationship):
     assert unknown.status_code == 422
     assert unknown.json()["fields"] == ["categories"]
     assert policy.can(relationship.staff, "view", member, Category.CHECKINS)
+
+
+def test_the_api_describes_the_refusals_it_gives(client_for, member, staff, relationship, outsider):
+    from alongside.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    asked = [
+        (client_for(staff), "get", "/api/v1/me/sharing", "/api/v1/me/sharing", 403),
+        (client_for(staff), "get", "/api/v1/me/access", "/api/v1/me/access", 403),
+        (client_for(member), "get", f"/api/v1/members/{outsider.pk}", "/api/v1/members/{member_id}", 404),
+        (client_for(staff), "get", f"/api/v1/members/{outsider.pk}/notes", "/api/v1/members/{member_id}/notes", 404),
+    ]
+    for client, method, url, path, status in asked:
+        assert getattr(client, method)(url).status_code == status, url
+        assert status in paths[path][method]["responses"], path
+    response = client_for(member).put(
+        f"/api/v1/me/sharing/{relationship.pk + 1000}",
+        {"categories": [], "safety_alerts": False},
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert 404 in paths["/api/v1/me/sharing/{relationship_id}"]["put"]["responses"]

@@ -162,3 +162,12 @@ def test_a_member_has_at_most_a_hundred_open_goals(member, client_for):
     # Letting one go makes room.
     goals.set_status(Goal.objects.filter(member=member).first(), GoalStatus.LET_GO, member)
     assert client.post(reverse("goals:goals"), {"title": "One more", "area": "health"}).status_code == 302
+
+
+def test_the_goals_of_a_member_i_may_not_see_are_a_described_404(client_for, member, outsider):
+    from alongside.api import api
+
+    goals.create_goal(member, title="Sleep by eleven", area="health")
+    response = client_for(outsider).get(f"/api/v1/goals?member_id={member.pk}")
+    assert response.status_code == 404 and "Sleep by eleven" not in response.content.decode()
+    assert 404 in api.get_openapi_schema()["paths"]["/api/v1/goals"]["get"]["responses"]

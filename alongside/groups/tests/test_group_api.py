@@ -1,11 +1,16 @@
 """Groups in the JSON API: the same rules as the pages (an insider sees the inside, everyone else of the
 organisation the card, other organisations nothing), and errors that name the field."""
 
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+from django.utils import timezone
 
 from alongside.accounts import tokens
 from alongside.accounts.models import Role
-from alongside.groups import membership
+from alongside.api import api
+from alongside.groups import discussion, meetings, membership, profiles
 from alongside.groups.models import MembershipStatus
 from alongside.testing.factories import make_member, make_staff
 
@@ -126,3 +131,32 @@ def test_a_read_only_token_cannot_join(client, group, teammate):
 def test_signed_out_callers_are_asked_to_sign_in(client, group):
     assert client.get("/api/v1/groups").status_code == 401
     assert client.post(f"/api/v1/groups/{group.pk}/join").status_code == 401
+
+
+def test_a_groups_next_meetings_are_described_as_they_are_sent(client_for, group, member, facilitator):
+    start = timezone.now().astimezone(ZoneInfo("America/New_York")).date() + timedelta(days=2)
+    meetings.schedule_meetings(
+        by=facilitator, group=group, title="Evening circle", time_zone="America/New_York", start_date=start,
+        start_time=time(18, 0), duration_minutes=60, rrule="FREQ=WEEKLY;COUNT=2",
+    )  # fmt: skip
+    sent = client_for(member).get(f"/api/v1/groups/{group.pk}").json()["next_meetings"][0]
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    described = schemas["GroupOut"]["properties"]["next_meetings"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(schemas[described]["required"]) == set(sent)
+
+
+def test_the_api_describes_the_refusals_it_gives(client_for, group, member, teammate, staff):
+    profiles.save_profile(member, group.organisation, pseudonym="Quiet Heron", accept_guidelines=True)
+    thread = discussion.start_thread(member, group.organisation, group, title="Evenings", body="Hard week")
+    paths = api.get_openapi_schema()["paths"]
+    asked = [
+        (teammate, f"/api/v1/groups/{group.pk}/meetings", "/api/v1/groups/{group_id}/meetings", 404),
+        (teammate, f"/api/v1/groups/{group.pk}/threads", "/api/v1/groups/{group_id}/threads", 404),
+        (teammate, f"/api/v1/threads/{thread.thread_id}/posts", "/api/v1/threads/{thread_id}/posts", 404),
+        (staff, "/api/v1/mentor-requests/999999/suggestions", "/api/v1/mentor-requests/{request_id}/suggestions", 404),
+        (member, "/api/v1/mentor-requests", "/api/v1/mentor-requests", 403),
+        (staff, "/api/v1/mentor-requests/mine", "/api/v1/mentor-requests/mine", 403),
+    ]
+    for person, url, path, status in asked:
+        assert client_for(person).get(url).status_code == status, url
+        assert status in paths[path]["get"]["responses"], path

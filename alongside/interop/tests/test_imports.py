@@ -302,3 +302,16 @@ def test_crisis_words_in_an_imported_diary_are_not_swallowed_and_carry_their_day
     _run(member, "daylio", text, dry_run=False)
     event = SafetyEvent.objects.get(member=member, kind=SafetyKind.CRISIS_LANGUAGE)
     assert event.source.endswith("written 2025-03-01")
+
+
+def test_a_file_with_old_mac_line_ends_imports_line_by_line(member):
+    result = _run(member, "emoods", EMOODS.replace("\n", "\r"), dry_run=False)
+    assert _errors(result) == [] and result.run.created == 2
+
+
+def test_a_quote_left_open_is_an_error_at_its_line_not_a_crash(member):
+    runaway = 'DATE,DEPRESSED,NOTES\n2025-04-01,0,fine\n2025-04-02,1,"' + "no closing quote " * 10_000 + "\n"
+    result = _run(member, "emoods", runaway, dry_run=False)
+    assert _errors(result) == [(3, "file")] and result.run.created == 1
+    header_only = _run(member, "emoods", 'DATE,"DEPRESSED' + "x" * 200_000 + "\n")
+    assert _errors(header_only) == [(0, "file")]

@@ -189,3 +189,13 @@ def test_deactivating_staff_revokes_their_tokens(staff, organisation):
     _token, raw = tokens.issue(staff, name="script", scopes=["read"])
     end_all_sessions(staff)
     assert tokens.authenticate(raw) is None
+
+
+def test_a_member_i_may_not_see_is_a_described_404_in_every_list(client_for, member, staff):
+    from alongside.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    for path in ("/api/v1/checkins", "/api/v1/questionnaire-responses", "/api/v1/journal"):
+        # `staff` does not support `member`: their data does not exist for them.
+        assert client_for(staff).get(path, {"member_id": member.pk}).status_code == 404, path
+        assert 404 in paths[path]["get"]["responses"], path

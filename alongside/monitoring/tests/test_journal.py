@@ -91,3 +91,11 @@ def test_api_journal_is_idempotent_and_supporters_see_shared_entries(client_for,
     assert JournalEntry.objects.count() == 1
     seen = client_for(staff).get(f"/api/v1/journal?member_id={member.pk}").json()
     assert [entry["text"] for entry in seen] == ["Sharing this one"]
+
+
+def test_sharing_with_an_id_no_row_could_have_names_the_field(member, relationship):
+    # Larger than any 64-bit key: SQLite refuses such a number in a query rather than finding nothing.
+    with pytest.raises(ValidationError) as caught:
+        journal.write(member, text="For nobody", shared_with=[2**70, relationship.pk])
+    assert "shared_with" in caught.value.message_dict
+    assert not JournalEntry.objects.exists()

@@ -73,6 +73,10 @@ def test_a_program_adds_its_own_questionnaire_and_its_members_answer_it(client_f
         ({"code": "phq9"}, "built-in questionnaire"),
         ({"items": []}, "item"),
         ({"scoring": {"method": "median", "multiplier": 1}}, "median"),
+        # The code and name are stored in columns of 30 and 80 characters, and the code is part of URLs.
+        ({"code": "sleep" * 7}, "1 to 30 letters"),
+        ({"code": "sleep three"}, "1 to 30 letters"),
+        ({"name": "Sleep " * 15}, "longer than 80"),
     ],
 )
 def test_invalid_definitions_are_refused_with_a_clear_message(client_for, setup, organisation, change, message):

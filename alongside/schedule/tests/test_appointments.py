@@ -156,6 +156,8 @@ def test_reminders_use_each_persons_own_offsets(member, staff, relationship):
         ({"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "rrule"),
         ({"rrule": "FREQ=DAILY;COUNT=10000"}, "rrule"),
         ({"rrule": "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30"}, "rrule"),
+        # Each part once: calendar clients may read the first of two where Alongside reads the last.
+        ({"rrule": "FREQ=WEEKLY;INTERVAL=1000000;INTERVAL=1"}, "rrule"),
         ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"title": "  "}, "title"),
         ({"location_kind": "online", "video_url": "http://insecure.example"}, "video_url"),

@@ -1,7 +1,7 @@
 """A member's timeline on their record: every kind of event a supporter may see, newest first, each only as
 the member shares it, in a fixed number of queries, and earlier windows on request."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alongside.accounts.models import Role
 from alongside.care import actions as care_actions
@@ -99,6 +101,9 @@ def test_earlier_windows_and_a_fixed_number_of_queries(member, clinician):
     page = client.get(url, {"before": earlier}).content.decode()
     assert "mood 1" in page and "Latest" in page
     assert client.get(url, {"before": "not-a-date"}).status_code == 200
+    # A window that would start before the calendar's first day is the latest one, not a server error.
+    too_early = client.get(url, {"before": "0001-01-01"})
+    assert too_early.status_code == 200 and "mood 1," not in too_early.content.decode()
     # The quick action acknowledges the alert and comes back to the record.
     response = client.post(reverse("signals:acknowledge", args=[alert.pk]), {"next": url})
     assert response.status_code == 302 and response["Location"] == url
@@ -106,3 +111,10 @@ def test_earlier_windows_and_a_fixed_number_of_queries(member, clinician):
     assert alert.status == AlertStatus.ACKNOWLEDGED
     away = client.post(reverse("signals:acknowledge", args=[alert.pk]), {"next": "https://evil.example/"})
     assert away["Location"] == reverse("signals:alert", args=[alert.pk])
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(before=st.one_of(st.sampled_from([date.min, date.max]), st.dates()).map(date.isoformat) | st.text(max_size=12))
+def test_any_window_asked_for_is_a_page(member, clinician, before):
+    client = signed_in_client(clinician)
+    assert client.get(reverse("web:member_record", args=[member.pk]), {"before": before}).status_code == 200
