@@ -1,0 +1,239 @@
+"""Faults on real processes: a web process killed mid-request, PostgreSQL restarted under traffic, SQLite on a
+full disk. Clients here retry as the API asks them to (same Idempotency-Key, on a connection error or a 5xx),
+and the tests check what is stored afterwards, not how fast anything was. (A worker killed while delivering
+notifications: tests/test_worker_faults.py.)
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKIN = json.dumps({"mood": 6, "anxiety": 3, "energy": 5, "sleep_hours": 7.5})
+
+SEED = """
+import django, json; django.setup()
+from alongside.accounts import actions, tokens
+from alongside.accounts.models import Role
+from alongside.monitoring import checkins
+org = actions.create_organisation("Faults", "US", time_zone="America/New_York")
+out = []
+for n in range({members}):
+    m = actions.create_person(f"m{{n}}@example.org", f"Member {{n}}", None, time_zone="America/New_York")
+    actions.grant_role(m, org, Role.MEMBER)
+    for _ in range({earlier}):
+        checkins.record(m, mood=5)
+    out.append({{"id": m.pk, "token": tokens.issue(m, name="faults", scopes=["read", "write"])[1]}})
+print(json.dumps(out))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(data_dir: Path, database_url: str | None) -> dict:
+    """Production mode (error pages as people would see them), a private data dir, the given database."""
+    from cryptography.fernet import Fernet
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ALONGSIDE_")}
+    env.update({
+        "ALONGSIDE_DATA_DIR": str(data_dir), "ALONGSIDE_SECRET_KEY": "faults-" + "k" * 50,
+        "ALONGSIDE_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALONGSIDE_HTTPS": "0",
+        "ALONGSIDE_LOG_LEVEL": "CRITICAL", "DJANGO_SETTINGS_MODULE": "alongside.settings",
+    })  # fmt: skip
+    if database_url:
+        env["ALONGSIDE_DATABASE_URL"] = database_url
+    return env
+
+
+def prepare(env: dict, *, members: int, earlier: int = 0) -> list[dict]:
+    subprocess.run([sys.executable, "-m", "alongside", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    code = SEED.format(members=members, earlier=earlier)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Server:
+    """`alongside serve` on a free 127.0.0.1 port, stopped (and killed if need be) on exit."""
+
+    def __init__(self, env: dict, *, workers: int = 2, threads: int = 2):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "alongside", "serve", "--port", str(self.port), "--workers", str(workers),
+             "--threads", str(threads)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "the server stopped while starting"
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/ping")
+                if connection.getresponse().status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("the server did not start within a minute")
+
+    def __exit__(self, *exc_info) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def web_processes(self) -> list[int]:
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+
+def post_checkin(port: int, token: str, key: str, timeout: float = 20) -> tuple[int, bytes, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": key}
+        connection.request("POST", "/api/v1/checkins", body=CHECKIN, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), response.getheader("Content-Type", "")
+    finally:
+        connection.close()
+
+
+def send_with_retries(port: int, token: str, key: str, *, give_up_after: float = 40) -> dict:
+    """What a well-behaved client does: the same key again on a connection error or a 5xx, until a 2xx."""
+    deadline = time.monotonic() + give_up_after
+    while True:
+        try:
+            status, body, _type = post_checkin(port, token, key)
+            if status == 201:
+                return json.loads(body)
+            assert status >= 500, f"answered {status}: {body[:200]!r}"
+        except (OSError, http.client.HTTPException):
+            pass
+        assert time.monotonic() < deadline, f"no answer for key {key} after {give_up_after:.0f} s"
+        time.sleep(0.1)
+
+
+def check_in_stream(port: int, members: list[dict], per_member: int, *, fault, fault_after: int) -> list[dict]:
+    """One client thread per member sends `per_member` check-ins (a new key each, retried with the same key);
+    `fault` runs once `fault_after` check-ins have been answered. Returns every answer (one per key)."""
+    answers: list[dict] = []
+    lock = threading.Lock()
+    fired = threading.Event()
+    failures: list[BaseException] = []
+
+    def client(member: dict) -> None:
+        try:
+            for _ in range(per_member):
+                answer = send_with_retries(port, member["token"], uuid.uuid4().hex)
+                with lock:
+                    answers.append({**answer, "member_id": member["id"]})
+                    due = len(answers) >= fault_after and not fired.is_set()
+                    if due:
+                        fired.set()
+                if due:
+                    fault()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=client, args=(member,)) for member in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures[0]
+    assert fired.is_set(), "the fault never happened"
+    return answers
+
+
+def stored_checkins(env: dict, member_ids: list[int]) -> dict[int, int]:
+    """Check-ins per member, read straight from the database."""
+    query = "SELECT member_id, COUNT(*) FROM monitoring_checkin GROUP BY member_id"
+    if env.get("ALONGSIDE_DATABASE_URL", "").startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(env["ALONGSIDE_DATABASE_URL"]) as connection:
+            rows = connection.execute(query).fetchall()
+    else:
+        path = (
+            env.get("ALONGSIDE_DATABASE_URL", "").removeprefix("sqlite://")
+            or f"{env['ALONGSIDE_DATA_DIR']}/alongside.sqlite3"
+        )
+        with sqlite3.connect(path, timeout=30) as connection:
+            rows = connection.execute(query).fetchall()
+    counts = dict(rows)
+    return {member_id: counts.get(member_id, 0) for member_id in member_ids}
+
+
+def assert_each_answer_stored_once(env: dict, members: list[dict], answers: list[dict], per_member: int) -> None:
+    ids = [answer["id"] for answer in answers]
+    assert len(answers) == len(members) * per_member
+    assert len(set(ids)) == len(ids), "two keys were answered with the same check-in"
+    # Nothing lost and nothing doubled: exactly one stored check-in per key sent.
+    assert stored_checkins(env, [member["id"] for member in members]) == dict.fromkeys(
+        [member["id"] for member in members], per_member
+    )
+
+
+@pytest.fixture
+def own_postgres_database():
+    """A database of its own on the PostgreSQL server the suite runs against (skips on SQLite)."""
+    base = os.environ.get("ALONGSIDE_DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.skip("needs PostgreSQL: runs in the PostgreSQL pass of make test (ALONGSIDE_DATABASE_URL)")
+    import psycopg
+
+    name = f"alongside_faults_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def kill_a_web_process_mid_stream(env: dict) -> None:
+    members = prepare(env, members=4)
+    with Server(env, workers=2, threads=2) as server:
+        victims = server.web_processes()
+        assert len(victims) == 2
+
+        def kill() -> None:
+            os.kill(victims[0], signal.SIGKILL)  # no chance to finish its requests or say goodbye
+
+        answers = check_in_stream(server.port, members, 15, fault=kill, fault_after=12)
+        assert victims[0] not in server.web_processes()  # it really died; gunicorn started another
+    assert_each_answer_stored_once(env, members, answers, 15)
+
+
+def test_a_killed_web_process_loses_no_check_in_and_doubles_none(tmp_path):
+    kill_a_web_process_mid_stream(environment(tmp_path, None))
+
+
+@pytest.mark.database
+def test_a_killed_web_process_loses_no_check_in_and_doubles_none_on_postgresql(tmp_path, own_postgres_database):
+    kill_a_web_process_mid_stream(environment(tmp_path, own_postgres_database))
