@@ -6,6 +6,7 @@ notifications: tests/test_worker_faults.py.)
 
 from __future__ import annotations
 
+import glob
 import http.client
 import json
 import os
@@ -110,7 +111,7 @@ class Server:
                 continue
             if int(fields[1]) == self.process.pid:
                 children.append(int(stat.parent.name))
-        return children
+        return sorted(children)
 
 
 def post_checkin(port: int, token: str, key: str, timeout: float = 20) -> tuple[int, bytes, str]:
@@ -237,3 +238,46 @@ def test_a_killed_web_process_loses_no_check_in_and_doubles_none(tmp_path):
 @pytest.mark.database
 def test_a_killed_web_process_loses_no_check_in_and_doubles_none_on_postgresql(tmp_path, own_postgres_database):
     kill_a_web_process_mid_stream(environment(tmp_path, own_postgres_database))
+
+
+def restart_command(database_url: str) -> list[str]:
+    """pg_ctl restart -m fast for the cluster behind `database_url`, as its owner; skips when that is not possible
+    (a server this test may not restart, or no pg_ctl)."""
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        try:
+            data_directory = connection.execute("SHOW data_directory").fetchone()[0]
+        except psycopg.Error:
+            pytest.skip("restarting PostgreSQL needs a cluster of the test's own (a superuser may read its data dir)")
+    programs = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not programs or not Path(data_directory, "postmaster.opts").exists():
+        pytest.skip("restarting PostgreSQL needs pg_ctl and the cluster's data directory on this machine")
+    owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    log = Path(data_directory).parent / "server.log"
+    return [*owner, programs[-1], "-D", data_directory, "-l", str(log), "-m", "fast", "-w", "restart"]
+
+
+@pytest.mark.database
+def test_postgresql_restarted_under_traffic_loses_nothing_and_the_server_recovers(tmp_path, own_postgres_database):
+    from django.db import connections
+
+    command = restart_command(own_postgres_database)
+    env = environment(tmp_path, own_postgres_database)
+    members = prepare(env, members=4)
+    try:
+        with Server(env, workers=2, threads=2) as server:
+            before = server.web_processes()
+            restarted = []
+
+            def restart() -> None:
+                restarted.append(subprocess.run(command, capture_output=True, text=True, timeout=60))
+
+            answers = check_in_stream(server.port, members, 15, fault=restart, fault_after=12)
+            assert restarted[0].returncode == 0, restarted[0].stderr
+            # The same web processes answered after the restart: they reconnected on their own.
+            assert server.web_processes() == before
+    finally:
+        # This process's own connections went with the restart; the next test opens new ones.
+        connections.close_all()
+    assert_each_answer_stored_once(env, members, answers, 15)
