@@ -281,3 +281,57 @@ def test_postgresql_restarted_under_traffic_loses_nothing_and_the_server_recover
         # This process's own connections went with the restart; the next test opens new ones.
         connections.close_all()
     assert_each_answer_stored_once(env, members, answers, 15)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 24 MB file system of its own (tmpfs), which a test may fill; skips where it cannot be mounted."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("filling a disk needs a small file system of the test's own: mounting one needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(directory: Path) -> Path:
+    """Write a file until the file system is full."""
+    filler = directory / "filler"
+    with open(filler, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_check_in_on_a_full_disk_is_refused_clearly_and_the_database_stays_whole(tmp_path, tiny_disk):
+    if os.environ.get("ALONGSIDE_DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("about SQLite's own file; the PostgreSQL pass covers the server's behaviour elsewhere")
+    database = tiny_disk / "alongside.sqlite3"
+    env = environment(tmp_path / "data", f"sqlite:///{database}")
+    (tmp_path / "data").mkdir()
+    [member] = prepare(env, members=1, earlier=5)
+    with Server(env, workers=1, threads=2) as server:
+        assert post_checkin(server.port, member["token"], uuid.uuid4().hex)[0] == 201
+        filler = fill(tiny_disk)
+        for _attempt in range(2000):
+            status, body, content_type = post_checkin(server.port, member["token"], uuid.uuid4().hex)
+            if status != 201:
+                break
+        assert status == 503, body[:300]
+        assert content_type.startswith("application/json")
+        assert "full" in json.loads(body)["detail"].lower()
+        answered = stored_checkins(env, [member["id"]])[member["id"]]
+        # Space again: the same server stores check-ins again without a restart.
+        filler.unlink()
+        assert post_checkin(server.port, member["token"], uuid.uuid4().hex)[0] == 201
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert connection.execute("SELECT COUNT(*) FROM monitoring_checkin").fetchone()[0] == answered + 1
+    assert answered >= 6  # the earlier data and the check-ins answered 201 before the disk filled
