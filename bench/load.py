@@ -61,6 +61,7 @@ from serving import (
     wait_for,
 )
 
+IDLE_RECONNECT = 1.5  # seconds; below gunicorn's keep-alive timeout
 CSRF = "b" * 32  # an unmasked CSRF secret the bench sets itself, as cookie and header alike
 
 
@@ -204,6 +205,7 @@ def drive(port: int, mix, *, concurrency: int, total: int, seconds: float, rate:
 
     def worker():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        last_used = time.monotonic()
         while True:
             with lock:
                 if issued[0] >= total or time.monotonic() > deadline:
@@ -214,6 +216,10 @@ def drive(port: int, mix, *, concurrency: int, total: int, seconds: float, rate:
                 wait = started_at + slot / rate - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
+            if time.monotonic() - last_used > IDLE_RECONNECT:
+                # gunicorn closes a keep-alive connection idle for 2 s; a client opens a new one, as browsers do.
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             name = random.choices(names, weights)[0]
             expected, make = by_name[name]
             method, path, body, headers = make()
@@ -232,6 +238,7 @@ def drive(port: int, mix, *, concurrency: int, total: int, seconds: float, rate:
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             elapsed = time.perf_counter() - began
+            last_used = time.monotonic()
             with lock:
                 latencies[name].append(elapsed)
                 errors[name] += 0 if ok else 1
