@@ -312,7 +312,7 @@ def fill(directory: Path) -> Path:
 
 def test_a_check_in_on_a_full_disk_is_refused_clearly_and_the_database_stays_whole(tmp_path, tiny_disk):
     if os.environ.get("ALONGSIDE_DATABASE_URL", "").startswith("postgres"):
-        pytest.skip("about SQLite's own file; the PostgreSQL pass covers the server's behaviour elsewhere")
+        pytest.skip("SQLite only: its database file on a disk that fills")
     database = tiny_disk / "alongside.sqlite3"
     env = environment(tmp_path / "data", f"sqlite:///{database}")
     (tmp_path / "data").mkdir()
