@@ -6,10 +6,12 @@ same authorization policy as the web pages. Requests authenticate with a persona
 on writes).
 """
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -129,6 +131,26 @@ api.add_router("/", signals_router)
 api.add_router("/", groups_router)
 api.add_router("/", goals_router)
 api.add_router("/", interop_router)
+
+
+log = logging.getLogger("alongside.api")
+
+# What the database says when its storage is full: SQLite, and PostgreSQL (ENOSPC while writing a file).
+DISK_FULL = ("database or disk is full", "no space left on device", "could not extend file")
+
+
+@api.exception_handler(OperationalError)
+def database_unavailable(request, exc):
+    """The database could not do its part (its disk is full, it is restarting, it is unreachable): 503 with a
+    reason and Retry-After, so that clients send the same request again, with the same Idempotency-Key, later."""
+    log.error("database error on %s %s: %s", request.method, request.path, exc, exc_info=exc)
+    if any(sign in str(exc).lower() for sign in DISK_FULL):
+        detail = _("The server's storage is full, so this could not be saved. Send it again later.")
+    else:
+        detail = _("The database is not available just now, so this may not have been saved. Send it again later.")
+    response = api.create_response(request, {"detail": detail, "fields": []}, status=503)
+    response["Retry-After"] = "30"
+    return response
 
 
 @api.exception_handler(Http404)

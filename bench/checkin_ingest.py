@@ -20,7 +20,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,13 +29,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from serving import bench_env, database_name, free_port, percentile, server_cpu_seconds, wait_for
 
 
 def prepare(env: dict) -> str:
@@ -54,37 +49,6 @@ def prepare(env: dict) -> str:
     subprocess.run([python, "-m", "alongside", "migrate", "-v0"], env=env, check=True)
     out = subprocess.run([python, "-c", code], env=env, check=True, capture_output=True, text=True).stdout
     return out.strip().splitlines()[-1]
-
-
-def wait_for(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/ping")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start")
-
-
-def server_cpu_seconds(server_pid: int) -> float | None:
-    """CPU time (user + system) of the server process and its workers so far, from /proc (Linux only)."""
-    proc = Path("/proc")
-    if not proc.exists():
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a process that ended while we looked
-        pid, parent = int(stat.parent.name), int(fields[1])
-        if pid == server_pid or parent == server_pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 def run_level(port: int, concurrency: int, total: int, seconds: float, make_request) -> dict:
@@ -131,7 +95,7 @@ def run_level(port: int, concurrency: int, total: int, seconds: float, make_requ
         "requests": len(latencies),
         "rps": len(latencies) / wall if wall else 0.0,
         "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else 0.0,
+        "p99_ms": 1000 * percentile(latencies, 0.99),
         "errors": errors,
     }
 
@@ -146,21 +110,8 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="alongside-bench-")
-    from cryptography.fernet import Fernet
-
-    # Only the database choice is taken from the caller's environment; everything else is the bench's own.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ALONGSIDE_")}
-    if os.environ.get("ALONGSIDE_DATABASE_URL"):
-        env["ALONGSIDE_DATABASE_URL"] = os.environ["ALONGSIDE_DATABASE_URL"]
-    env.update({
-        "ALONGSIDE_DATA_DIR": data_dir,
-        "ALONGSIDE_SECRET_KEY": "bench-" + "k" * 50,
-        "ALONGSIDE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "ALONGSIDE_HTTPS": "0",
-        "ALONGSIDE_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "alongside.settings",
-    })  # fmt: skip
-    database = "PostgreSQL" if env.get("ALONGSIDE_DATABASE_URL") else "SQLite (WAL)"
+    env = bench_env(data_dir)
+    database = database_name(env)
     token = prepare(env)
     port = free_port()
     server = subprocess.Popen(
