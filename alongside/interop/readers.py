@@ -244,17 +244,24 @@ def _cell(cells: list[str], index: int | None) -> str:
 # Values --------------------------------------------------------------------------------------------------------
 
 
-def _scale(value: str, name: str, errors: list, line: int):
+def _whole_number(value: str, name: str, errors: list, line: int, *, top: int, refusal: str) -> int | None:
+    """A whole number from 0 to `top`, None for an empty cell; anything else is a row error saying `refusal`."""
     if value == "":
         return None
     try:
         number = Decimal(value)
-        if number != number.to_integral_value() or not 0 <= number <= 10:
+        if number != number.to_integral_value() or not 0 <= number <= top:
             raise InvalidOperation
     except InvalidOperation:
-        errors.append(RowError(line, name, _("“%(value)s” is not a whole number from 0 to 10.") % {"value": value}))
+        errors.append(RowError(line, name, refusal % {"value": value}))
         return None
     return int(number)
+
+
+def _scale(value: str, name: str, errors: list, line: int) -> int | None:
+    return _whole_number(
+        value, name, errors, line, top=10, refusal=_("“%(value)s” is not a whole number from 0 to 10.")
+    )
 
 
 def _sleep(value: str, errors: list, line: int):
@@ -411,16 +418,7 @@ def read_daylio(stream, *, zone: ZoneInfo, options: Options) -> Iterator[Row | R
 
 
 def _rating(value: str, name: str, errors: list, line: int) -> int | None:
-    if value == "":
-        return None
-    try:
-        number = Decimal(value)
-        if number != number.to_integral_value() or not 0 <= number <= 3:
-            raise InvalidOperation
-    except InvalidOperation:
-        errors.append(RowError(line, name, _("“%(value)s” is not a rating from 0 to 3.") % {"value": value}))
-        return None
-    return int(number)
+    return _whole_number(value, name, errors, line, top=3, refusal=_("“%(value)s” is not a rating from 0 to 3."))
 
 
 def read_emoods(stream, *, zone: ZoneInfo, options: Options) -> Iterator[Row | RowError]:
