@@ -20,6 +20,7 @@ from alongside.care.models import Category
 from alongside.goals.goals import MAX_NOTE, _audit, _check_text
 from alongside.goals.models import OPEN_STATUSES, Goal, GoalReview
 from alongside.schedule import checklist as agenda
+from alongside.schedule import series
 from alongside.schedule.models import Occurrence
 
 ITEM_KEY = "goal_review"
@@ -72,6 +73,17 @@ def open_goal_lines(member) -> list[GoalLine]:
 
 def on_agenda(occurrence: Occurrence) -> bool:
     return ITEM_KEY in occurrence.appointment.checklist
+
+
+def occurrence_to_review(person, occurrence_pk) -> Occurrence | None:
+    """The occurrence if the person may see the appointment and its agenda holds a goal review; else None (the
+    page and the API answer 404, as for one that does not exist)."""
+    occurrence = (
+        Occurrence.objects.select_related("appointment__member", "appointment__staff").filter(pk=occurrence_pk).first()
+    )
+    if occurrence is None or not series.may_view(person, occurrence.appointment) or not on_agenda(occurrence):
+        return None
+    return occurrence
 
 
 def may_review(person, occurrence: Occurrence) -> bool:

@@ -14,7 +14,6 @@ from alongside.care import policy
 from alongside.care.models import Category
 from alongside.core.idempotency import once_per_key, problem_from
 from alongside.goals import review
-from alongside.schedule import series
 from alongside.schedule.models import Occurrence
 
 router = Router(tags=["goals"])
@@ -54,12 +53,8 @@ class GoalReviewPage(Schema):
 
 
 def _occurrence(request, occurrence_id: int) -> Occurrence:
-    occurrence = (
-        Occurrence.objects.select_related("appointment__member", "appointment__staff").filter(pk=occurrence_id).first()
-    )
-    if occurrence is None or not series.may_view(request.user, occurrence.appointment):
-        raise Http404
-    if not review.on_agenda(occurrence):
+    occurrence = review.occurrence_to_review(request.user, occurrence_id)
+    if occurrence is None:
         raise Http404
     member = occurrence.appointment.member
     if request.user.pk != member.pk:

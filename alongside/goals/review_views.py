@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,7 +18,6 @@ from alongside.care.models import Category
 from alongside.core.forms import add_domain_errors
 from alongside.goals import review
 from alongside.goals.goals import MAX_NOTE
-from alongside.schedule import series
 from alongside.schedule.models import Occurrence
 
 
@@ -33,10 +32,8 @@ class ReviewForm(forms.Form):
 
 
 def _occurrence(request, pk) -> Occurrence:
-    occurrence = get_object_or_404(
-        Occurrence.objects.select_related("appointment__member", "appointment__staff"), pk=pk
-    )
-    if not series.may_view(request.user, occurrence.appointment) or not review.on_agenda(occurrence):
+    occurrence = review.occurrence_to_review(request.user, pk)
+    if occurrence is None:
         raise Http404
     return occurrence
 
