@@ -217,6 +217,9 @@ WEB_ROUTES: dict[str, Route] = {
     ),
     "monitoring:checkin": Route("get", lambda w: reverse("monitoring:checkin"), only(MEMBERS, otherwise=403)),
     "monitoring:history": Route("get", lambda w: reverse("monitoring:history"), only(MEMBERS, otherwise=403)),
+    "monitoring:history_chart": Route(
+        "get", lambda w: reverse("monitoring:history_chart", args=["heatmap"]), only(MEMBERS, otherwise=403)
+    ),
     "monitoring:journal": Route("get", lambda w: reverse("monitoring:journal"), only(MEMBERS, otherwise=403)),
     "monitoring:journal_new": Route("get", lambda w: reverse("monitoring:journal_new"), only(MEMBERS, otherwise=403)),
     "monitoring:journal_edit": Route(

@@ -549,7 +549,8 @@ def calendar_heatmap(counts: Mapping[date, int], *, end: date, weeks: int = 26, 
         )
         gid = f"day-{day.isoformat()}"
         cell.set_gid(gid)
-        ax.add_patch(cell)
+        cell.set_in_layout(False)  # inside the axes, whose limits are fixed: layout need not measure each
+        ax.add_artist(cell)  # not add_patch, which recomputes the data limits for every cell
         cell_titles[gid] = ngettext("%(day)s: %(count)s check-in", "%(day)s: %(count)s check-ins", count) % {
             "day": dateformat.format(day, "l j F Y"),
             "count": count,
@@ -663,8 +664,9 @@ def _finish(figure: Figure, title: str, description: str, element_titles: Mappin
         element.attrib.pop("font-family", None)  # the site's fonts, set once on the root below
     _tidy(root)
 
+    by_id = {element.get("id"): element for element in root.iter() if "id" in element.attrib} if element_titles else {}
     for gid, text in (element_titles or {}).items():
-        target = root.find(f".//*[@id='{prefix}-{gid}']")
+        target = by_id.get(f"{prefix}-{gid}")
         if target is not None:
             tooltip = ET.Element(f"{{{SVG_NS}}}title")
             tooltip.text = text

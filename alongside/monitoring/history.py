@@ -1,51 +1,100 @@
-"""The charts a member (and, by consent, their team) sees of the member's own data."""
+"""The charts a member (and, by consent, their team) sees of the member's own data.
+
+Each `*_for` function reads what its charts need (one query) and returns `chart_cache.Chart`s, which say how to
+draw them without drawing yet; `chart_cache` draws each only when its data has changed. The `checkin_charts`,
+`questionnaire_charts` and `heatmap` functions return the drawings themselves.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from alongside.monitoring import charts, instruments
+from alongside.monitoring import chart_cache, charts, instruments
+from alongside.monitoring.chart_cache import Chart
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse
 
 PERIODS = {"week": 7, "month": 30}
 CHART_FIELDS = (("mood", "anxiety"), ("sleep_hours",))
 BASELINE_DAYS = 90  # the member's usual range is read from their last three months
+HEATMAP_WEEKS = 26
 
 
-def checkin_charts(member, *, period: str, today: date) -> list[str]:
-    days_shown = PERIODS.get(period, 30)
+def checkin_charts_for(member, *, period: str, today: date) -> list[Chart]:
+    period = period if period in PERIODS else "month"
+    days_shown = PERIODS[period]
     days = [today - timedelta(days=offset) for offset in range(days_shown - 1, -1, -1)]
-    recent = list(CheckIn.objects.filter(member=member, local_date__gte=today - timedelta(days=BASELINE_DAYS)))
+    recent = list(
+        CheckIn.objects.filter(member=member, local_date__gte=today - timedelta(days=BASELINE_DAYS)).only(
+            "local_date", *{field for fields in CHART_FIELDS for field in fields}
+        )
+    )
     shown = [checkin for checkin in recent if checkin.local_date >= days[0]]
-    rendered = []
+    wanted = []
     for fields in CHART_FIELDS:
         is_sleep = fields == ("sleep_hours",)
         title = charts.label_for(fields[0]) if len(fields) == 1 else " and ".join(charts.label_for(f) for f in fields)
-        rendered.append(
-            charts.line_chart(
-                days,
-                charts.series_for(shown, fields, days),
-                title=f"{title}, last {days_shown} days",
-                y_label="hours" if is_sleep else "0 to 10",
-                y_range=(0, 12) if is_sleep else (0, 10),
-                typical=charts.typical_ranges(recent, fields),
-                period=period if period in PERIODS else "month",
+        title = f"{title}, last {days_shown} days"
+        wanted.append(
+            Chart(
+                slot=f"{'-'.join(fields).replace('_', '-')}-{period}",
+                title=title,
+                draw_function=charts.line_chart,
+                args=(days, charts.series_for(shown, fields, days)),
+                kwargs={
+                    "title": title,
+                    "y_label": "hours" if is_sleep else "0 to 10",
+                    "y_range": (0, 12) if is_sleep else (0, 10),
+                    "typical": charts.typical_ranges(recent, fields),
+                    "period": period,
+                },
             )
         )
-    return rendered
+    return wanted
 
 
-def questionnaire_charts(member) -> list[str]:
-    responses = list(QuestionnaireResponse.objects.filter(member=member).order_by("completed_at"))
-    rendered = []
+def questionnaire_charts_for(member) -> list[Chart]:
+    responses = list(
+        QuestionnaireResponse.objects.filter(member=member)
+        .order_by("completed_at")
+        .only("instrument", "local_date", "total", "corrects_id")
+    )
+    wanted = []
     for code, instrument in instruments.load_builtin().items():
         points = charts.questionnaire_points(responses, code)
         if points:
-            rendered.append(charts.questionnaire_chart(code, points, title=f"{instrument.name} over time"))
-    return rendered
+            title = f"{instrument.name} over time"
+            wanted.append(
+                Chart(
+                    slot=code,
+                    title=title,
+                    draw_function=charts.questionnaire_chart,
+                    args=(code, points),
+                    kwargs={"title": title},
+                )
+            )
+    return wanted
 
 
-def heatmap(member, *, today: date, weeks: int = 26) -> str:
+def heatmap_for(member, *, today: date, weeks: int = HEATMAP_WEEKS) -> Chart:
     since = today - timedelta(weeks=weeks)
     counts = charts.counts_per_day(CheckIn.objects.filter(member=member, local_date__gt=since).only("local_date"))
-    return charts.calendar_heatmap(counts, end=today, weeks=weeks, title=f"Check-ins, last {weeks} weeks")
+    title = f"Check-ins, last {weeks} weeks"
+    return Chart(
+        slot="heatmap",
+        title=title,
+        draw_function=charts.calendar_heatmap,
+        args=(dict(sorted(counts.items())),),
+        kwargs={"end": today, "weeks": weeks, "title": title},
+    )
+
+
+def checkin_charts(member, *, period: str, today: date) -> list[str]:
+    return chart_cache.drawn(member, checkin_charts_for(member, period=period, today=today))
+
+
+def questionnaire_charts(member) -> list[str]:
+    return chart_cache.drawn(member, questionnaire_charts_for(member))
+
+
+def heatmap(member, *, today: date, weeks: int = HEATMAP_WEEKS) -> str:
+    return chart_cache.drawn(member, [heatmap_for(member, today=today, weeks=weeks)])[0]

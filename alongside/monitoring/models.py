@@ -188,3 +188,22 @@ class ProgramInstrument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.program})"
+
+
+class ChartDrawing(models.Model):
+    """The last drawing of one of a member's charts, kept because drawing takes tens of milliseconds and the data
+    behind a chart changes far less often than it is looked at. One row per member and chart: a new drawing
+    replaces the old, and the rows go with the member. `digest` names everything the drawing was made from (see
+    `chart_cache`), so a drawing is used only while its data is unchanged."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    slot = models.CharField(max_length=40)
+    digest = models.CharField(max_length=64)
+    svg = models.BinaryField()  # zlib-compressed
+    drawn_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "slot"], name="chart_drawing_member_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.slot}"

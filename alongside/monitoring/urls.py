@@ -7,6 +7,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("me/checkin/", views.checkin, name="checkin"),
     path("me/history/", views.history, name="history"),
+    path("me/history/charts/<slug:slot>/", views.history_chart, name="history_chart"),
     path("me/journal/", views.journal_list, name="journal"),
     path("me/journal/new/", views.journal_write, name="journal_new"),
     path("me/journal/<int:entry_pk>/", views.journal_write, name="journal_edit"),

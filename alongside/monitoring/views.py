@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from alongside.accounts.decorators import member_required
 from alongside.accounts.models import admin_organisation_or_404
 from alongside.core.forms import add_domain_errors
-from alongside.monitoring import checkins, journal, program_instruments
+from alongside.monitoring import chart_cache, checkins, journal, program_instruments
 from alongside.monitoring import history as history_charts
 from alongside.monitoring import instruments as instruments_module
 from alongside.monitoring import questionnaires as questionnaires_domain
@@ -49,20 +49,42 @@ def checkin(request):
     return render(request, "monitoring/checkin.html", {"form": form}, status=400 if form.errors else 200)
 
 
+def _my_charts(member, period: str) -> list[chart_cache.Chart]:
+    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
+    return [
+        *history_charts.checkin_charts_for(member, period=period, today=today),
+        history_charts.heatmap_for(member, today=today),
+        *history_charts.questionnaire_charts_for(member),
+    ]
+
+
+def _period(request) -> str:
+    return "week" if request.GET.get("period") == "week" else "month"
+
+
 @member_required
 def history(request):
+    """Check-ins and charts. Charts already drawn from the same data are part of the page; any other is drawn in
+    a request of its own (htmx, or a link without JavaScript), so the page never waits for a drawing."""
     entries = CheckIn.objects.filter(member=request.user).prefetch_related("tags")
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
-    period = "week" if request.GET.get("period") == "week" else "month"
-    today = timezone.localdate(timezone=ZoneInfo(request.user.time_zone))
-    context = {
-        "page": page,
-        "period": period,
-        "charts": history_charts.checkin_charts(request.user, period=period, today=today),
-        "questionnaire_charts": history_charts.questionnaire_charts(request.user),
-        "heatmap": history_charts.heatmap(request.user, today=today),
-    }
+    period = _period(request)
+    wanted = _my_charts(request.user, period)
+    found = chart_cache.stored(request.user, wanted)
+    context = {"page": page, "period": period, "figures": [(chart, found.get(chart.slot)) for chart in wanted]}
     return render(request, "monitoring/history.html", context)
+
+
+@member_required
+def history_chart(request, slot):
+    """One of the member's charts, drawn if its data changed: a fragment for the history page, or a page."""
+    period = _period(request)
+    chart = next((chart for chart in _my_charts(request.user, period) if chart.slot == slot), None)
+    if chart is None:
+        raise Http404
+    svg = chart_cache.drawn(request.user, [chart])[0]
+    template = "monitoring/_chart_figure.html" if request.htmx else "monitoring/history_chart.html"
+    return render(request, template, {"chart": chart, "svg": svg, "period": period})
 
 
 @member_required

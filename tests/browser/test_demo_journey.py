@@ -13,6 +13,7 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from alongside.demo import DEMO_PASSWORD
 from tests.browser.helpers import assert_accessible, sign_in
@@ -90,8 +91,10 @@ def test_demo_member_signs_in_and_sees_their_space(demo_server, page):
     assert page.get_by_role("link", name="Care team").count() == 0
     assert_accessible(page, "demo-member-home")
     page.get_by_role("link", name="My check-ins").click()
-    assert page.get_by_role("img", name="Mood and Anxiety, last 30 days").is_visible()
-    assert page.get_by_role("img", name="PHQ-9 over time").is_visible()
+    # Charts not drawn since the data changed arrive in requests of their own, as soon as the page is there.
+    page.get_by_role("img", name="Mood and Anxiety, last 30 days").wait_for()
+    page.get_by_role("img", name="PHQ-9 over time").wait_for()
+    expect(page.locator(".chart-pending")).to_have_count(0)
     assert_accessible(page, "demo-member-history")
 
 
