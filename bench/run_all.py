@@ -118,8 +118,8 @@ def postgresql_label() -> str:
 class Progress:
     """Lines on stderr with the time since the whole run began."""
 
-    def __init__(self) -> None:
-        self.started = time.monotonic()
+    def __init__(self, already: float = 0.0) -> None:
+        self.started = time.monotonic() - already
 
     def __call__(self, text: str) -> None:
         elapsed = int(time.monotonic() - self.started)
@@ -199,7 +199,8 @@ def run_postgresql_phase(chosen: list[Benchmark], logs: Path, progress: Progress
     names = ",".join(sorted({benchmark.name for benchmark in chosen}))
     outcomes_file = logs / "postgresql-outcomes.json"
     command = [str(ROOT / "scripts" / "with-throwaway-postgres"), sys.executable, __file__, "--phase", POSTGRESQL,
-               "--only", names, "--logs", str(logs), "--outcomes", str(outcomes_file)]  # fmt: skip
+               "--only", names, "--logs", str(logs), "--outcomes", str(outcomes_file),
+               "--elapsed", str(time.monotonic() - progress.started)]  # fmt: skip
     progress("starting a throwaway PostgreSQL cluster")
     finished = subprocess.run(command, cwd=ROOT, check=False, stdout=sys.stderr)
     try:
@@ -255,7 +256,7 @@ def table_rows(outcomes: list[dict]) -> list[str]:
             if row.get("failed"):
                 figures, met = f"**failed**: {row['failed']}", "**failed**"
             else:
-                figures = "; ".join(f"{key} {number(value)}" for key, value in row["figures"].items())
+                figures = "; ".join(f"{key}: {number(value)}" for key, value in row["figures"].items())
                 met = {True: "yes", False: "**no**", None: "–"}[row.get("met")]
             lines.append(
                 f"| {title} | `{cell(outcome['command'])}` | {cell(row.get('database') or 'none')} | "
@@ -285,11 +286,19 @@ def commit() -> str:
 
 
 def section(
-    outcomes: list[dict], *, machine_line: str, date: str, code: str, seconds: float, loads: list[float]
+    outcomes: list[dict],
+    *,
+    machine_line: str,
+    date: str,
+    code: str,
+    seconds: float,
+    loads: list[float],
+    note: str = "",
 ) -> str:
-    """The text between the markers: what ran where, then the table."""
+    """The text between the markers: what ran where, then the table. The load average before the first run says
+    whether other work was sharing the machine (the benchmarks themselves load it during the run)."""
     cores = os.cpu_count() or 1
-    busy = max(loads, default=0.0) >= 0.5 * cores
+    busy = loads[0] >= 0.5 * cores
     times = ", ".join(
         f"{outcome['benchmark']}{'' if outcome['database'] == NO_DATABASE else ' (' + outcome['database'] + ')'} "
         f"{outcome['seconds']:.0f} s"
@@ -297,10 +306,10 @@ def section(
     )
     header = (
         f"Produced by `bench/run_all.py` (`make bench`) on {date} at {code}, in {minutes(seconds)}. "
-        f"Machine: {machine_line}, {memory_gib()}; load average {loads[0]:.2f} at the start and up to "
+        f"Machine: {machine_line}, {memory_gib()}; load average {loads[0]:.2f} before the first run and up to "
         f"{max(loads):.2f} during the run"
-        + (": **busy**, other work shared the cores, so compare figures within a row, not with other runs." if busy
-           else ".")
+        + (": **busy**, other work shared the cores." if busy else ".")
+        + (f" {note.strip()}" if note.strip() else "")
         + f" Each run took: {times}."
     )  # fmt: skip
     return "\n".join([START_MARKER, header, "", *table_rows(outcomes), END_MARKER])
@@ -336,11 +345,13 @@ def main() -> int:
     parser.add_argument("--logs", metavar="DIR", help="where each run's output goes (default: a new temporary dir)")
     parser.add_argument("--phase", choices=[POSTGRESQL], help=argparse.SUPPRESS)
     parser.add_argument("--outcomes", help=argparse.SUPPRESS)
+    parser.add_argument("--elapsed", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--note", default="", help="a sentence about the machine for the line above the table")
     args = parser.parse_args()
     chosen = selected(args.only)
     logs = Path(args.logs or tempfile.mkdtemp(prefix="alongside-bench-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
-    progress = Progress()
+    progress = Progress(args.elapsed)
 
     if args.phase == POSTGRESQL:  # the child under the throwaway cluster
         outcomes = [run_one(benchmark, POSTGRESQL, logs, progress) for benchmark in chosen
@@ -369,7 +380,9 @@ def main() -> int:
         first.setdefault(benchmark.name, index)
     outcomes.sort(key=lambda outcome: (first[outcome["benchmark"]], outcome["database"] != SQLITE))
     seconds = time.monotonic() - started
-    new_section = section(outcomes, machine_line=machine(), date=date, code=code, seconds=seconds, loads=loads)
+    new_section = section(
+        outcomes, machine_line=machine(), date=date, code=code, seconds=seconds, loads=loads, note=args.note
+    )
     print(new_section)
     if not args.no_write:
         write_doc(new_section)
