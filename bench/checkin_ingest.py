@@ -169,7 +169,7 @@ def headline(database: str, level: int, by_endpoint: dict, ratio: float) -> dict
     if level == GOAL_CLIENTS:
         met = checkin["p99_ms"] < GOAL_P99_MS and ratio >= GOAL_RATIO
     return results.row(
-        "checkin_ingest", database, f"{level} clients",
+        "checkin_ingest", database, f"{level} client{'s' * (level != 1)}",
         {"check-in req/s": checkin["rps"], "check-in p50 ms": checkin["p50_ms"], "check-in p99 ms": checkin["p99_ms"],
          "ping req/s": ping["rps"], "check-in / ping": ratio, "errors": ping["errors"] + checkin["errors"]},
         goal=f"at {GOAL_CLIENTS} clients: check-in p99 under {GOAL_P99_MS:.0f} ms, check-in / ping ≥ {GOAL_RATIO:.2f}",

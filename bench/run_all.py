@@ -60,8 +60,8 @@ class Benchmark:
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
-    Benchmark("checkin_ingest", ("--levels", "1,32", "--requests", "500", "--seconds", "5"), BOTH,
-              "Check-in write path (`bench/checkin_ingest.py`)", "1 and 32 clients"),
+    Benchmark("checkin_ingest", ("--levels", "1,8,32", "--requests", "500", "--seconds", "5"), BOTH,
+              "Check-in write path (`bench/checkin_ingest.py`)", "1, 8 and 32 clients"),
     Benchmark("load", ("--members", "20", "--staff", "2", "--levels", "4", "--requests", "150", "--seconds", "15"),
               BOTH, "Load and soak: mixed traffic (`bench/load.py`)", "4 clients"),
     Benchmark("load_dataset", ("--members", "2000", "--days", "365", "--staff", "100", "--throwaway"), (POSTGRESQL,),
@@ -72,8 +72,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "Notifications (`bench/notifications.py`)", "10,000 reminders, 1 worker"),
     Benchmark("notifications", ("--members", "10000", "--emails", "1000", "--workers", "1,2"), (POSTGRESQL,),
               "Notifications (`bench/notifications.py`)", "10,000 reminders, 1 and 2 workers"),
-    Benchmark("signals_rescan", ("--members", "2000", "--days", "365", "--repeat", "1"), BOTH,
-              "Rebuilding every member's state (`alongside signals rescan`)", "2,000 × 365"),
+    Benchmark("signals_rescan", ("--members", "3000", "--days", "365", "--repeat", "1"), BOTH,
+              "Rebuilding every member's state (`alongside signals rescan`)", "3,000 × 365"),
     Benchmark("signals_streaming", ("--members", "100", "--days", "60", "--checkins", "1000"), BOTH,
               "A check-in's added cost on the write path", "100 members × 60 days"),
     Benchmark("early_warning", ("--members", "2000", "--days", "365"), (NO_DATABASE,),

@@ -40,7 +40,7 @@ ZONES = ("America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Sydney"
 SIGN_CRAVINGS = 7  # a check-in with cravings this high names the member's warning sign
 CHUNK = 1000  # members generated and written per transaction
 SEED = 20261125
-GOAL_RATIO, GOAL_PEAK_MB = 2.0, 2048
+GOAL_MEMBERS, GOAL_RATIO, GOAL_PEAK_MB = 100_000, 2.0, 2048
 
 
 # The parent: environment, runs, report ---------------------------------------------------------------------
@@ -158,8 +158,10 @@ def main() -> int:
                       f"{run['start_mb']:>11.0f}")  # fmt: skip
         figures = summary(runs, f"{database}, {args.members:,} members x {args.days} days, block {args.block}")
         setting = f"{args.members:,} × {args.days}, {args.repeat} pair{'s' * (args.repeat > 1)}"
-        goal = f"rescan within {GOAL_RATIO:g}× of the bare read, peak memory under 2 GB"
-        met = figures["rescan / bare read"] <= GOAL_RATIO and figures["peak MB"] < GOAL_PEAK_MB
+        goal = f"at {GOAL_MEMBERS:,} × 365: rescan within {GOAL_RATIO:g}× of the bare read, peak memory under 2 GB"
+        met = None  # a smaller database is mostly fixed costs: the goal is judged at its own size only
+        if args.members >= GOAL_MEMBERS and args.days >= 365:
+            met = figures["rescan / bare read"] <= GOAL_RATIO and figures["peak MB"] < GOAL_PEAK_MB
         results.write(args.json, [results.row("signals_rescan", database, setting, figures, goal=goal, met=met)])
         if code_version() != version:
             print(f"  WARNING: the code changed during the run (now {code_version()}): these figures mix versions")
