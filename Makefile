@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-reset test lint install install-dev
+.PHONY: demo demo-reset test lint bench install install-dev
 
 demo: install
 	$(BIN)/alongside demo
@@ -14,6 +14,11 @@ demo-reset: install
 test: install-dev
 	scripts/install-test-deps
 	scripts/run-tests
+
+# Every benchmark at a reduced scale (about 7 minutes on 2 cores); rewrites the table in docs/performance.md.
+bench: install-dev
+	scripts/install-postgresql
+	$(BIN)/python bench/run_all.py
 
 lint: install-dev
 	$(BIN)/ruff check .

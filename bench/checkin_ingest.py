@@ -10,7 +10,7 @@ and prints requests/s, p50 and p99 latency, errors, the server's CPU time per re
 
 The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run it under
 scripts/with-throwaway-postgres. Usage:
-    .venv/bin/python bench/checkin_ingest.py [--levels 1,8,32] [--requests 2000] [--seconds 20]
+    .venv/bin/python bench/checkin_ingest.py [--levels 1,8,32] [--requests 2000] [--seconds 20] [--json PATH]
     scripts/with-throwaway-postgres .venv/bin/python bench/checkin_ingest.py
 """
 
@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import results
 from serving import bench_env, database_name, free_port, percentile, server_cpu_seconds, wait_for
 
 
@@ -107,6 +108,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per endpoint per level")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    results.add_json_option(parser)
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="alongside-bench-")
@@ -119,6 +121,7 @@ def main() -> int:
          "--threads", str(args.threads)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    rows = []
     try:
         wait_for(port)
         auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -136,22 +139,42 @@ def main() -> int:
               f"{'server CPU ms/req':>17}")  # fmt: skip
         for level in [int(part) for part in args.levels.split(",")]:
             run_level(port, level, min(200, args.requests), args.seconds, ping)  # warm-up
-            results = {}
+            by_endpoint = {}
             for name, make in (("GET /ping", ping), ("POST /api/v1/checkins", post_checkin)):
                 cpu_before = server_cpu_seconds(server.pid)
-                results[name] = result = run_level(port, level, args.requests, args.seconds, make)
+                by_endpoint[name] = result = run_level(port, level, args.requests, args.seconds, make)
                 cpu_after = server_cpu_seconds(server.pid)
                 cpu = "n/a"
                 if cpu_before is not None and result["requests"]:
                     cpu = f"{1000 * (cpu_after - cpu_before) / result['requests']:.2f}"
                 print(f"{level:>7} | {name:<20} | {result['rps']:>8.0f} | {result['p50_ms']:>7.1f} | "
                       f"{result['p99_ms']:>7.1f} | {result['errors']:>6} | {cpu:>17}")  # fmt: skip
-            ratio = results["POST /api/v1/checkins"]["rps"] / max(results["GET /ping"]["rps"], 1e-9)
+            ratio = by_endpoint["POST /api/v1/checkins"]["rps"] / max(by_endpoint["GET /ping"]["rps"], 1e-9)
             print(f"{level:>7} | check-in / ping throughput ratio: {ratio:.2f}")
+            rows.append(headline(database, level, by_endpoint, ratio))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    results.write(args.json, rows)
     return 0
+
+
+GOAL_CLIENTS, GOAL_P99_MS, GOAL_RATIO = 32, 100.0, 0.40
+
+
+def headline(database: str, level: int, by_endpoint: dict, ratio: float) -> dict:
+    """One level's row; the goals are stated for 32 clients, so only that level is judged."""
+    ping, checkin = by_endpoint["GET /ping"], by_endpoint["POST /api/v1/checkins"]
+    met = None
+    if level == GOAL_CLIENTS:
+        met = checkin["p99_ms"] < GOAL_P99_MS and ratio >= GOAL_RATIO
+    return results.row(
+        "checkin_ingest", database, f"{level} client{'s' * (level != 1)}",
+        {"check-in req/s": checkin["rps"], "check-in p50 ms": checkin["p50_ms"], "check-in p99 ms": checkin["p99_ms"],
+         "ping req/s": ping["rps"], "check-in / ping": ratio, "errors": ping["errors"] + checkin["errors"]},
+        goal=f"at {GOAL_CLIENTS} clients: check-in p99 under {GOAL_P99_MS:.0f} ms, check-in / ping ≥ {GOAL_RATIO:.2f}",
+        met=met,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

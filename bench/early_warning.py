@@ -9,6 +9,7 @@ database is used.
 
     .venv/bin/python bench/early_warning.py
     .venv/bin/python bench/early_warning.py --members 3000 --days 365 --write-docs
+    .venv/bin/python bench/early_warning.py --members 1000 --json results.json
 
 With --write-docs the results section of docs/early-warning.md (between its evaluation markers) is replaced
 by this run's table, with the command, the date and the machine.
@@ -26,6 +27,10 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import results
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "early-warning.md"
@@ -76,6 +81,27 @@ def write_docs(section: str, path: Path = DOCS) -> None:
     path.write_text(text[:start] + section + text[end + len(END_MARKER) :], encoding="utf-8")
 
 
+def headline(report) -> dict:
+    """One cohort's row: the three goals' figures, met when all three are."""
+    relapse, stable = report.rows["gradual_relapse"], report.rows["stable"]
+    figures = {}
+    if relapse.engine.sensitivity is not None:
+        figures["gradual relapses caught %"] = 100 * relapse.engine.sensitivity
+    if relapse.engine.lead_median is not None and relapse.usual.lead_median is not None:
+        figures["lead over usual practice, days"] = relapse.engine.lead_median - relapse.usual.lead_median
+    if stable.engine.alerts_per_member_year is not None:
+        figures["false alerts per stable member-year"] = stable.engine.alerts_per_member_year
+    figures["goals met"] = sum(goal.met for goal in report.goals)
+    return results.row(
+        "early_warning",
+        None,
+        f"{report.n_members:,} × {report.days}, cohort {report.name}",
+        figures,
+        goal="; ".join(f"{goal.name} {goal.target}" for goal in report.goals),
+        met=all(goal.met for goal in report.goals),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -87,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--caseload", type=int, default=25, help="members per staff member (default 25)")
     parser.add_argument("--chunk-size", type=int, default=1000, help="members generated and run at a time")
     parser.add_argument("--write-docs", action="store_true", help=f"replace the results section of {DOCS.name}")
+    results.add_json_option(parser)
     args = parser.parse_args(argv)
     if args.members < 1 or args.days < 1:
         parser.error("--members and --days must be at least 1")
@@ -108,12 +135,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print("goals:")
     for goal_index, goal in enumerate(reports[0].goals):
-        results = "; ".join(
+        verdicts = "; ".join(
             f"{report.name} {report.goals[goal_index].result} ({'met' if report.goals[goal_index].met else 'NOT met'})"
             for report in reports
         )
-        print(f"  {goal.name} {goal.target}: {results}")
+        print(f"  {goal.name} {goal.target}: {verdicts}")
     print(f"time taken: {seconds:.1f} s")
+    results.write(args.json, [headline(report) for report in reports])
 
     if args.write_docs:
         command = ".venv/bin/python " + shlex.join([str(Path(__file__).resolve().relative_to(ROOT)), *argv])

@@ -27,6 +27,8 @@ The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run 
 scripts/with-throwaway-postgres. Usage:
     .venv/bin/python bench/load.py [--levels 4,16,32] [--requests 3000] [--seconds 30]
     scripts/with-throwaway-postgres .venv/bin/python bench/load.py --soak 600 --rate 40
+
+With --json PATH the headline results (per level, or the soak's) are also written to PATH (see bench/results.py).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import results
 from serving import (
     bench_env,
     children_of,
@@ -310,7 +313,29 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
     return 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / spread if spread else 0.0
 
 
-def soak(port: int, mix, named: dict[str, list[int]], *, seconds: float, rate: float, concurrency: int) -> None:
+GOAL_P99_MS = 250.0
+
+
+def level_row(database: str, level: int, result: dict) -> dict:
+    """A level's headline; the goal holds at the capacity measured, so each level is judged on its own."""
+    rows = result["rows"]
+    overall = rows["all"]
+    figures = {"req/s": overall["rps"], "p50 ms": overall["p50_ms"], "p95 ms": overall["p95_ms"],
+               "p99 ms": overall["p99_ms"], "errors": overall["errors"]}  # fmt: skip
+    if rows.get("member POST check-in", {}).get("requests"):
+        figures["check-in p99 ms"] = rows["member POST check-in"]["p99_ms"]
+    if rows.get("member GET history page", {}).get("requests"):
+        figures["history page p50 ms"] = rows["member GET history page"]["p50_ms"]
+    return results.row(
+        "load", database, f"{level} clients", figures,
+        goal=f"p99 under {GOAL_P99_MS:.0f} ms at the measured capacity, no errors",
+        met=overall["p99_ms"] < GOAL_P99_MS and overall["errors"] == 0,
+    )  # fmt: skip
+
+
+def soak(
+    port: int, mix, named: dict[str, list[int]], *, seconds: float, rate: float, concurrency: int
+) -> tuple[dict, dict]:
     points: dict[str, list[tuple[float, float]]] = {name: [] for name in named}
     stop_sampling = threading.Event()
     began = time.monotonic()
@@ -339,6 +364,16 @@ def soak(port: int, mix, named: dict[str, list[int]], *, seconds: float, rate: f
         values = [mib for _t, mib in series]
         print(f"{name:<26} | {values[0]:>7.1f} | {values[-1]:>7.1f} | {max(values):>7.1f} | "
               f"{slope_per_minute(series):>8.3f} | {len(values)}")  # fmt: skip
+    return result, {name: slope_per_minute(series) for name, series in points.items()}
+
+
+def soak_row(database: str, seconds: float, rate: float, result: dict, slopes: dict[str, float]) -> dict:
+    """The soak's headline: latency and errors, and the steepest memory slope of Alongside's own processes."""
+    overall = result["rows"]["all"]
+    own = [slope for name, slope in slopes.items() if not name.startswith("PostgreSQL")]
+    figures = {"requests": overall["requests"], "errors": overall["errors"], "p50 ms": overall["p50_ms"],
+               "p99 ms": overall["p99_ms"], "steepest RSS slope MiB/min": max(own, default=0.0)}  # fmt: skip
+    return results.row("load", database, f"soak: {seconds:.0f} s at {rate:g} req/s", figures)
 
 
 def main() -> int:
@@ -354,6 +389,7 @@ def main() -> int:
     parser.add_argument("--soak", type=float, metavar="SECONDS", help="run a soak of this length instead")
     parser.add_argument("--rate", type=float, default=40.0, help="requests per second during the soak")
     parser.add_argument("--soak-clients", type=int, default=16, help="client threads during the soak")
+    results.add_json_option(parser)
     args = parser.parse_args()
     random.seed(1)
 
@@ -374,13 +410,18 @@ def main() -> int:
         drive(port, mix, concurrency=4, total=200, seconds=20)  # warm-up: every process loads its code
         if args.soak:
             named = processes(server.pid, [worker.pid for worker in workers], env.get("ALONGSIDE_DATABASE_URL"))
-            soak(port, mix, named, seconds=args.soak, rate=args.rate, concurrency=args.soak_clients)
+            result, slopes = soak(port, mix, named, seconds=args.soak, rate=args.rate, concurrency=args.soak_clients)
+            results.write(args.json, [soak_row(database_name(env), args.soak, args.rate, result, slopes)])
             return 0
         print(f"up to {args.requests} requests or {args.seconds:.0f} s per level")
         print(f"{'clients':>7} | {'operation':<26} | {'reqs':>6} | {'req/s':>7} | {'p50 ms':>7} | {'p95 ms':>7} | "
               f"{'p99 ms':>7} | {'errors':>6}")  # fmt: skip
+        headlines = []
         for level in [int(part) for part in args.levels.split(",")]:
-            print_rows(str(level), drive(port, mix, concurrency=level, total=args.requests, seconds=args.seconds))
+            result = drive(port, mix, concurrency=level, total=args.requests, seconds=args.seconds)
+            print_rows(str(level), result)
+            headlines.append(level_row(database_name(env), level, result))
+        results.write(args.json, headlines)
     finally:
         for process in [*workers, server]:
             stop(process)

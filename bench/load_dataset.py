@@ -15,7 +15,8 @@ Every generated person signs in with the password `alongside-load-test`; e-mail 
 member1@bench.example ..., clinician1@, case-manager1@, peer-mentor1@ and admin1@bench.example. Staff have an
 authenticator with the key dataset.STAFF_TOTP_KEY (hex), so load tests can compute their second-factor codes.
 
-Prints a summary: rows per table, seconds, rows per second overall and check-ins per second.
+Prints a summary: rows per table, seconds, rows per second overall and check-ins per second (and with --json PATH
+writes the headline to PATH, see bench/results.py).
 
     .venv/bin/python bench/load_dataset.py --members 100000 --days 365 --staff 5000
     scripts/with-throwaway-postgres .venv/bin/python bench/load_dataset.py --members 100000 --days 365 --staff 5000 \
@@ -32,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset
+import results
 import signals_rescan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +61,7 @@ def main() -> int:
     )
     parser.add_argument("--no-rescan", action="store_true", help="do not rebuild the early-warning states")
     parser.add_argument("--throwaway", action="store_true", help="load into a throwaway database, dropped after")
+    results.add_json_option(parser)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
 
@@ -125,10 +128,27 @@ def run(args) -> int:
             print(f"load_dataset: {error}", file=sys.stderr)
             return 2
     summary(loaded)
+    figures = {
+        "rows": loaded.total_rows,
+        "load s": loaded.seconds,
+        "rows/s": loaded.total_rows / loaded.seconds,
+        "check-ins/s": loaded.rows.get("monitoring_checkin", 0) / loaded.seconds,
+    }
     if not args.no_rescan:
         checkins, seconds = dataset.rebuild_detector_states()
         print(f"early-warning states rebuilt (signals rescan): {seconds:.1f} s, {checkins / seconds:,.0f} check-ins/s")
+        figures["rescan s"] = seconds
+    postgres = connection.vendor == "postgresql"
+    options = " --drop-indexes" if args.drop_indexes else " --check-keys" if args.check_keys else ""
+    results.write(args.json, [results.row(
+        "load_dataset", database, f"{plan.members:,} × {plan.days}, {plan.staff:,} staff{options}", figures,
+        goal=f"{GOAL_ROWS_PER_SECOND:,} rows/s on PostgreSQL" if postgres else None,
+        met=figures["rows/s"] >= GOAL_ROWS_PER_SECOND if postgres else None,
+    )])  # fmt: skip
     return 0
+
+
+GOAL_ROWS_PER_SECOND = 100_000
 
 
 def summary(loaded: dataset.Loaded) -> None:

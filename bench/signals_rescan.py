@@ -13,7 +13,7 @@ rows fetched and dropped) and `rescan.rescan()` (states rebuilt and stored), eac
 its peak memory (`ru_maxrss`, whole process) is its own. One bare read runs first as a warm-up and is not
 counted. Prints each run, then the medians: check-ins, seconds, check-ins per second, the ratio of rescan to
 bare read, and peak memory. With --profile, one more rescan runs under cProfile and its top functions are
-printed.
+printed. With --json PATH the medians are also written to PATH (see bench/results.py).
 
     .venv/bin/python bench/signals_rescan.py --members 100000 --days 365 --repeat 3
     scripts/with-throwaway-postgres .venv/bin/python bench/signals_rescan.py --members 100000 --days 365
@@ -33,11 +33,14 @@ import time
 import uuid
 from pathlib import Path
 
+import results
+
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Sydney")
 SIGN_CRAVINGS = 7  # a check-in with cravings this high names the member's warning sign
 CHUNK = 1000  # members generated and written per transaction
 SEED = 20261125
+GOAL_MEMBERS, GOAL_RATIO, GOAL_PEAK_MB = 100_000, 2.0, 2048
 
 
 # The parent: environment, runs, report ---------------------------------------------------------------------
@@ -121,6 +124,7 @@ def main() -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile one more rescan: top N")
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
+    results.add_json_option(parser)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # in step with the progress lines on stderr
     if args.task:
@@ -152,7 +156,13 @@ def main() -> int:
                 print(f"{index + 1:>3} | {task:<9} | {run['checkins']:>11,} | {run['seconds']:>8.1f} | "
                       f"{run['checkins'] / run['seconds']:>11,.0f} | {read:>7} | {run['peak_mb']:>7.0f} | "
                       f"{run['start_mb']:>11.0f}")  # fmt: skip
-        summary(runs, f"{database}, {args.members:,} members x {args.days} days, block {args.block}")
+        figures = summary(runs, f"{database}, {args.members:,} members x {args.days} days, block {args.block}")
+        setting = f"{args.members:,} × {args.days}, {args.repeat} pair{'s' * (args.repeat > 1)}"
+        goal = f"at {GOAL_MEMBERS:,} × 365: rescan within {GOAL_RATIO:g}× of the bare read, peak memory under 2 GB"
+        met = None  # a smaller database is mostly fixed costs: the goal is judged at its own size only
+        if args.members >= GOAL_MEMBERS and args.days >= 365:
+            met = figures["rescan / bare read"] <= GOAL_RATIO and figures["peak MB"] < GOAL_PEAK_MB
+        results.write(args.json, [results.row("signals_rescan", database, setting, figures, goal=goal, met=met)])
         if code_version() != version:
             print(f"  WARNING: the code changed during the run (now {code_version()}): these figures mix versions")
         if args.profile:
@@ -163,7 +173,7 @@ def main() -> int:
     return 0
 
 
-def summary(runs: dict[str, list[dict]], label: str) -> None:
+def summary(runs: dict[str, list[dict]], label: str) -> dict[str, float]:
     def median(task: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[task])
 
@@ -179,9 +189,11 @@ def summary(runs: dict[str, list[dict]], label: str) -> None:
     )
     print(f"  rescan / bare read: {rescan / bare:.2f} (ratio of the medians); pair by pair: {ratios}")
     print(
-        f"  goals: within 2x of the bare read: {'met' if rescan / bare <= 2 else 'NOT met'}; "
-        f"peak under 2 GB: {'met' if peak < 2048 else 'NOT met'}"
+        f"  goals: within 2x of the bare read: {'met' if rescan / bare <= GOAL_RATIO else 'NOT met'}; "
+        f"peak under 2 GB: {'met' if peak < GOAL_PEAK_MB else 'NOT met'}"
     )
+    return {"check-ins": checkins, "bare read s": bare, "rescan s": rescan, "check-ins/s": checkins / rescan,
+            "rescan / bare read": rescan / bare, "peak MB": peak}  # fmt: skip
 
 
 # The children: building the database, and one run each ---------------------------------------------------------

@@ -15,6 +15,8 @@ the ratio, and how many alerts the engine raised meanwhile.
 
     .venv/bin/python bench/signals_streaming.py --members 200 --days 60 --checkins 4000 --block 50
     scripts/with-throwaway-postgres .venv/bin/python bench/signals_streaming.py
+
+With --json PATH the medians are also written to PATH (see bench/results.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sys
 import time
 from decimal import Decimal
 
+import results
 from signals_rescan import ROOT, SIGN_CRAVINGS, build, code_version, fresh_environment, machine
 
 
@@ -36,6 +39,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=60, help="days of history before today (default 60)")
     parser.add_argument("--checkins", type=int, default=4000, help="check-ins timed each way (default 4000)")
     parser.add_argument("--block", type=int, default=50, help="check-ins per block (default 50)")
+    results.add_json_option(parser)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # in step with the progress lines on stderr
 
@@ -52,7 +56,9 @@ def main() -> int:
         import django
 
         django.setup()
-        measure(args, database)
+        figures = measure(args, database)
+        setting = f"{args.members:,} members × {args.days} days, {args.checkins:,} check-ins each way"
+        results.write(args.json, [results.row("signals_streaming", database, setting, figures)])
         if code_version() != version:
             print(f"WARNING: the code changed during the run (now {code_version()}): these figures mix versions")
         return 0
@@ -63,7 +69,7 @@ def main() -> int:
         cleanup()
 
 
-def measure(args, database: str) -> None:
+def measure(args, database: str) -> dict[str, float]:
     from django.db import connection, transaction
 
     from alongside.accounts.models import User
@@ -142,6 +148,8 @@ def measure(args, database: str) -> None:
           f"(ratio {median_on / median_off:.2f}); mean {micro(mean_on - mean_off):.0f} µs "
           f"(ratio {mean_on / mean_off:.2f})")  # fmt: skip
     print(f"alerts raised meanwhile: {Alert.objects.count() - alerts_before}; states left stale: {stale}")
+    return {"without the engine µs": micro(median_off), "with it µs": micro(median_on),
+            "added µs": micro(median_on - median_off), "ratio": median_on / median_off}  # fmt: skip
 
 
 if __name__ == "__main__":
