@@ -275,6 +275,13 @@ WEB_ROUTES: dict[str, Route] = {
         lambda w: reverse("web:member_charts", args=[subject_pk(w)]),
         only({*SUPPORTERS, "org_admin"}),
     ),
+    # One chart follows the category it shows: the check-in calendar is engagement, which every supporter with
+    # the default consent sees.
+    "web:member_chart": Route(
+        "get",
+        lambda w: reverse("web:member_chart", args=[subject_pk(w), "heatmap"]),
+        only(set(SUPPORTERS) - {"clinician_no_consent"}),
+    ),
     "schedule:mine": Route("get", lambda w: reverse("schedule:mine"), only(MEMBERS, otherwise=403)),
     "schedule:new_mine": Route("get", lambda w: reverse("schedule:new_mine"), only(MEMBERS, otherwise=403)),
     "schedule:staff": Route("get", lambda w: reverse("schedule:staff"), only(STAFF, otherwise=403)),

@@ -71,7 +71,10 @@ def history(request):
     period = _period(request)
     wanted = _my_charts(request.user, period)
     found = chart_cache.stored(request.user, wanted)
-    context = {"page": page, "period": period, "figures": [(chart, found.get(chart.slot)) for chart in wanted]}
+    figures = [
+        (chart, found.get(chart.slot), reverse("monitoring:history_chart", args=[chart.slot])) for chart in wanted
+    ]
+    context = {"page": page, "period": period, "figures": figures}
     return render(request, "monitoring/history.html", context)
 
 
@@ -84,7 +87,8 @@ def history_chart(request, slot):
         raise Http404
     svg = chart_cache.drawn(request.user, [chart])[0]
     template = "monitoring/_chart_figure.html" if request.htmx else "monitoring/history_chart.html"
-    return render(request, template, {"chart": chart, "svg": svg, "period": period})
+    chart_url = reverse("monitoring:history_chart", args=[chart.slot])
+    return render(request, template, {"chart": chart, "svg": svg, "chart_url": chart_url, "period": period})
 
 
 @member_required

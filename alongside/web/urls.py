@@ -15,4 +15,5 @@ urlpatterns = [
     path("sw.js", views.service_worker, name="service_worker"),
     path("team/members/<int:member_pk>/", views.member_record, name="member_record"),
     path("team/members/<int:member_pk>/charts/", views.member_charts, name="member_charts"),
+    path("team/members/<int:member_pk>/charts/<slug:slot>/", views.member_chart, name="member_chart"),
 ]

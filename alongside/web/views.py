@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
@@ -24,7 +25,7 @@ from alongside.care import crisis_screen, network, plan, policy, safety
 from alongside.care.models import CareRelationship, Category
 from alongside.groups import access as group_access
 from alongside.groups import mentoring
-from alongside.monitoring import charts, history, journal
+from alongside.monitoring import chart_cache, charts, history, journal
 from alongside.monitoring.models import CheckIn
 from alongside.programs.models import Enrolment, Program
 from alongside.signals import alerts
@@ -354,33 +355,72 @@ def member_record(request, member_pk):
     return render(request, "web/member_record.html", context)
 
 
-CHART_CATEGORIES = {Category.CHECKINS.value, Category.QUESTIONNAIRES.value, Category.ENGAGEMENT.value}
+# What the audit log says a supporter read when they saw the charts of each category.
+CHART_READS = {
+    Category.CHECKINS: "check-in charts",
+    Category.ENGAGEMENT: "check-in calendar",
+    Category.QUESTIONNAIRES: "questionnaire charts",
+}
+CHART_CATEGORIES = {category.value for category in CHART_READS}
 
 
 @login_required
 def member_charts(request, member_pk):
     """A member's charts for a supporter, each only as the member shares it (each read audited): a fragment
-    for the record page to load (htmx), or a page of its own."""
+    for the record page to load (htmx), or a page of its own. Charts drawn since their data last changed are
+    part of it; each other one is drawn in a request of its own (`member_chart`)."""
     member = policy.visible_member_or_404(request.user, member_pk)
     if member == request.user:
         raise Http404
     shared = policy.categories_shared_with(request.user, member)
-    reads = [(Category.PROFILE, "charts", None)]
-    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
     period = "week" if request.GET.get("period") == "week" else "month"
-    context = {"member": member, "period": period}
-    if Category.CHECKINS in shared:
-        reads.append((Category.CHECKINS, "check-in charts", None))
-        context["charts"] = history.checkin_charts(member, period=period, today=today)
-    if Category.QUESTIONNAIRES in shared:
-        reads.append((Category.QUESTIONNAIRES, "questionnaire charts", None))
-        context["questionnaire_charts"] = history.questionnaire_charts(member)
-    if Category.ENGAGEMENT in shared:
-        reads.append((Category.ENGAGEMENT, "check-in calendar", None))
-        context["heatmap"] = history.heatmap(member, today=today)
+    wanted = _shared_charts(member, shared, period)
+    found = chart_cache.stored(member, [chart for _category, chart in wanted])
+    reads = [(Category.PROFILE, "charts", None)]
+    reads += [(category, detail, None) for category, detail in CHART_READS.items() if category in shared]
     policy.record_reads(request, member, reads)
+    figures = [
+        (chart, found.get(chart.slot), reverse("web:member_chart", args=[member.pk, chart.slot]))
+        for _category, chart in wanted
+    ]
+    context = {"member": member, "period": period, "figures": figures}
     template = "web/_member_charts.html" if request.htmx else "web/member_charts.html"
     return render(request, template, context)
+
+
+@login_required
+def member_chart(request, member_pk, slot):
+    """One of a member's charts for a supporter who may see what it shows, drawn if its data changed."""
+    member = policy.visible_member_or_404(request.user, member_pk)
+    if member == request.user:
+        raise Http404
+    period = "week" if request.GET.get("period") == "week" else "month"
+    shared = policy.categories_shared_with(request.user, member)
+    category, chart = next(
+        ((category, chart) for category, chart in _shared_charts(member, shared, period) if chart.slot == slot),
+        (None, None),
+    )
+    if chart is None:
+        raise Http404
+    policy.record_reads(request, member, [(category, CHART_READS[category], None)])
+    svg = chart_cache.drawn(member, [chart])[0]
+    chart_url = reverse("web:member_chart", args=[member.pk, chart.slot])
+    context = {"member": member, "chart": chart, "svg": svg, "chart_url": chart_url, "period": period}
+    return render(request, "monitoring/_chart_figure.html" if request.htmx else "web/member_chart.html", context)
+
+
+def _shared_charts(member, shared: set[str], period: str) -> list[tuple[str, chart_cache.Chart]]:
+    """The member's charts of the categories in `shared`, each with its category, in the order they are shown."""
+    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
+    wanted = []
+    if Category.CHECKINS in shared:
+        charts_ = history.checkin_charts_for(member, period=period, today=today)
+        wanted += [(Category.CHECKINS, chart) for chart in charts_]
+    if Category.ENGAGEMENT in shared:
+        wanted.append((Category.ENGAGEMENT, history.heatmap_for(member, today=today)))
+    if Category.QUESTIONNAIRES in shared:
+        wanted += [(Category.QUESTIONNAIRES, chart) for chart in history.questionnaire_charts_for(member)]
+    return wanted
 
 
 TIMELINE_DAYS = 30

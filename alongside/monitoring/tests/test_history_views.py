@@ -5,6 +5,9 @@ import pytest
 from django.urls import reverse
 
 from alongside.accounts.models import Role
+from alongside.audit.models import AuditEvent
+from alongside.care import actions as care_actions
+from alongside.care.models import Category
 from alongside.monitoring import checkins, questionnaires
 from alongside.testing.factories import make_member, make_staff, support
 
@@ -74,7 +77,8 @@ def test_supporters_see_only_the_charts_the_member_shares(client_for, member, or
     support(clinician, member, organisation, Role.CLINICIAN)
     peer = make_staff(organisation, Role.PEER_MENTOR)
     support(peer, member, organisation, Role.PEER_MENTOR)
-    # The record loads its charts in a second request (htmx), which is also a page of its own.
+    # The record loads its charts in a second request (htmx), which is also a page of its own; each chart not
+    # drawn since its data changed comes in a request of its own again.
     record = client_for(clinician).get(reverse("web:member_record", args=[member.pk])).content.decode()
     charts_url = reverse("web:member_charts", args=[member.pk])
     assert f'hx-get="{charts_url}?period=month"' in record
@@ -82,6 +86,34 @@ def test_supporters_see_only_the_charts_the_member_shares(client_for, member, or
     assert "Mood and Anxiety, last 30 days" in clinician_view and "GAD-7 over time" in clinician_view
     fragment = client_for(clinician).get(charts_url, headers={"HX-Request": "true"}).content.decode()
     assert fragment.startswith('<div id="member-charts">') and "<html" not in fragment
+    pending = _pending_chart_urls(fragment)
+    assert len(pending) == 4 and all(url.startswith(charts_url) for url in pending)
+    for url in pending:
+        drawn = client_for(clinician).get(url, headers={"HX-Request": "true"}).content.decode()
+        assert drawn.count('role="img"') == 1
+    again = client_for(clinician).get(charts_url, headers={"HX-Request": "true"}).content.decode()
+    assert again.count('role="img"') == 4 and not _pending_chart_urls(again)
+
     peer_view = client_for(peer).get(charts_url).content.decode()
-    assert "Check-ins, last 26 weeks" in peer_view  # engagement only
+    assert peer_view.count('role="img"') == 1 and "Check-ins, last 26 weeks" in peer_view  # engagement only
     assert "Mood" not in peer_view and "GAD-7" not in peer_view
+    # A drawing made for the clinician is not a way round the member's sharing.
+    for slot in ("mood-anxiety-month", "gad7"):
+        assert client_for(peer).get(reverse("web:member_chart", args=[member.pk, slot])).status_code == 404
+
+
+def test_a_supporter_reading_one_chart_is_audited_and_stops_when_the_member_stops_sharing(
+    client_for, member, organisation
+):
+    checkins.record(member, mood=4)
+    clinician = make_staff(organisation, Role.CLINICIAN)
+    relationship = support(clinician, member, organisation, Role.CLINICIAN)
+    url = reverse("web:member_chart", args=[member.pk, "mood-anxiety-month"])
+    page = client_for(clinician).get(url).content.decode()
+    assert "<h1>Mood and Anxiety, last 30 days</h1>" in page and page.count('role="img"') == 1
+    read = AuditEvent.objects.filter(actor=clinician, member=member).latest("at")
+    assert (read.category, read.detail) == (Category.CHECKINS, "check-in charts")
+    care_actions.set_sharing(
+        member=member, relationship=relationship, categories={Category.ENGAGEMENT}, safety_alerts=True
+    )
+    assert client_for(clinician).get(url).status_code == 404
