@@ -289,7 +289,7 @@ def drive(port: int, mix, *, concurrency: int, total: int, seconds: float, rate:
     wall = time.perf_counter() - began
     rows = {name: summary(latencies[name], errors[name], wall) for name in [*names, FOLLOW_UP]}
     rows["all"] = summary([value for values in latencies.values() for value in values], sum(errors.values()), wall)
-    return {"rows": rows, "samples": samples, "wall": wall}
+    return {"rows": rows, "samples": samples, "wall": wall, "started": min(issued[0], total)}
 
 
 def summary(latencies: list[float], errors: int, wall: float) -> dict:
@@ -369,6 +369,21 @@ def level_row(database: str, level: int, result: dict) -> dict:
     )  # fmt: skip
 
 
+def rate_row(database: str, rate: float, kept_up: float, result: dict) -> dict:
+    """A fixed rate's headline. The capacity is the highest rate the system keeps up with (pages started on
+    schedule, within 5 %) with p99 under the goal; each rate is judged on its own."""
+    overall = result["rows"]["all"]
+    figures = {"offered req/s": rate, "req/s (all)": overall["rps"], "kept up": kept_up, "p50 ms": overall["p50_ms"],
+               "p95 ms": overall["p95_ms"], "p99 ms": overall["p99_ms"], "errors": overall["errors"]}  # fmt: skip
+    if result["rows"].get(FOLLOW_UP, {}).get("requests"):
+        figures["loaded by page p99 ms"] = result["rows"][FOLLOW_UP]["p99_ms"]
+    return results.row(
+        "load", database, f"{rate:g} req/s offered", figures,
+        goal=f"p99 under {GOAL_P99_MS:.0f} ms at the measured capacity, no errors",
+        met=overall["p99_ms"] < GOAL_P99_MS and overall["errors"] == 0 and kept_up >= 0.95,
+    )  # fmt: skip
+
+
 def soak(
     port: int, mix, named: dict[str, list[int]], *, seconds: float, rate: float, concurrency: int
 ) -> tuple[dict, dict]:
@@ -424,7 +439,10 @@ def main() -> int:
     parser.add_argument("--staff", type=int, default=4, help="clinicians sharing the members")
     parser.add_argument("--soak", type=float, metavar="SECONDS", help="run a soak of this length instead")
     parser.add_argument("--rate", type=float, default=40.0, help="requests per second during the soak")
-    parser.add_argument("--soak-clients", type=int, default=16, help="client threads during the soak")
+    parser.add_argument("--soak-clients", type=int, default=16, help="client threads at a fixed rate")
+    parser.add_argument(
+        "--rates", help="comma-separated fixed rates (requests/s) to run instead of --levels, --seconds each"
+    )
     results.add_json_option(parser)
     args = parser.parse_args()
     random.seed(1)
@@ -448,6 +466,21 @@ def main() -> int:
             named = processes(server.pid, [worker.pid for worker in workers], env.get("ALONGSIDE_DATABASE_URL"))
             result, slopes = soak(port, mix, named, seconds=args.soak, rate=args.rate, concurrency=args.soak_clients)
             results.write(args.json, [soak_row(database_name(env), args.soak, args.rate, result, slopes)])
+            return 0
+        if args.rates:
+            print(f"fixed rates, {args.seconds:.0f} s each (at most {args.requests} requests), "
+                  f"{args.soak_clients} clients")  # fmt: skip
+            print(f"{'req/s':>7} | {'operation':<26} | {'reqs':>6} | {'req/s':>7} | {'p50 ms':>7} | {'p95 ms':>7} | "
+                  f"{'p99 ms':>7} | {'errors':>6}")  # fmt: skip
+            headlines = []
+            for rate in [float(part) for part in args.rates.split(",")]:
+                total = min(args.requests, int(rate * args.seconds))
+                result = drive(port, mix, concurrency=args.soak_clients, total=total, seconds=args.seconds, rate=rate)
+                print_rows(f"{rate:g}", result)
+                kept_up = result["started"] / (rate * result["wall"])
+                print(f"{'':>7} | kept up with the rate: {kept_up:.2f}")
+                headlines.append(rate_row(database_name(env), rate, kept_up, result))
+            results.write(args.json, headlines)
             return 0
         print(f"up to {args.requests} requests or {args.seconds:.0f} s per level")
         print(f"{'clients':>7} | {'operation':<26} | {'reqs':>6} | {'req/s':>7} | {'p50 ms':>7} | {'p95 ms':>7} | "

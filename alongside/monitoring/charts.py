@@ -26,20 +26,22 @@ import math
 import re
 import statistics
 import textwrap
+import threading
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 import matplotlib
-from django.utils import dateformat
+from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from alongside.monitoring import instruments
 
@@ -342,7 +344,9 @@ def line_chart(
         )
         legend.set_gid("legend")
 
-    return _finish(figure, title, " ".join(sentences))
+    layout_key = ("line", period, first, span, title, y_label, y_range, tuple(str(name) for name in series),
+                  tuple(bool(typical.get(str(name))) for name in series), any_value)  # fmt: skip
+    return _finish(figure, title, " ".join(sentences), layout_key=layout_key)
 
 
 def _describe_series(name: str, days: list[date], values: Sequence[float | None], usual) -> str:
@@ -607,7 +611,7 @@ def calendar_heatmap(counts: Mapping[date, int], *, end: date, weeks: int = 26, 
 
     in_range = {day: count for day, count in counts.items() if start <= day <= end and count > 0}
     description = _describe_counts(title, start, end, total_days, in_range)
-    return _finish(figure, title, description, cell_titles)
+    return _finish(figure, title, description, cell_titles, layout_key=("heat map", start, end, weeks, title))
 
 
 def _describe_counts(title, start, end, total_days, in_range) -> str:
@@ -632,10 +636,46 @@ def _describe_counts(title, start, end, total_days, in_range) -> str:
 # --- SVG clean-up -----------------------------------------------------------------------------------------
 
 
-def _finish(figure: Figure, title: str, description: str, element_titles: Mapping[str, str] | None = None) -> str:
-    """Render the figure and rewrite its SVG for inlining under the site's CSP (see the module docstring)."""
+# Where the constrained layout put each axes, by what decides it (see `_finish`); at most LAYOUTS_KEPT of them.
+_layouts: OrderedDict[tuple, list[Bbox]] = OrderedDict()
+_layouts_lock = threading.Lock()
+LAYOUTS_KEPT = 256
+
+
+def _finish(
+    figure: Figure,
+    title: str,
+    description: str,
+    element_titles: Mapping[str, str] | None = None,
+    *,
+    layout_key: tuple | None = None,
+) -> str:
+    """Render the figure and rewrite its SVG for inlining under the site's CSP (see the module docstring).
+
+    Measuring every text for the constrained layout is about half the cost of drawing a chart. `layout_key`, when
+    given, names everything that decides the layout (the texts around the axes, their sizes, the limits), and is
+    the same for everyone's chart of that kind on the same day; the axes are then put where the layout put them
+    the first time, which draws exactly the same chart.
+    """
+    if layout_key is not None:
+        layout_key = (*layout_key, translation.get_language(), tuple(figure.get_size_inches()))
+        with _layouts_lock:
+            known = _layouts.get(layout_key)
+            if known is not None:
+                _layouts.move_to_end(layout_key)
+        if known is not None and len(known) == len(figure.axes):
+            figure.set_layout_engine(None)  # none at all: any engine, even a placeholder, makes savefig draw twice
+            for ax, box in zip(figure.axes, known, strict=True):
+                ax.set_position(box)
+            layout_key = None  # nothing to keep
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", facecolor=WHITE, metadata={"Date": None, "Creator": None})
+    if layout_key is not None:
+        with _layouts_lock:
+            # The boxes themselves, not their bounds: rebuilding a box from its bounds rounds its far edges.
+            _layouts[layout_key] = [ax.get_position(original=True).frozen() for ax in figure.axes]
+            while len(_layouts) > LAYOUTS_KEPT:
+                _layouts.popitem(last=False)
     # Our own matplotlib output, not outside input; expat fetches no external entities.
     root = ET.fromstring(buffer.getvalue())  # noqa: S314
     prefix = "c" + hashlib.sha256(buffer.getvalue() + title.encode() + description.encode()).hexdigest()[:10]

@@ -298,6 +298,20 @@ def test_identical_input_gives_identical_output():
     assert every_chart() == every_chart()
 
 
+def test_a_chart_laid_out_like_an_earlier_one_is_drawn_exactly_as_if_laid_out_afresh(monkeypatch):
+    # Another member's data on the same day: the same texts around the axes, so the same layout.
+    others = {"values": (2, 9, None, 4, 4, 5, 1), "typical": {"Mood": (3.0, 6.0)}}
+    monkeypatch.setattr(charts, "_layouts", type(charts._layouts)())
+    afresh = {**every_chart(), "other": mood_chart(**others)}
+    assert len(charts._layouts) >= 3  # the line charts and the heat map keep their layout
+    kept = dict(charts._layouts)
+    monkeypatch.setattr(charts, "_layouts", type(charts._layouts)())
+    mood_chart()  # lays out this kind of chart for this day
+    assert mood_chart(**others) == afresh["other"]
+    monkeypatch.setattr(charts, "_layouts", type(charts._layouts)(kept))
+    assert every_chart() == {name: svg for name, svg in afresh.items() if name != "other"}
+
+
 def test_charts_drawn_at_the_same_time_in_threads_match_those_drawn_one_by_one():
     expected = mood_chart(typical={"Mood": (4.0, 7.5)})
 
