@@ -25,7 +25,10 @@ Each level sends at most --requests requests or runs --seconds, whichever ends f
 and overall requests/s, p50/p95/p99 and errors (any status other than the operation's expected one).
 `--soak 600` instead runs at a fixed --rate for that many seconds and samples every 10 s the resident memory of
 each process: the gunicorn arbiter, each gunicorn worker, both workers and, on PostgreSQL, the server's processes
-summed; it reports start, end, max and the slope (least squares) of each.
+summed (their RSS, and their private memory, which leaves out the shared buffer pool); it reports start, end, max
+and the slope (least squares) of each.
+`--rates 10,20` runs each fixed rate for --seconds instead of the concurrency levels: the capacity is the highest
+rate kept up with and served with p99 under the goal.
 
 The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run it under
 scripts/with-throwaway-postgres. Usage:
@@ -63,6 +66,7 @@ from serving import (
     free_port,
     percentile,
     pids_named,
+    private_kib,
     rss_kib,
     start_server,
     start_worker,
@@ -329,11 +333,16 @@ def processes(server_pid: int, worker_pids: list[int], database_url: str | None)
 
 def sample_memory(named: dict[str, list[int]]) -> dict[str, float]:
     """MiB per name; a PostgreSQL entry sums the postmaster and its children as they are now (backends come and
-    go with connections)."""
+    go with connections), once as RSS and once as their private memory (see `serving.private_kib`), which leaves
+    out the shared buffer pool that each backend's RSS takes in as it warms up."""
     figures = {}
     for name, pids in named.items():
-        group = pids + ([child for pid in pids for child in children_of(pid)] if name.startswith("PostgreSQL") else [])
-        figures[name] = sum(rss_kib(pid) or 0 for pid in group) / 1024
+        if name.startswith("PostgreSQL"):
+            group = pids + [child for pid in pids for child in children_of(pid)]
+            figures[name] = sum(rss_kib(pid) or 0 for pid in group) / 1024
+            figures["PostgreSQL private (summed)"] = sum(private_kib(pid) or 0 for pid in group) / 1024
+        else:
+            figures[name] = sum(rss_kib(pid) or 0 for pid in pids) / 1024
     return figures
 
 
@@ -395,7 +404,7 @@ def soak(
         while True:
             now = time.monotonic() - began
             for name, mib in sample_memory(named).items():
-                points[name].append((now, mib))
+                points.setdefault(name, []).append((now, mib))
             if stop_sampling.wait(10):
                 return
 

@@ -62,8 +62,8 @@ class Benchmark:
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("checkin_ingest", ("--levels", "1,8,32", "--requests", "500", "--seconds", "5"), BOTH,
               "Check-in write path (`bench/checkin_ingest.py`)", "1, 8 and 32 clients"),
-    Benchmark("load", ("--members", "20", "--staff", "2", "--levels", "4", "--requests", "150", "--seconds", "15"),
-              BOTH, "Load and soak: mixed traffic (`bench/load.py`)", "4 clients"),
+    Benchmark("load", ("--members", "20", "--staff", "2", "--rates", "10,20", "--seconds", "15"),
+              BOTH, "Load and soak: mixed traffic (`bench/load.py`)", "10 and 20 requests/s"),
     Benchmark("load_dataset", ("--members", "2000", "--days", "365", "--staff", "100", "--throwaway"), (POSTGRESQL,),
               "Loading a large world (`bench/load_dataset.py`)", "2,000 × 365"),
     Benchmark("caseload", ("--members", "2000", "--days", "120", "--requests", "20"), BOTH,
