@@ -10,6 +10,9 @@ admin.site.site_header = _("Alongside platform administration")
 admin.site.site_title = _("Alongside admin")
 
 urlpatterns = [
+    # The API first: its calls (a phone's check-ins) are most of the traffic, and Django tries patterns in order, so
+    # behind the pages' few hundred patterns each call would first be compared with every one of them.
+    path("api/v1/", api.urls),
     path("", include("alongside.core.urls")),
     path("", include("alongside.web.urls")),
     path("accounts/", include("alongside.accounts.urls")),
@@ -24,7 +27,6 @@ urlpatterns = [
     path("", include("alongside.goals.urls")),
     path("", include("alongside.interop.urls")),
     path("org/", include((org_urlpatterns, "org"))),
-    path("api/v1/", api.urls),
     # The API's interactive description lives at /api/docs (and /api/v1/docs).
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api_docs"),
     path("admin/", admin.site.urls),

@@ -1,15 +1,14 @@
 """The charts a member (and, by consent, their team) sees of the member's own data.
 
 Each `*_for` function reads what its charts need (one query) and returns `chart_cache.Chart`s, which say how to
-draw them without drawing yet; `chart_cache` draws each only when its data has changed. The `checkin_charts`,
-`questionnaire_charts` and `heatmap` functions return the drawings themselves.
+draw them without drawing yet; `chart_cache` draws each only when its data has changed.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from alongside.monitoring import chart_cache, charts, instruments
+from alongside.monitoring import charts, instruments
 from alongside.monitoring.chart_cache import Chart
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse
 
@@ -86,15 +85,3 @@ def heatmap_for(member, *, today: date, weeks: int = HEATMAP_WEEKS) -> Chart:
         args=(dict(sorted(counts.items())),),
         kwargs={"end": today, "weeks": weeks, "title": title},
     )
-
-
-def checkin_charts(member, *, period: str, today: date) -> list[str]:
-    return chart_cache.drawn(member, checkin_charts_for(member, period=period, today=today))
-
-
-def questionnaire_charts(member) -> list[str]:
-    return chart_cache.drawn(member, questionnaire_charts_for(member))
-
-
-def heatmap(member, *, today: date, weeks: int = HEATMAP_WEEKS) -> str:
-    return chart_cache.drawn(member, [heatmap_for(member, today=today, weeks=weeks)])[0]

@@ -54,9 +54,12 @@ def test_a_new_check_in_redraws_only_the_charts_it_changes(member):
     checkins.record(member, mood=4, anxiety=5, sleep_hours=7)
     questionnaires.submit(member, "gad7", {item: 1 for item in range(1, 8)})
     today = timezone.localdate()
-    history.checkin_charts(member, period="month", today=today)
-    history.questionnaire_charts(member)
-    history.heatmap(member, today=today)
+    everything = [
+        *history.checkin_charts_for(member, period="month", today=today),
+        history.heatmap_for(member, today=today),
+        *history.questionnaire_charts_for(member),
+    ]
+    chart_cache.drawn(member, everything)
     before = dict(ChartDrawing.objects.filter(member=member).values_list("slot", "digest"))
     assert set(before) == {"mood-anxiety-month", "sleep-hours-month", "heatmap", "gad7"}
 
