@@ -419,11 +419,17 @@ def soak(
     print(f"{'':>7} | {'operation':<26} | {'reqs':>6} | {'req/s':>7} | {'p50 ms':>7} | {'p95 ms':>7} | "
           f"{'p99 ms':>7} | {'errors':>6}")  # fmt: skip
     print_rows("soak", result)
-    print(f"{'resident memory (MiB)':<26} | {'start':>7} | {'end':>7} | {'max':>7} | {'MiB/min':>8} | samples")
+    print(f"{'resident memory (MiB)':<28} | {'start':>7} | {'end':>7} | {'max':>7} | {'MiB/min':>8} | "
+          f"{'2nd half':>8} | samples")  # fmt: skip
     for name, series in points.items():
         values = [mib for _t, mib in series]
-        print(f"{name:<26} | {values[0]:>7.1f} | {values[-1]:>7.1f} | {max(values):>7.1f} | "
-              f"{slope_per_minute(series):>8.3f} | {len(values)}")  # fmt: skip
+        # The second half's slope tells growth that levels off (caches warming) from growth that goes on.
+        later = series[len(series) // 2 :]
+        print(f"{name:<28} | {values[0]:>7.1f} | {values[-1]:>7.1f} | {max(values):>7.1f} | "
+              f"{slope_per_minute(series):>8.3f} | {slope_per_minute(later):>8.3f} | {len(values)}")  # fmt: skip
+    print("every minute (MiB): " + "; ".join(
+        f"{name}: " + " ".join(f"{mib:.0f}" for _t, mib in series[::6]) for name, series in points.items()
+    ))  # fmt: skip
     return result, {name: slope_per_minute(series) for name, series in points.items()}
 
 
@@ -470,7 +476,9 @@ def main() -> int:
         mix = operations(world)
         print(f"database: {database_name(env)}; server: gunicorn {args.workers} processes x {args.threads} threads; "
               f"2 workers; {__import__('os').cpu_count()} cores")  # fmt: skip
-        drive(port, mix, concurrency=4, total=200, seconds=20)  # warm-up: every process loads its code
+        # Warm-up: with as many clients as will follow, so that every process has loaded its code and drawn charts.
+        warm_clients = args.soak_clients if (args.soak or args.rates) else 4
+        drive(port, mix, concurrency=warm_clients, total=300, seconds=30)
         if args.soak:
             named = processes(server.pid, [worker.pid for worker in workers], env.get("ALONGSIDE_DATABASE_URL"))
             result, slopes = soak(port, mix, named, seconds=args.soak, rate=args.rate, concurrency=args.soak_clients)
