@@ -156,6 +156,10 @@ def test_im_struggling_works_with_the_network_cut(live_server, page, organisatio
     else:
         raise AssertionError("the struggling screen was never kept on the device")
 
+    # Offline emulation alone does not always reach the service worker's own requests, which could then still
+    # reach the server; refusing every request to it as well makes the cut real for the page and the worker alike.
+    cut = f"{live_server.url}/**"
+    page.context.route(cut, lambda route: route.abort("internetdisconnected"))
     page.context.set_offline(True)
     page.get_by_role("button", name="I'm struggling").click()
     page.wait_for_url("**/me/struggling/")
@@ -167,6 +171,7 @@ def test_im_struggling_works_with_the_network_cut(live_server, page, organisatio
     assert_accessible(page, "struggling-offline")
     assert not SafetyEvent.objects.filter(member=member).exists()
 
+    page.context.unroute(cut)
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.locator("#struggling-status").filter(has_text="We asked Dr. Ada Rowe to reach out").wait_for()
