@@ -7,7 +7,11 @@ draw them without drawing yet; `chart_cache` draws each only when its data has c
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
+from alongside.care.models import Category
 from alongside.monitoring import charts, instruments
 from alongside.monitoring.chart_cache import Chart
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse
@@ -16,6 +20,27 @@ PERIODS = {"week": 7, "month": 30}
 CHART_FIELDS = (("mood", "anxiety"), ("sleep_hours",))
 BASELINE_DAYS = 90  # the member's usual range is read from their last three months
 HEATMAP_WEEKS = 26
+# The kinds of data a member's charts show, in the order the charts are shown.
+CHART_CATEGORIES = (Category.CHECKINS, Category.ENGAGEMENT, Category.QUESTIONNAIRES)
+
+
+def period_asked(query) -> str:
+    """The period a page's query string asks for: "week", or else "month"."""
+    return "week" if query.get("period") == "week" else "month"
+
+
+def charts_for(member, *, period: str, categories=CHART_CATEGORIES) -> list[tuple[str, Chart]]:
+    """The member's charts of the data in `categories` (a supporter: what the member shares with them), each with
+    the category it shows, in the order they are shown, up to the member's own today."""
+    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
+    wanted: list[tuple[str, Chart]] = []
+    if Category.CHECKINS in categories:
+        wanted += [(Category.CHECKINS, chart) for chart in checkin_charts_for(member, period=period, today=today)]
+    if Category.ENGAGEMENT in categories:
+        wanted.append((Category.ENGAGEMENT, heatmap_for(member, today=today)))
+    if Category.QUESTIONNAIRES in categories:
+        wanted += [(Category.QUESTIONNAIRES, chart) for chart in questionnaire_charts_for(member)]
+    return wanted
 
 
 def checkin_charts_for(member, *, period: str, today: date) -> list[Chart]:

@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -7,7 +5,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,16 +47,7 @@ def checkin(request):
 
 
 def _my_charts(member, period: str) -> list[chart_cache.Chart]:
-    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
-    return [
-        *history_charts.checkin_charts_for(member, period=period, today=today),
-        history_charts.heatmap_for(member, today=today),
-        *history_charts.questionnaire_charts_for(member),
-    ]
-
-
-def _period(request) -> str:
-    return "week" if request.GET.get("period") == "week" else "month"
+    return [chart for _category, chart in history_charts.charts_for(member, period=period)]
 
 
 @member_required
@@ -68,7 +56,7 @@ def history(request):
     a request of its own (htmx, or a link without JavaScript), so the page never waits for a drawing."""
     entries = CheckIn.objects.filter(member=request.user).prefetch_related("tags")
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
-    period = _period(request)
+    period = history_charts.period_asked(request.GET)
     wanted = _my_charts(request.user, period)
     found = chart_cache.stored(request.user, wanted)
     figures = [
@@ -81,7 +69,7 @@ def history(request):
 @member_required
 def history_chart(request, slot):
     """One of the member's charts, drawn if its data changed: a fragment for the history page, or a page."""
-    period = _period(request)
+    period = history_charts.period_asked(request.GET)
     chart = next((chart for chart in _my_charts(request.user, period) if chart.slot == slot), None)
     if chart is None:
         raise Http404

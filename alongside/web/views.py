@@ -334,7 +334,7 @@ def member_record(request, member_pk):
     context["network"] = network.network_for(member, organisations=viewer_organisations)
     context["may_record_transition"] = policy.can(request.user, policy.Action.CHANGE, member, Category.PLAN)
     context["may_schedule"] = policy.can(request.user, policy.Action.CHANGE, member, Category.APPOINTMENTS)
-    context["period"] = "week" if request.GET.get("period") == "week" else "month"
+    context["period"] = history.period_asked(request.GET)
     # The charts come in their own request (`member_charts`), so the record itself answers quickly.
     context["has_charts"] = bool(shared & CHART_CATEGORIES)
     if Category.CHECKINS in shared:
@@ -373,8 +373,8 @@ def member_charts(request, member_pk):
     if member == request.user:
         raise Http404
     shared = policy.categories_shared_with(request.user, member)
-    period = "week" if request.GET.get("period") == "week" else "month"
-    wanted = _shared_charts(member, shared, period)
+    period = history.period_asked(request.GET)
+    wanted = history.charts_for(member, period=period, categories=shared)
     found = chart_cache.stored(member, [chart for _category, chart in wanted])
     reads = [(Category.PROFILE, "charts", None)]
     reads += [(category, detail, None) for category, detail in CHART_READS.items() if category in shared]
@@ -394,12 +394,10 @@ def member_chart(request, member_pk, slot):
     member = policy.visible_member_or_404(request.user, member_pk)
     if member == request.user:
         raise Http404
-    period = "week" if request.GET.get("period") == "week" else "month"
+    period = history.period_asked(request.GET)
     shared = policy.categories_shared_with(request.user, member)
-    category, chart = next(
-        ((category, chart) for category, chart in _shared_charts(member, shared, period) if chart.slot == slot),
-        (None, None),
-    )
+    visible = history.charts_for(member, period=period, categories=shared)
+    category, chart = next(((category, chart) for category, chart in visible if chart.slot == slot), (None, None))
     if chart is None:
         raise Http404
     policy.record_reads(request, member, [(category, CHART_READS[category], None)])
@@ -407,20 +405,6 @@ def member_chart(request, member_pk, slot):
     chart_url = reverse("web:member_chart", args=[member.pk, chart.slot])
     context = {"member": member, "chart": chart, "svg": svg, "chart_url": chart_url, "period": period}
     return render(request, "monitoring/_chart_figure.html" if request.htmx else "web/member_chart.html", context)
-
-
-def _shared_charts(member, shared: set[str], period: str) -> list[tuple[str, chart_cache.Chart]]:
-    """The member's charts of the categories in `shared`, each with its category, in the order they are shown."""
-    today = timezone.localdate(timezone=ZoneInfo(member.time_zone))
-    wanted = []
-    if Category.CHECKINS in shared:
-        charts_ = history.checkin_charts_for(member, period=period, today=today)
-        wanted += [(Category.CHECKINS, chart) for chart in charts_]
-    if Category.ENGAGEMENT in shared:
-        wanted.append((Category.ENGAGEMENT, history.heatmap_for(member, today=today)))
-    if Category.QUESTIONNAIRES in shared:
-        wanted += [(Category.QUESTIONNAIRES, chart) for chart in history.questionnaire_charts_for(member)]
-    return wanted
 
 
 TIMELINE_DAYS = 30
