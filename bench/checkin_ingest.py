@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import results
-from serving import bench_env, database_name, free_port, percentile, server_cpu_seconds, wait_for
+from serving import bench_env, database_name, free_port, percentile, run_in_threads, server_cpu_seconds, wait_for
 
 
 def prepare(env: dict) -> str:
@@ -84,13 +84,7 @@ def run_level(port: int, concurrency: int, total: int, seconds: float, make_requ
                 latencies.append(elapsed)
                 errors += 0 if ok else 1
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = run_in_threads(worker, concurrency)
     latencies.sort()
     return {
         "requests": len(latencies),

@@ -68,6 +68,7 @@ from serving import (
     pids_named,
     private_kib,
     rss_kib,
+    run_in_threads,
     start_server,
     start_worker,
     stop,
@@ -284,13 +285,7 @@ def drive(port: int, mix, *, concurrency: int, total: int, seconds: float, rate:
             errors[name] += 0 if ok else 1
         return connection, text
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
+    wall = run_in_threads(worker, concurrency)
     rows = {name: summary(latencies[name], errors[name], wall) for name in [*names, FOLLOW_UP]}
     rows["all"] = summary([value for values in latencies.values() for value in values], sum(errors.values()), wall)
     return {"rows": rows, "samples": samples, "wall": wall, "started": min(issued[0], total)}

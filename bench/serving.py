@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +115,17 @@ def server_cpu_seconds(server_pid: int) -> float | None:
         if fields:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def run_in_threads(target, count: int) -> float:
+    """Run `target` in `count` threads at once and wait for them all; the wall time in seconds."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
 
 
 def rss_kib(pid: int) -> int | None:
