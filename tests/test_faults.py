@@ -201,22 +201,6 @@ def assert_each_answer_stored_once(env: dict, members: list[dict], answers: list
     )
 
 
-@pytest.fixture
-def own_postgres_database():
-    """A database of its own on the PostgreSQL server the suite runs against (skips on SQLite)."""
-    base = os.environ.get("ALONGSIDE_DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        pytest.skip("needs PostgreSQL: runs in the PostgreSQL pass of make test (ALONGSIDE_DATABASE_URL)")
-    import psycopg
-
-    name = f"alongside_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 def kill_a_web_process_mid_stream(env: dict) -> None:
     members = prepare(env, members=4)
     with Server(env, workers=2, threads=2) as server:

@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -147,17 +146,5 @@ def test_a_killed_worker_loses_nothing_and_doubles_nothing_on_sqlite(tmp_path, s
 
 
 @pytest.mark.database
-def test_two_workers_on_postgresql_share_the_work_and_survive_a_kill(tmp_path, smtp_sink):
-    base = os.environ.get("ALONGSIDE_DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        pytest.skip("runs in the PostgreSQL pass of make test (ALONGSIDE_DATABASE_URL)")
-    import psycopg
-
-    name = f"alongside_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        kill_and_recover(tmp_path, smtp_sink, database_url=base.rsplit("/", 1)[0] + "/" + name, workers=2)
-    finally:
-        with psycopg.connect(base, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def test_two_workers_on_postgresql_share_the_work_and_survive_a_kill(tmp_path, smtp_sink, own_postgres_database):
+    kill_and_recover(tmp_path, smtp_sink, database_url=own_postgres_database, workers=2)

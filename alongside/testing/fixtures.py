@@ -3,6 +3,9 @@ organisation, and an outsider (staff of another organisation)."""
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 
 from alongside.accounts.models import Role
@@ -45,3 +48,20 @@ def client_for(db):
     """client_for(user) -> a test client signed in as that person, past the second factor where one is
     required (pass second_factor=False to stop after the password)."""
     return factories.signed_in_client
+
+
+@pytest.fixture
+def own_postgres_database():
+    """The URL of a database of its own on the PostgreSQL server the suite runs against, dropped afterwards, for tests
+    that start servers and workers of their own (skips on SQLite)."""
+    base = os.environ.get("ALONGSIDE_DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.skip("needs PostgreSQL: runs in the PostgreSQL pass of make test (ALONGSIDE_DATABASE_URL)")
+    import psycopg
+
+    name = f"alongside_faults_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
