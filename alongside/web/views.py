@@ -336,7 +336,7 @@ def member_record(request, member_pk):
     context["may_schedule"] = policy.can(request.user, policy.Action.CHANGE, member, Category.APPOINTMENTS)
     context["period"] = history.period_asked(request.GET)
     # The charts come in their own request (`member_charts`), so the record itself answers quickly.
-    context["has_charts"] = bool(shared & CHART_CATEGORIES)
+    context["has_charts"] = bool(shared.intersection(history.CHART_CATEGORIES))
     if Category.CHECKINS in shared:
         reads.append((Category.CHECKINS, "recent check-ins", None))
         context["checkins"] = CheckIn.objects.filter(member=member).prefetch_related("tags")[:14]
@@ -361,7 +361,6 @@ CHART_READS = {
     Category.ENGAGEMENT: "check-in calendar",
     Category.QUESTIONNAIRES: "questionnaire charts",
 }
-CHART_CATEGORIES = {category.value for category in CHART_READS}
 
 
 @login_required
