@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from alongside.accounts.models import Role
@@ -78,8 +79,6 @@ def test_a_new_check_in_redraws_only_the_charts_it_changes(member):
 
 
 def test_supporters_see_the_members_drawing_and_the_drawings_go_with_the_member(client_for, member, organisation):
-    from django.urls import reverse
-
     checkins.record(member, mood=4)
     clinician = make_staff(organisation, Role.CLINICIAN)
     support(clinician, member, organisation, Role.CLINICIAN)
