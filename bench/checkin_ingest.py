@@ -1,16 +1,21 @@
 """Check-in write path against a trivial endpoint, on the real server, side by side in one run.
 
-Starts `alongside serve` (gunicorn, production mode) on a free 127.0.0.1 port with a throwaway data dir, makes
-a member with a personal access token, then for each concurrency level sends a bounded number of requests
-(and stops after a time limit) to:
+Starts `alongside serve` (gunicorn, production mode) on a free 127.0.0.1 port with a throwaway data dir, and
+`alongside worker` beside it as in production (it announces stored check-ins to the early-warning engine). Makes
+M members, each with a personal access token, then for each concurrency level sends a bounded number of
+requests (and stops after a time limit) to:
   - GET /ping                 (no database: the server's ceiling)
-  - POST /api/v1/checkins     (token auth, a new Idempotency-Key each time, a realistic check-in)
+  - POST /api/v1/checkins     (token auth, a new Idempotency-Key each time, a realistic check-in; the members
+                               take turns, so the engine's work is one member's state per check-in)
 and prints requests/s, p50 and p99 latency, errors, the server's CPU time per request (its processes, read from
-/proc), and the check-in/ping throughput ratio.
+/proc), and the check-in/ping throughput ratio. After each level's check-ins it waits until the worker has
+announced every one (`alongside_checkins_unannounced` on /metrics is 0) and prints how long that took after the
+last response and the worker's CPU time per check-in over the level: the engine's work, which the worker does
+on the same cores while the requests run.
 
 The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run it under
 scripts/with-throwaway-postgres. Usage:
-    .venv/bin/python bench/checkin_ingest.py [--levels 1,8,32] [--requests 2000] [--seconds 20] [--json PATH]
+    .venv/bin/python bench/checkin_ingest.py [--levels 1,8,32] [--requests 2000] [--seconds 20] [--members 64]
     scripts/with-throwaway-postgres .venv/bin/python bench/checkin_ingest.py
 """
 
@@ -18,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -32,24 +39,57 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import results
-from serving import bench_env, database_name, free_port, percentile, run_in_threads, server_cpu_seconds, wait_for
+from serving import (
+    bench_env,
+    database_name,
+    free_port,
+    percentile,
+    run_in_threads,
+    server_cpu_seconds,
+    start_server,
+    start_worker,
+    stop,
+    wait_for,
+)
 
 
-def prepare(env: dict) -> str:
-    """Migrate and create a member with a token; returns the raw token."""
+def prepare(env: dict, members: int) -> list[str]:
+    """Migrate and create members with tokens; returns their raw tokens."""
     code = (
-        "import django; django.setup();"
-        "from alongside.accounts import actions, tokens;"
-        "from alongside.accounts.models import Role;"
-        "org = actions.create_organisation('Bench', 'US', time_zone='America/New_York');"
-        "m = actions.create_person('bench@example.org', 'Bench', 'bench pass phrase', time_zone='America/New_York');"
-        "actions.grant_role(m, org, Role.MEMBER);"
-        "print(tokens.issue(m, name='bench', scopes=['read', 'write'])[1])"
+        "import django; django.setup()\n"
+        "from alongside.accounts import actions, tokens\n"
+        "from alongside.accounts.models import Role\n"
+        "org = actions.create_organisation('Bench', 'US', time_zone='America/New_York')\n"
+        f"for n in range({members}):\n"
+        "    m = actions.create_person(f'bench{n}@example.org', f'Bench {n}', 'bench pass phrase',"
+        " time_zone='America/New_York')\n"
+        "    actions.grant_role(m, org, Role.MEMBER)\n"
+        "    print(tokens.issue(m, name='bench', scopes=['read', 'write'])[1])"
     )
     python = sys.executable
     subprocess.run([python, "-m", "alongside", "migrate", "-v0"], env=env, check=True)
     out = subprocess.run([python, "-c", code], env=env, check=True, capture_output=True, text=True).stdout
-    return out.strip().splitlines()[-1]
+    return out.strip().splitlines()[-members:]
+
+
+def waiting_checkins(port: int) -> int:
+    """Check-ins stored and not yet announced, from the server's /metrics (open to this machine)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    found = re.search(r"^alongside_checkins_unannounced ([0-9.e+]+)$", text, re.MULTILINE)
+    return int(float(found.group(1))) if found else -1
+
+
+def wait_until_announced(port: int, timeout: float = 120.0) -> float | None:
+    """Seconds until the worker has announced every stored check-in, or None if it had not within `timeout`."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        if waiting_checkins(port) == 0:
+            return time.perf_counter() - began
+        time.sleep(0.05)
+    return None
 
 
 def run_level(port: int, concurrency: int, total: int, seconds: float, make_request) -> dict:
@@ -100,6 +140,7 @@ def main() -> int:
     parser.add_argument("--levels", default="1,8,32", help="comma-separated concurrency levels")
     parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint per level")
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per endpoint per level")
+    parser.add_argument("--members", type=int, default=64, help="members checking in, in turn")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
     results.add_json_option(parser)
@@ -108,47 +149,56 @@ def main() -> int:
     data_dir = tempfile.mkdtemp(prefix="alongside-bench-")
     env = bench_env(data_dir)
     database = database_name(env)
-    token = prepare(env)
+    tokens = itertools.cycle(prepare(env, args.members))
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "alongside", "serve", "--port", str(port), "--workers", str(args.workers),
-         "--threads", str(args.threads)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_server(env, port, workers=args.workers, threads=args.threads)
+    worker = start_worker(env)
     rows = []
     try:
         wait_for(port)
-        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         checkin = json.dumps({"mood": 6, "anxiety": 3, "energy": 5, "sleep_hours": 7.5, "activities": ["Walk"]})
 
         def ping():
             return "GET", "/ping", None, {}
 
         def post_checkin():
-            return "POST", "/api/v1/checkins", checkin, {**auth, "Idempotency-Key": uuid.uuid4().hex}
+            headers = {"Authorization": f"Bearer {next(tokens)}", "Content-Type": "application/json"}
+            return "POST", "/api/v1/checkins", checkin, {**headers, "Idempotency-Key": uuid.uuid4().hex}
 
-        print(f"database: {database}; server: gunicorn {args.workers} processes x {args.threads} threads; "
-              f"{os.cpu_count()} cores; up to {args.requests} requests or {args.seconds:.0f}s per cell")  # fmt: skip
-        print(f"{'clients':>7} | {'endpoint':<20} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | "
+        print(f"database: {database}; server: gunicorn {args.workers} processes x {args.threads} threads, and a "
+              f"worker; {args.members} members; {os.cpu_count()} cores; up to {args.requests} requests or "
+              f"{args.seconds:.0f}s per cell")  # fmt: skip
+        print(f"{'clients':>7} | {'endpoint':<21} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | "
               f"{'server CPU ms/req':>17}")  # fmt: skip
         for level in [int(part) for part in args.levels.split(",")]:
             run_level(port, level, min(200, args.requests), args.seconds, ping)  # warm-up
+            wait_until_announced(port)
             by_endpoint = {}
             for name, make in (("GET /ping", ping), ("POST /api/v1/checkins", post_checkin)):
-                cpu_before = server_cpu_seconds(server.pid)
+                cpu_before, worker_before = server_cpu_seconds(server.pid), server_cpu_seconds(worker.pid)
                 by_endpoint[name] = result = run_level(port, level, args.requests, args.seconds, make)
                 cpu_after = server_cpu_seconds(server.pid)
                 cpu = "n/a"
                 if cpu_before is not None and result["requests"]:
                     cpu = f"{1000 * (cpu_after - cpu_before) / result['requests']:.2f}"
-                print(f"{level:>7} | {name:<20} | {result['rps']:>8.0f} | {result['p50_ms']:>7.1f} | "
+                print(f"{level:>7} | {name:<21} | {result['rps']:>8.0f} | {result['p50_ms']:>7.1f} | "
                       f"{result['p99_ms']:>7.1f} | {result['errors']:>6} | {cpu:>17}")  # fmt: skip
-            ratio = by_endpoint["POST /api/v1/checkins"]["rps"] / max(by_endpoint["GET /ping"]["rps"], 1e-9)
+            checkins = by_endpoint["POST /api/v1/checkins"]
+            drained = wait_until_announced(port)
+            worker_after = server_cpu_seconds(worker.pid)
+            if drained is None:
+                print(f"{level:>7} | the worker had not announced every check-in 120 s after the last response")
+            elif worker_before is not None and checkins["requests"]:
+                per = 1000 * (worker_after - worker_before) / checkins["requests"]
+                print(f"{level:>7} | worker: every check-in announced {drained:.1f} s after the last response; "
+                      f"worker CPU {per:.2f} ms per check-in")  # fmt: skip
+            checkins["drain_seconds"] = drained
+            ratio = checkins["rps"] / max(by_endpoint["GET /ping"]["rps"], 1e-9)
             print(f"{level:>7} | check-in / ping throughput ratio: {ratio:.2f}")
             rows.append(headline(database, level, by_endpoint, ratio))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(worker)
+        stop(server)
     results.write(args.json, rows)
     return 0
 
@@ -161,11 +211,12 @@ def headline(database: str, level: int, by_endpoint: dict, ratio: float) -> dict
     ping, checkin = by_endpoint["GET /ping"], by_endpoint["POST /api/v1/checkins"]
     met = None
     if level == GOAL_CLIENTS:
-        met = checkin["p99_ms"] < GOAL_P99_MS and ratio >= GOAL_RATIO
+        met = checkin["p99_ms"] < GOAL_P99_MS and ratio >= GOAL_RATIO and checkin.get("drain_seconds") is not None
     return results.row(
         "checkin_ingest", database, f"{level} client{'s' * (level != 1)}",
         {"check-in req/s": checkin["rps"], "check-in p50 ms": checkin["p50_ms"], "check-in p99 ms": checkin["p99_ms"],
-         "ping req/s": ping["rps"], "check-in / ping": ratio, "errors": ping["errors"] + checkin["errors"]},
+         "ping req/s": ping["rps"], "check-in / ping": ratio, "errors": ping["errors"] + checkin["errors"],
+         "all announced after s": checkin.get("drain_seconds")},
         goal=f"at {GOAL_CLIENTS} clients: check-in p99 under {GOAL_P99_MS:.0f} ms, check-in / ping ≥ {GOAL_RATIO:.2f}",
         met=met,
     )  # fmt: skip

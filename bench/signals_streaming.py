@@ -1,17 +1,18 @@
-"""What the early-warning engine adds to each check-in on the write path, side by side in one process.
+"""What the early-warning engine costs per check-in: the request's write, and the worker's announcing.
 
 Builds a throwaway database as `bench/signals_rescan.py` does (SQLite in a temporary directory, or a new
 database on the PostgreSQL server that ALONGSIDE_DATABASE_URL points at, dropped afterwards): M members with D
 days of synthetic history through yesterday and their detector states rebuilt (`rescan`). Then records
-check-ins for today through `monitoring.checkins.record`, each in its own `transaction.atomic()` that commits,
-so the commit callbacks run as in production: the `checkin_recorded` receiver (`engine.on_checkin`: the
-member's state row locked, read, updated and written in a transaction of its own) runs after each commit when
-it is connected, and not at all when it is disconnected. Blocks of check-ins alternate between the two; the
-first block of each is a warm-up. Each check-in uses the values of one of its member's earlier check-ins
-(its warning sign when cravings were 7 or more), members in turn.
+check-ins for today through `monitoring.checkins.record`, each in its own `transaction.atomic()` that commits
+(what a request does: the engine is not involved), and has the worker's `announce_waiting` fold them into the
+members' states (`engine.fold_checkins`) in two ways that alternate by block: one check-in at a time (record
+one, announce it), and a block at once (record the block, announce it in one batch, as a busy worker does).
+Each check-in uses the values of one of its member's earlier check-ins (its warning sign when cravings were 7
+or more), members in turn, so a batch holds as many members as check-ins. The first block of each way is a
+warm-up.
 
-Reports the median and mean microseconds per check-in each way, the difference (the engine's added cost) and
-the ratio, and how many alerts the engine raised meanwhile.
+Reports the median microseconds per check-in of the request's write and of announcing it each way, and how
+many alerts the engine raised meanwhile.
 
     .venv/bin/python bench/signals_streaming.py --members 200 --days 60 --checkins 4000 --block 50
     scripts/with-throwaway-postgres .venv/bin/python bench/signals_streaming.py
@@ -38,7 +39,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--days", type=int, default=60, help="days of history before today (default 60)")
     parser.add_argument("--checkins", type=int, default=4000, help="check-ins timed each way (default 4000)")
-    parser.add_argument("--block", type=int, default=50, help="check-ins per block (default 50)")
+    parser.add_argument("--block", type=int, default=50, help="check-ins per block and batch (default 50)")
     results.add_json_option(parser)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # in step with the progress lines on stderr
@@ -74,9 +75,8 @@ def measure(args, database: str) -> dict[str, float]:
 
     from alongside.accounts.models import User
     from alongside.monitoring import checkins
-    from alongside.monitoring.events import checkin_recorded
     from alongside.monitoring.models import CheckIn
-    from alongside.signals import receivers, rescan
+    from alongside.signals import rescan
     from alongside.signals.models import Alert, DetectorState
 
     started = time.perf_counter()
@@ -111,45 +111,46 @@ def measure(args, database: str) -> dict[str, float]:
             checkins.record(member, **values, warning_signs=signs, source="api")
         return time.perf_counter() - began
 
-    def connect(on: bool) -> None:
-        if on:
-            checkin_recorded.connect(receivers.checkin, dispatch_uid="signals_checkin")
-        else:
-            checkin_recorded.disconnect(dispatch_uid="signals_checkin")
+    def announce(expected: int) -> float:
+        began = time.perf_counter()
+        done = checkins.announce_waiting(limit=expected)
+        spent = time.perf_counter() - began
+        assert done == expected, (done, expected)
+        return spent
 
-    times: dict[bool, list[float]] = {True: [], False: []}
-    blocks: dict[bool, list[float]] = {True: [], False: []}
+    writes: list[float] = []
+    one_by_one: list[float] = []  # announcing one check-in, each
+    batched: list[float] = []  # announcing a block in one batch, per check-in
     alerts_before = Alert.objects.count()
     rounds = -(-args.checkins // args.block) + 1  # the first round is a warm-up
     for index in range(rounds):
-        for on in (True, False) if index % 2 == 0 else (False, True):
-            connect(on)
-            spent = [one_checkin() for _ in range(args.block)]
-            if index:
-                times[on] += spent
-                blocks[on].append(sum(spent) / len(spent))
-    connect(True)
+        for batch in (False, True) if index % 2 == 0 else (True, False):
+            if batch:
+                spent = [one_checkin() for _ in range(args.block)]
+                per = announce(args.block) / args.block
+                if index:
+                    writes.extend(spent)
+                    batched.append(per)
+            else:
+                for _ in range(args.block):
+                    spent, per = one_checkin(), announce(1)
+                    if index:
+                        writes.append(spent)
+                        one_by_one.append(per)
     stale = DetectorState.objects.filter(stale=True).count()
 
     def micro(value: float) -> float:
         return 1e6 * value
 
-    with_engine, without = times[True], times[False]
-    print(f"\n{database}: {len(with_engine):,} check-ins each way in blocks of {args.block}, alternating")
-    print(f"{'receiver':<12} | {'median µs':>9} | {'mean µs':>8} | {'p90 µs':>7} | {'median of block means µs':>24}")
-    for on, rows in ((False, without), (True, with_engine)):
-        ordered = sorted(rows)
-        print(f"{'connected' if on else 'disconnected':<12} | {micro(statistics.median(rows)):>9.0f} | "
-              f"{micro(statistics.fmean(rows)):>8.0f} | {micro(ordered[int(0.9 * len(ordered))]):>7.0f} | "
-              f"{micro(statistics.median(blocks[on])):>24.0f}")  # fmt: skip
-    median_on, median_off = statistics.median(with_engine), statistics.median(without)
-    mean_on, mean_off = statistics.fmean(with_engine), statistics.fmean(without)
-    print(f"added by the engine: median {micro(median_on - median_off):.0f} µs per check-in "
-          f"(ratio {median_on / median_off:.2f}); mean {micro(mean_on - mean_off):.0f} µs "
-          f"(ratio {mean_on / mean_off:.2f})")  # fmt: skip
+    write, single, per_batch = statistics.median(writes), statistics.median(one_by_one), statistics.median(batched)
+    print(f"\n{database}: {len(writes):,} check-ins, half announced one at a time, half in batches of {args.block}")
+    print(f"the request's write (record):            median {micro(write):>6.0f} µs per check-in")
+    print(f"announcing, one at a time:               median {micro(single):>6.0f} µs per check-in")
+    print(f"announcing, batches of {args.block:<4} (per check-in): median {micro(per_batch):>6.0f} µs "
+          f"({single / per_batch:.1f} times less)")  # fmt: skip
     print(f"alerts raised meanwhile: {Alert.objects.count() - alerts_before}; states left stale: {stale}")
-    return {"without the engine µs": micro(median_off), "with it µs": micro(median_on),
-            "added µs": micro(median_on - median_off), "ratio": median_on / median_off}  # fmt: skip
+    return {"record µs": micro(write), "announce one µs": micro(single),
+            f"announce in batches of {args.block} µs": micro(per_batch)}  # fmt: skip
 
 
 if __name__ == "__main__":

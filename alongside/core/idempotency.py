@@ -51,8 +51,14 @@ def fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def run_once(request, create: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
-    """Run `create` (returning status and JSON body) at most once per Idempotency-Key of this person."""
+def run_once(
+    request, create: Callable[[], tuple[int, dict]], check: Callable[[], tuple[int, dict] | None] | None = None
+) -> tuple[int, dict]:
+    """Run `create` (returning status and JSON body) at most once per Idempotency-Key of this person.
+
+    `check`, when given, runs first and outside the transaction: the validation and reads that need no write
+    lock (on SQLite the transaction holds the database's one write lock, so the less it does the better). It
+    returns a refusal (status and body), or None to go on."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise IdempotencyProblem(400, _("Send an Idempotency-Key header: a new unique value for each new item."))
@@ -70,6 +76,10 @@ def run_once(request, create: Callable[[], tuple[int, dict]]) -> tuple[int, dict
 
     # Most keys are new, so the create runs first and the stored answer is inserted in the same transaction;
     # a key seen before makes that insert fail, which rolls the create back, and the stored answer is replayed.
+    refusal = check() if check is not None else None
+    if refusal is not None:
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        return replay(existing) if existing is not None else refusal
     try:
         with transaction.atomic():
             status, body = create()
@@ -96,13 +106,13 @@ def forget_old(now=None) -> int:
     return deleted
 
 
-def once_per_key(request, create) -> JsonResponse:
-    """Run a create at most once per Idempotency-Key (`run_once`) and answer as the API does.
+def once_per_key(request, create, check=None) -> JsonResponse:
+    """Run a create at most once per Idempotency-Key (`run_once`, with its `check`) and answer as the API does.
 
     `create` returns a body already validated against the operation's response schema and dumped to JSON
     types (the stored answer that retries replay), so it is sent as it is rather than validated again."""
     try:
-        status, body = run_once(request, create)
+        status, body = run_once(request, create, check)
     except IdempotencyProblem as problem:
         field = [HEADER] if problem.status == 400 else []
         return JsonResponse({"detail": problem.detail, "fields": field}, status=problem.status)

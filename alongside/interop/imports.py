@@ -8,9 +8,10 @@ and the API all call it.
   or a later and longer export of the same diary, stores nothing twice.
 - The file is read line by line and stored in batches, each in one transaction, so a file of any size runs in
   bounded memory and a failure leaves whole batches behind, never half a row.
-- Imported history is older than today. Check-ins announce themselves to the early-warning engine as always;
-  the member's detector state is marked stale first, so history does not raise alerts for days long gone, and is
-  rebuilt from the stored history at the end (the engine's own rebuild raises only what fires on the last days).
+- Imported history is older than today, so it is not announced to the early-warning engine check-in by
+  check-in: the member's detector state is marked stale first, so history does not raise alerts for days long
+  gone, and is rebuilt from the stored history at the end (the engine's own rebuild raises only what fires on
+  the last days).
 - The web page keeps the upload between the preview and the import in a private file under the data dir, named
   by the preview's run (`keep_upload`), removed after the import or when a day old (`remove_stale_uploads`)."""
 
@@ -196,7 +197,7 @@ class _Store:
                         checkins.add_tag(self.member, TagKind.ACTIVITY, label)
                         self.known_tags.add(label.lower())
                         self.new_tags.setdefault(label.lower(), label)
-                checkin = checkins.record(self.member, **values, source="import")
+                checkin = checkins.record(self.member, **values, source="import", announce=False)
                 entry = None
                 if row.journal:
                     entry = journal.write(
@@ -246,7 +247,7 @@ def run_import(
         items = readers.READERS[source](lines, zone=zone, options=options)
         store = _Store(member, run, zone, dry_run)
         if not dry_run:
-            # History must not page anyone: the engine skips these check-ins and is rebuilt once at the end.
+            # History must not page anyone: the engine is rebuilt once at the end, with these check-ins.
             DetectorState.objects.update_or_create(member=member, defaults={"stale": True})
         for chunk in _batches(items, BATCH_ROWS):
             store.batch(chunk)

@@ -3,6 +3,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
+from pydantic_core import to_jsonable_python
 
 from alongside.accounts.api import require_scope
 from alongside.care import policy
@@ -83,16 +84,22 @@ def create_checkin(request, payload: CheckInIn):
     if not request.user.is_member:
         return Status(403, {"detail": "Only members check in."})
     source = "offline" if request.headers.get("X-Alongside-Offline") == "1" else "api"
+    prepared = []
 
-    def create():
+    def check():
         try:
-            checkin = checkins.record(request.user, **payload.dict(), source=source)
+            prepared.append(checkins.prepare(request.user, **payload.dict(), source=source))
         except ValidationError as error:
             return 422, problem_from(error)
-        # Stored for replays exactly as sent the first time.
-        return 201, CheckInOut.model_validate(checkin_out(checkin)).model_dump(mode="json")
+        return None
 
-    return once_per_key(request, create)
+    def create():
+        checkin = checkins.store(prepared[0])
+        # Stored for replays exactly as sent the first time. `checkin_out` gives the schema's types, so only
+        # the datetime needs turning into JSON (as pydantic writes it); the API tests validate the answers.
+        return 201, to_jsonable_python(checkin_out(checkin))
+
+    return once_per_key(request, create, check)
 
 
 @router.get(

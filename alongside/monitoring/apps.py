@@ -8,4 +8,5 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Self-monitoring")
 
     def ready(self) -> None:
-        from alongside.monitoring import receivers  # noqa: F401 (connects the receivers)
+        # Connects the receivers, and registers the worker's job and /metrics' gauges.
+        from alongside.monitoring import jobs, metrics, receivers  # noqa: F401

@@ -93,7 +93,12 @@ def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) ->
     return [known[label.lower()] for label in labels if label.lower() in known]
 
 
-def record(
+def record(member, **values) -> CheckIn:
+    """Validate a check-in and store it with its tags (or nothing): `store(prepare(...))`."""
+    return store(prepare(member, **values))
+
+
+def prepare(
     member,
     *,
     mood,
@@ -108,11 +113,11 @@ def record(
     warning_signs: Iterable[str] = (),
     recorded_at: datetime | None = None,
     source: str = "web",
+    announce: bool = True,
 ) -> CheckIn:
-    """Validate everything first, then store the check-in and its tags together (or nothing).
-
-    Nothing is written until every value has passed, so inside a caller's transaction (the API's idempotent
-    create) the inserts join it without a savepoint of their own."""
+    """A validated check-in, not yet stored, with its tags in `tag_list`; ValidationError names each bad field.
+    Only reads (the tags named), so a caller can do it before taking a write lock. With `announce` False the
+    worker does not announce it: the caller accounts for it (an import rebuilds the engine's state at its end)."""
     errors: dict[str, str] = {}
     values = {"mood": mood, "anxiety": anxiety, "energy": energy, "sleep_quality": sleep_quality, "cravings": cravings}
     for field in SCALE_FIELDS:
@@ -159,12 +164,72 @@ def record(
         cravings=cravings,
         note=note,
         source=source,
+        unannounced=announce,  # the worker tells the early-warning engine (`announce_waiting`)
     )
+    checkin.tag_list = tags
+    return checkin
+
+
+def store(checkin: CheckIn) -> CheckIn:
+    """Store a check-in from `prepare` and its tag links together. Everything was validated before, so inside a
+    caller's transaction (the API's idempotent create) the inserts join it without a savepoint of their own."""
     with transaction.atomic(savepoint=False):
         sql.insert(checkin)
         # The check-in is new, so its tag links are plain inserts with nothing to compare against.
-        for tag_pk in dict.fromkeys(tag.pk for tag in tags):
+        for tag_pk in dict.fromkeys(tag.pk for tag in checkin.tag_list):
             sql.insert(CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag_pk))
-    checkin.tag_list = tags
-    events.announce(events.checkin_recorded, checkin=checkin)
     return checkin
+
+
+# Check-ins per announcing transaction. On SQLite the transaction holds the database's one write lock while the
+# receivers work, so a batch is kept short for the requests waiting to write.
+ANNOUNCE_BATCH = 50
+
+
+class _TakenMeanwhile(Exception):
+    """Another worker announced some of the batch between reading it and marking it."""
+
+
+def announce_waiting(limit: int = ANNOUNCE_BATCH) -> int:
+    """Announce a batch of stored check-ins (`events.checkins_recorded`) and mark them announced, in one
+    transaction: a crash announces them again, never loses them. Returns how many were announced.
+
+    On PostgreSQL the rows are locked and other workers skip them, so two workers announce different batches.
+    On SQLite, where one writer at a time holds the whole database, the batch is read before the write lock is
+    taken (readers never wait), and marking it counts only if no other worker marked any of it meanwhile."""
+    rows = CheckIn.objects.filter(unannounced=True).order_by("pk").select_related("member")
+    try:
+        if connection.features.has_select_for_update_skip_locked:
+            with transaction.atomic():
+                batch = list(rows.select_for_update(skip_locked=True, of=("self",))[:limit])
+                _announce(_with_tags(batch))
+        else:
+            batch = _with_tags(list(rows[:limit]))
+            with transaction.atomic():
+                _announce(batch)
+    except _TakenMeanwhile:
+        return 0
+    return len(batch)
+
+
+def _with_tags(batch: list[CheckIn]) -> list[CheckIn]:
+    tags: dict[int, list[Tag]] = {}
+    if batch:
+        for link in CheckIn.tags.through.objects.filter(checkin__in=batch).select_related("tag"):
+            tags.setdefault(link.checkin_id, []).append(link.tag)
+    for checkin in batch:
+        checkin.tag_list = tags.get(checkin.pk, [])
+    return batch
+
+
+def _announce(batch: list[CheckIn]) -> None:
+    if not batch:
+        return
+    marked = CheckIn.objects.filter(pk__in=[checkin.pk for checkin in batch], unannounced=True).update(
+        unannounced=False
+    )
+    if marked != len(batch):
+        raise _TakenMeanwhile
+    for checkin in batch:
+        checkin.unannounced = False
+    events.send_logged(events.checkins_recorded, checkins=batch)

@@ -1,5 +1,12 @@
-"""What monitoring tells the apps above it. Both are sent once the write is committed; a receiver's failure is
-logged and never reaches the member (the early-warning engine repairs its own state from the stored rows)."""
+"""What monitoring tells the apps above it. A receiver's failure is logged and never reaches the member (the
+early-warning engine repairs its own state from the stored rows).
+
+- `checkins_recorded` is sent by the worker with a batch of stored check-ins (`checkins`, oldest first, each
+  with its `tag_list`), inside the transaction that marks them announced (`checkins.announce_waiting`). Check-ins
+  arrive faster than anything else a member sends, so the request that stores one only stores it; receivers
+  must keep their own writes in a savepoint so that one failure leaves the batch's transaction usable.
+- `response_recorded` is sent with `response` once a questionnaire response is committed.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +17,17 @@ from django.dispatch import Signal
 
 log = logging.getLogger(__name__)
 
-# Sent with `checkin` (its `tag_list` holds its tags) after a check-in is stored.
-checkin_recorded = Signal()
-# Sent with `response` after a questionnaire response is stored.
+checkins_recorded = Signal()
 response_recorded = Signal()
 
 
-def announce(signal: Signal, **kwargs) -> None:
-    def send():
-        for receiver, result in signal.send_robust(sender=None, **kwargs):
-            if isinstance(result, Exception):
-                log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result, exc_info=result)
+def send_logged(signal: Signal, **kwargs) -> None:
+    """Send now; a receiver that raises is logged and the others still run."""
+    for receiver, result in signal.send_robust(sender=None, **kwargs):
+        if isinstance(result, Exception):
+            log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result, exc_info=result)
 
-    transaction.on_commit(send)
+
+def announce(signal: Signal, **kwargs) -> None:
+    """Send once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: send_logged(signal, **kwargs))

@@ -69,12 +69,18 @@ class CheckIn(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="checkins")
     source = models.CharField(max_length=20, default="web")  # web, api, offline, import, synthetic
     created_at = models.DateTimeField(auto_now_add=True)
+    # Stored but not yet handed to the apps above (the early-warning engine): the worker announces such check-ins
+    # in batches (`checkins.announce_waiting`), so the request that stores one does no more than store it.
+    # Rows written in bulk with their consequences computed another way (seeding, rescans) are never waiting.
+    unannounced = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
         indexes = [
             models.Index(fields=["member", "-recorded_at"], name="checkin_member_time"),
             models.Index(fields=["member", "local_date"], name="checkin_member_day"),
+            # Only the few waiting rows: the worker's queue.
+            models.Index(fields=["id"], condition=models.Q(unannounced=True), name="checkin_unannounced"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,10 @@
 """The streaming side of early warning: each member's detector state, kept up to date as data arrive.
 
-- A check-in adds to the member's pending day and evaluates the day as it stands, so an alert can be raised
-  within seconds of the check-in that tips it (a firing sets its detector's cooldown, so closing the day later
-  does not raise it again). The work is a constant amount per check-in: one state row read and written.
+- New check-ins reach the engine from the worker, in batches, within a second or so of being stored
+  (`monitoring.checkins.announce_waiting`). A member's check-ins are added to their pending day (closing the
+  days before it), and the day is evaluated as it stands, so an alert can be raised within seconds of the
+  check-in that tips it (a firing sets its detector's cooldown, so closing the day later does not raise it
+  again). The work is one state row read and written per member in the batch.
 - The worker closes each member's day when it ends on their clock (`close_due_days`), which is when silence
   counts: disengagement is noticed on days without check-ins.
 - Data for a day already closed (an offline check-in synced late, an import) marks the state stale; the
@@ -75,6 +77,24 @@ def _locked_row(member) -> DetectorState:
     return (rows.select_for_update() if lock else rows).get()
 
 
+def _locked_rows(members: list) -> list[DetectorState]:
+    """The members' state rows (made for those without one), locked for this transaction in member order (so
+    two workers never wait on each other in a cycle), in the order of `members`."""
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    ids = sorted(member.pk for member in members)
+    found = sql.fetch(
+        f"SELECT {sql.columns(DetectorState, 's')} FROM {quote(DetectorState._meta.db_table)} s "  # noqa: S608
+        f"WHERE s.{quote('member_id')} IN ({', '.join(['%s'] * len(ids))}) ORDER BY s.{quote('member_id')}{lock}",
+        ids,
+    )
+    rows = {row.member_id: row for row in (sql.load(DetectorState, values) for values in found)}
+    for member in members:
+        if member.pk not in rows:
+            rows[member.pk] = _locked_row(member)  # a member's first check-in
+    return [rows[member.pk] for member in members]
+
+
 def _load(row: DetectorState) -> State | None:
     """The stored state, or None when it must be rebuilt (none yet is fine: an empty state)."""
     if not row.data:
@@ -85,26 +105,37 @@ def _load(row: DetectorState) -> State | None:
 
 
 def _save(row: DetectorState, state: State, member) -> None:
-    row.layout = detectors.LAYOUT_VERSION
-    row.data = state.row_bytes(0)
-    pending = state.pending_day[0]
-    if pending == NEVER:
-        row.pending_day = row.closes_at = None
-    elif row.pending_day is None or row.pending_day.toordinal() != int(pending) or row.closes_at is None:
-        row.pending_day = date.fromordinal(int(pending))
-        row.closes_at = times.at(row.pending_day + timedelta(days=1), datetime.min.time(), member.time_zone)
-    row.updated_at = timezone.now()
-    # One UPDATE written out (as the lookup above): the ORM would compile it anew for every check-in.
+    _save_all([(row, state, 0, member)])
+
+
+_SAVED_FIELDS = ("layout", "data", "pending_day", "closes_at", "stale", "csd", "updated_at")
+
+
+def _save_all(saves: list[tuple[DetectorState, State, int, object]]) -> None:
+    """Store each (row, state, index in state, member): one UPDATE statement for them all, written out (as the
+    lookup above), since the ORM would compile it anew each time."""
+    now = timezone.now()
+    fields = [DetectorState._meta.get_field(name) for name in _SAVED_FIELDS]
+    params = []
+    for row, state, index, member in saves:
+        row.layout = detectors.LAYOUT_VERSION
+        row.data = state.row_bytes(index)
+        pending = state.pending_day[index]
+        if pending == NEVER:
+            row.pending_day = row.closes_at = None
+        elif row.pending_day is None or row.pending_day.toordinal() != int(pending) or row.closes_at is None:
+            row.pending_day = date.fromordinal(int(pending))
+            row.closes_at = times.at(row.pending_day + timedelta(days=1), datetime.min.time(), member.time_zone)
+        row.updated_at = now
+        values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        params.append([*values, row.member_id])
     quote = connection.ops.quote_name
-    names = ("layout", "data", "pending_day", "closes_at", "stale", "csd", "updated_at")
-    fields = [DetectorState._meta.get_field(name) for name in names]
-    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     with connection.cursor() as cursor:
-        cursor.execute(
+        cursor.executemany(
             f"UPDATE {quote(DetectorState._meta.db_table)} SET {assignments} "  # noqa: S608 (names from the model)
             f"WHERE {quote('member_id')} = %s",
-            [*values, row.member_id],
+            params,
         )
 
 
@@ -219,34 +250,68 @@ def _close_through(state: State, last: int, csd: np.ndarray | None) -> list[dete
     return results
 
 
-def on_checkin(checkin: CheckIn, warning_signs: int = 0) -> int:
-    """Update the member's state with a new check-in and raise what fires. Returns the number of firings."""
-    member = checkin.member
-    day = checkin.local_date.toordinal()
+def warning_signs_of(checkin: CheckIn) -> int:
+    """How many of the member's own warning signs a check-in names (`tag_list` holds its tags)."""
+    return sum(1 for tag in getattr(checkin, "tag_list", ()) if tag.kind == TagKind.WARNING_SIGN)
+
+
+def on_checkins(member, checkins: list[CheckIn]) -> int:
+    """Add one member's newly stored check-ins to their state; see `fold_checkins`."""
+    return fold_checkins({member: checkins})
+
+
+def fold_checkins(batch: dict) -> int:
+    """Add newly stored check-ins ({member: [check-ins]}) to their members' states and raise what fires. Returns
+    the number of firings. Inside the caller's transaction (the worker's batch).
+
+    Each member's check-ins go in day by day, closing the days before (usually none: the worker closes each day
+    when it ends). Then every member's day is evaluated as it stands on a copy of their state, all members of a
+    day in one step: what fires is raised now and its cooldown kept, so closing the day later does not raise it
+    again. The states are read with one statement and written with one."""
+    members = list(batch)
+    rows = _locked_rows(members)
+    usable = [bool(row.data) and row.layout == detectors.LAYOUT_VERSION and not row.stale for row in rows]
+    state = State.from_rows([bytes(row.data) if ok else None for row, ok in zip(rows, usable, strict=True)])
+    csd = np.array([row.csd for row in rows])
     raised = 0
-    with transaction.atomic():
-        row = _locked_row(member)
-        csd = np.array([row.csd])
-        state = None if row.stale else _load(row)
-        if state is None or (state.pending_day[0] != NEVER and day < state.pending_day[0]):
+    saves, evaluate = [], []
+    for index, (member, row) in enumerate(zip(members, rows, strict=True)):
+        ordered = sorted(batch[member], key=lambda checkin: (checkin.local_date, checkin.recorded_at, checkin.pk))
+        pending = state.pending_day[index]
+        stale = row.stale or (row.data and not usable[index])
+        if stale or (pending != NEVER and ordered[0].local_date.toordinal() < pending):
             # An older layout, or a day already closed: rebuilt from history by the worker.
             if not row.stale:
                 row.stale = True
                 row.save(update_fields=["stale", "updated_at"])
-            return 0
-        for result in _close_through(state, day - 1, csd):
-            raised += raise_day_firings(member, state, result)
-        if state.pending_day[0] == NEVER or state.pending_day[0] < day:
-            detectors.clear_pending(state, 0, day)
-        detectors.accumulate(state, 0, scales_of(checkin), warning_signs)
-        # The day as it stands: what fires now is raised now, and its cooldown keeps the day's close quiet.
-        trial = state.copy()
-        values, checkins, signs = detectors.pending_values(trial)
-        result = detectors.close_day(trial, day, values, checkins, signs, csd=csd)
-        if result.fired.any():
-            state.cooldown_until[0] = np.where(result.fired[0], trial.cooldown_until[0], state.cooldown_until[0])
-            raised += raise_day_firings(member, trial, result)
-        _save(row, state, member)
+            continue
+        for checkin in ordered:
+            day = checkin.local_date.toordinal()
+            if state.pending_day[index] != NEVER and state.pending_day[index] < day:
+                # Days before this one are still open (the worker has not closed them yet): closed here, on the
+                # member's own row.
+                own = state.take([index])
+                for result in _close_through(own, day - 1, csd[[index]]):
+                    raised += raise_day_firings(member, own, result)
+                state.matrix[index] = own.matrix[0]
+            if state.pending_day[index] == NEVER or state.pending_day[index] < day:
+                detectors.clear_pending(state, index, day)
+            detectors.accumulate(state, index, scales_of(checkin), warning_signs_of(checkin))
+        saves.append((row, state, index, member))
+        evaluate.append(index)
+    # The days as they stand, one step per day (members whose days differ are a few groups, by time zone).
+    for day in sorted({int(state.pending_day[index]) for index in evaluate}):
+        group = np.array([index for index in evaluate if state.pending_day[index] == day])
+        trial = state.take(group)
+        values, counts, signs = detectors.pending_values(trial)
+        result = detectors.close_day(trial, day, values, counts, signs, csd=csd[group])
+        for position in np.flatnonzero(result.fired.any(axis=1)):
+            index = int(group[position])
+            fired = result.fired[position]
+            state.cooldown_until[index] = np.where(fired, trial.cooldown_until[position], state.cooldown_until[index])
+            raised += raise_day_firings(members[index], trial, result, row=int(position))
+    if saves:
+        _save_all(saves)
     return raised
 
 
@@ -262,7 +327,7 @@ def close_due_days(now: datetime | None = None, limit: int = 500) -> int:
         for row in rows.select_related("member")[:limit]:
             member = row.member
             state = _load(row)
-            stored = CheckIn.objects.filter(member=member, local_date=row.pending_day).count() if row.pending_day else 0
+            stored = known_checkins(member).filter(local_date=row.pending_day).count() if row.pending_day else 0
             if state is None or stored != int(state.acc_checkins[0]):
                 row.stale = True
                 row.save(update_fields=["stale", "updated_at"])
@@ -280,11 +345,17 @@ def close_due_days(now: datetime | None = None, limit: int = 500) -> int:
 # Rebuilding from history ----------------------------------------------------------------------------------------
 
 
+def known_checkins(member):
+    """The member's check-ins the engine has been told of. One still waiting for the worker is left out: it is
+    added when it is announced, so counting it here too would count it twice."""
+    return CheckIn.objects.filter(member=member, unannounced=False)
+
+
 def member_history(member, until: date | None = None):
     """The member's check-ins as daily arrays (one row), from their first check-in through `until`."""
     from alongside.signals import batch
 
-    rows = CheckIn.objects.filter(member=member)
+    rows = known_checkins(member)
     if until is not None:
         rows = rows.filter(local_date__lte=until)
     columns = list(rows.order_by("local_date", "recorded_at").values_list("pk", "local_date", *SCALES))
@@ -302,7 +373,9 @@ def member_history(member, until: date | None = None):
 def _sign_counts(member) -> dict[int, int]:
     from django.db.models import Count
 
-    links = CheckIn.tags.through.objects.filter(checkin__member=member, tag__kind=TagKind.WARNING_SIGN)
+    links = CheckIn.tags.through.objects.filter(
+        checkin__member=member, checkin__unannounced=False, tag__kind=TagKind.WARNING_SIGN
+    )
     return dict(links.values("checkin_id").annotate(n=Count("id")).values_list("checkin_id", "n"))
 
 
@@ -328,7 +401,7 @@ def rebuild(member, now: datetime | None = None, *, raise_days: int = RECENT_DAY
 
             state, _firings = batch.run(data, csd=csd, state=state, on_day=on_day)
             detectors.clear_pending(state, 0, today.toordinal())
-        todays = CheckIn.objects.filter(member=member, local_date=today)
+        todays = known_checkins(member).filter(local_date=today)
         signs = _sign_counts(member)
         for checkin in todays:
             if state.pending_day[0] == NEVER:

@@ -1,17 +1,17 @@
 """The early-warning engine listens here for new data from the apps below it. A receiver that fails is logged
-and repaired from the stored rows: a check-in by the day-closing check (the state rebuilds), a safety event by
-the worker's sweep; neither failure ever reaches the member."""
+and repaired from the stored rows: check-ins by rebuilding the member's state, a safety event by the worker's
+sweep; neither failure ever reaches the member."""
 
 from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from alongside.care.safety import safety_event_recorded
 from alongside.groups.meetings import meeting_attendance_recorded
-from alongside.monitoring.events import checkin_recorded, response_recorded
-from alongside.monitoring.models import TagKind
+from alongside.monitoring.events import checkins_recorded, response_recorded
 from alongside.schedule.models import OccurrenceStatus
 from alongside.schedule.series import attendance_recorded
 from alongside.signals import engine
@@ -20,14 +20,28 @@ from alongside.signals.models import DetectorState
 log = logging.getLogger(__name__)
 
 
-@receiver(checkin_recorded, dispatch_uid="signals_checkin")
-def checkin(sender, checkin, **kwargs):
-    signs = sum(1 for tag in getattr(checkin, "tag_list", ()) if tag.kind == TagKind.WARNING_SIGN)
+@receiver(checkins_recorded, dispatch_uid="signals_checkins")
+def checkins(sender, checkins, **kwargs):
+    """A worker's batch, folded into the members' states together; if that fails, member by member, each in a
+    savepoint of its own, so one member's failure is theirs alone (their state is rebuilt later)."""
+    by_member: dict = {}
+    members = {}
+    for checkin in checkins:
+        member = members.setdefault(checkin.member_id, checkin.member)
+        by_member.setdefault(member, []).append(checkin)
     try:
-        engine.on_checkin(checkin, warning_signs=signs)
+        with transaction.atomic():
+            engine.fold_checkins(by_member)
+        return
     except Exception:
-        log.exception("early-warning update for check-in %s failed; the member's state will be rebuilt", checkin.pk)
-        DetectorState.objects.update_or_create(member=checkin.member, defaults={"stale": True})
+        log.exception("early-warning update for a batch of check-ins failed; trying member by member")
+    for member, member_checkins in by_member.items():
+        try:
+            with transaction.atomic():
+                engine.on_checkins(member, member_checkins)
+        except Exception:
+            log.exception("early-warning update for member %s failed; their state will be rebuilt", member.pk)
+            DetectorState.objects.update_or_create(member=member, defaults={"stale": True})
 
 
 @receiver(response_recorded, dispatch_uid="signals_response")

@@ -60,7 +60,8 @@ def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {member}, {_day_number(local_date)}, {columns} FROM {table} "  # noqa: S608 (names from the model)
-            f"WHERE {member} BETWEEN %s AND %s ORDER BY {member}, {local_date}",
+            # Check-ins still waiting for the worker are added when it announces them (engine.known_checkins).
+            f"WHERE {member} BETWEEN %s AND %s AND NOT {quote('unannounced')} ORDER BY {member}, {local_date}",
             [first_id, last_id],
         )
         rows = cursor.fetchall()
@@ -70,7 +71,7 @@ def fetch_block(first_id: int, last_id: int) -> tuple[list, list]:
             f"SELECT c.{member}, {_day_number('c.' + local_date)}, COUNT(*) FROM {through} l "  # noqa: S608
             f"JOIN {tags} t ON t.{quote('id')} = l.{quote('tag_id')} "
             f"JOIN {table} c ON c.{quote('id')} = l.{quote('checkin_id')} "
-            f"WHERE t.{quote('kind')} = %s AND c.{member} BETWEEN %s AND %s "
+            f"WHERE t.{quote('kind')} = %s AND c.{member} BETWEEN %s AND %s AND NOT c.{quote('unannounced')} "
             # A check-in's tags are its member's own: bounding them too lets PostgreSQL start from the block's
             # warning-sign tags and reach their links by index, instead of scanning every link.
             f"AND t.{member} BETWEEN %s AND %s GROUP BY c.{member}, c.{local_date}",

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from alongside.accounts import two_factor
 from alongside.accounts.models import Role
 from alongside.care import plan
+from alongside.core.worker import Worker
 from alongside.monitoring import checkins
 from alongside.signals.models import Alert, AlertStatus
 from alongside.testing.factories import PASSWORD, make_member, make_staff, support
@@ -31,6 +32,7 @@ def test_a_clinician_acknowledges_and_resolves_an_alert_with_its_evidence(live_s
         mood, anxiety = (2, 8) if low else (7 + offset % 2, 3 - offset % 2)
         moment = datetime.combine(today - timedelta(days=offset), time(20), tzinfo=zone)
         checkins.record(member, mood=mood, anxiety=anxiety, recorded_at=moment)
+    Worker().work()  # the worker announces the check-ins to the early-warning engine
     alert = Alert.objects.get(member=member)
 
     device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)

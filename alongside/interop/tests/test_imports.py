@@ -221,6 +221,7 @@ def test_history_does_not_page_anyone_and_the_engine_state_is_rebuilt(member):
     state = DetectorState.objects.get(member=member)
     assert not state.stale
     assert engine.member_history(member) is not None
+    assert not CheckIn.objects.filter(unannounced=True).exists()  # the rebuild counted them: nothing waits
 
 
 def test_the_command_imports_prints_errors_and_fails_when_nothing_could_be_imported(member, tmp_path):

@@ -125,6 +125,32 @@ def test_api_retry_with_the_same_key_creates_nothing_twice(client_for, member):
     assert CheckIn.objects.count() == 1
 
 
+def test_api_answers_a_new_check_in_as_the_schema_and_the_list_do(client_for, member):
+    from alongside.monitoring.api import CheckInOut
+
+    checkins.use_warning_signs(member, ["Staying in bed"])
+    client = client_for(member)
+    body = {"mood": 4, "sleep_hours": 6.25, "activities": ["Walk"], "warning_signs": ["Staying in bed"]}
+    created = api_post(client, body).json()
+    assert CheckInOut.model_validate(created).model_dump(mode="json") == created
+    [listed] = client.get("/api/v1/checkins").json()
+    # The list's encoder writes milliseconds, the stored answer microseconds: the same moment either way.
+    moment = datetime.fromisoformat(created.pop("recorded_at"))
+    assert abs(datetime.fromisoformat(listed.pop("recorded_at")) - moment) < timedelta(milliseconds=1)
+    assert listed == created
+    assert created["sleep_hours"] == 6.25 and created["warning_signs"] == ["Staying in bed"]
+
+
+def test_a_refused_retry_under_a_used_key_is_a_conflict_and_stores_nothing(client_for, member):
+    client = client_for(member)
+    assert api_post(client, {"mood": 6}, key="k-1").status_code == 201
+    unknown_tag = {"mood": 6, "activities": ["Juggling"]}  # refused by the domain, not by the schema
+    assert api_post(client, unknown_tag, key="k-1").status_code == 409
+    refused = api_post(client, unknown_tag, key="k-2")  # a new key: the field is named
+    assert refused.status_code == 422 and refused.json()["fields"] == ["activities"]
+    assert CheckIn.objects.count() == 1
+
+
 def test_api_needs_an_idempotency_key_and_names_it(client_for, member):
     response = api_post(client_for(member), {"mood": 6}, key=None)
     assert response.status_code == 400

@@ -955,10 +955,10 @@ def test_an_empty_state():
 
 
 def live(checkins: dict[int, list[tuple[np.ndarray, int]]], last: int, csd: bool, early: bool):
-    """One member run the way the live path runs them (engine.on_checkin and close_due_days): a one-row state,
+    """One member run the way the live path runs them (engine.on_checkins and close_due_days): a one-row state,
     each check-in added to the pending day, the pending day and any empty days after it closed when the member's
     day has ended. With `early`, each check-in also evaluates its day as it stands on a copy, raises what fires
-    and keeps only the cooldowns, as on_checkin does."""
+    and keeps only the cooldowns, as on_checkins does after each batch."""
     state = State(1, P)
     flag = np.array([csd])
     found = []

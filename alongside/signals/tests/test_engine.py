@@ -1,5 +1,6 @@
-"""The streaming engine on real check-ins: alerts within the check-in that tips it, days closed by the worker,
-late data rebuilt from history, and the same state whether built live, rebuilt or rescanned."""
+"""The streaming engine on real check-ins: alerts within the check-in that tips it (once the worker announces
+it), days closed by the worker, late data rebuilt from history, and the same state whether built live, rebuilt
+or rescanned."""
 
 from __future__ import annotations
 
@@ -29,7 +30,14 @@ def at(day, hour=20):
     return datetime.combine(day, time(hour), tzinfo=ZONE)
 
 
-def stable_then_low(member, *, days=50, low_from=44, with_commits):
+def checked_in(member, **values):
+    """A check-in stored and then announced by the worker, as in production."""
+    checkin = checkins.record(member, **values)
+    assert checkins.announce_waiting() == 1
+    return checkin
+
+
+def stable_then_low(member, *, days=50, low_from=44):
     """A steady mood around 7 for most of the period, then several low days, recorded one by one."""
     rng = np.random.default_rng(5)
     today = timezone.now().astimezone(ZONE).date()
@@ -39,8 +47,7 @@ def stable_then_low(member, *, days=50, low_from=44, with_commits):
         low = offset >= low_from
         mood = 2 if low else int(np.clip(round(7 + rng.normal(0, 0.8)), 0, 10))
         anxiety = 8 if low else int(np.clip(round(3 + rng.normal(0, 0.8)), 0, 10))
-        with with_commits(execute=True):
-            checkins.record(member, mood=mood, anxiety=anxiety, recorded_at=at(day))
+        checked_in(member, mood=mood, anxiety=anxiety, recorded_at=at(day))
     return first
 
 
@@ -49,10 +56,8 @@ def supported(member, staff, organisation):
     return factories.support(staff, member, organisation, Role.CLINICIAN)
 
 
-def test_a_sustained_change_raises_an_alert_on_the_check_in_that_tips_it(
-    member, supported, django_capture_on_commit_callbacks
-):
-    stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
+def test_a_sustained_change_raises_an_alert_on_the_check_in_that_tips_it(member, supported):
+    stable_then_low(member, days=50, low_from=44)
     alert = Alert.objects.get(member=member)
     firing = alert.firings.order_by("fired_at").first()
     assert firing.detector == "baseline" and firing.rule.endswith(":distress")
@@ -64,20 +69,19 @@ def test_a_sustained_change_raises_an_alert_on_the_check_in_that_tips_it(
     assert alert.recipients.filter(person=supported.staff).exists()
 
 
-def test_stable_check_ins_raise_nothing(member, supported, django_capture_on_commit_callbacks):
-    stable_then_low(member, days=50, low_from=99, with_commits=django_capture_on_commit_callbacks)
+def test_stable_check_ins_raise_nothing(member, supported):
+    stable_then_low(member, days=50, low_from=99)
     assert not Alert.objects.exists()
     row = DetectorState.objects.get(member=member)
     assert row.pending_day == timezone.now().astimezone(ZONE).date() - timedelta(days=1)
     assert not row.stale
 
 
-def test_the_live_state_equals_a_rebuild_and_a_rescan(member, supported, django_capture_on_commit_callbacks):
-    stable_then_low(member, days=40, low_from=99, with_commits=django_capture_on_commit_callbacks)
+def test_the_live_state_equals_a_rebuild_and_a_rescan(member, supported):
+    stable_then_low(member, days=40, low_from=99)
     # One more check-in today, and a second on the same day, so a pending day with two check-ins is compared.
-    with django_capture_on_commit_callbacks(execute=True):
-        checkins.record(member, mood=6, anxiety=4)
-        checkins.record(member, mood=8, sleep_hours=7.5)
+    checked_in(member, mood=6, anxiety=4)
+    checked_in(member, mood=8, sleep_hours=7.5)
     live = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
 
     engine.rebuild(member)
@@ -90,12 +94,11 @@ def test_the_live_state_equals_a_rebuild_and_a_rescan(member, supported, django_
     np.testing.assert_allclose(rescanned.matrix, live.matrix, equal_nan=True)
 
 
-def test_a_late_check_in_for_a_closed_day_rebuilds_the_state(member, supported, django_capture_on_commit_callbacks):
-    stable_then_low(member, days=30, low_from=99, with_commits=django_capture_on_commit_callbacks)
+def test_a_late_check_in_for_a_closed_day_rebuilds_the_state(member, supported):
+    stable_then_low(member, days=30, low_from=99)
     row = DetectorState.objects.get(member=member)
     week_ago = timezone.now().astimezone(ZONE).date() - timedelta(days=7)
-    with django_capture_on_commit_callbacks(execute=True):
-        checkins.record(member, mood=5, recorded_at=at(week_ago, 9), source="offline")
+    checked_in(member, mood=5, recorded_at=at(week_ago, 9), source="offline")
     row.refresh_from_db()
     assert row.stale
     assert engine.rebuild_stale() == 1
@@ -106,33 +109,163 @@ def test_a_late_check_in_for_a_closed_day_rebuilds_the_state(member, supported, 
     assert state.ring[0, slot, detectors.CH_CHECKINS] == 2  # the late check-in is counted
 
 
-def test_the_worker_closes_ended_days_and_notices_a_missed_update(
-    member, supported, django_capture_on_commit_callbacks
-):
-    stable_then_low(member, days=20, low_from=99, with_commits=django_capture_on_commit_callbacks)
+def test_the_worker_closes_ended_days_and_notices_a_missed_update(member, supported):
+    stable_then_low(member, days=20, low_from=99)
     row = DetectorState.objects.get(member=member)
     pending = row.pending_day
     assert engine.close_due_days(now=row.closes_at - timedelta(minutes=1)) == 0
     assert engine.close_due_days(now=row.closes_at + timedelta(minutes=1)) == 1
     row.refresh_from_db()
     assert row.pending_day == pending + timedelta(days=1)
-    # A check-in stored without its update (its receiver failed) is noticed when its day closes.
-    checkins.record(member, mood=4)  # commit callbacks not run: the engine never heard of it
+    # A check-in marked announced without its update reaching the state is noticed when its day closes.
+    checkin = checkins.record(member, mood=4)
+    CheckIn.objects.filter(pk=checkin.pk).update(unannounced=False)  # the engine never heard of it
     row.refresh_from_db()
     assert engine.close_due_days(now=row.closes_at + timedelta(minutes=1)) == 0
     row.refresh_from_db()
     assert row.stale
 
 
-def test_a_failing_update_never_loses_the_check_in(member, supported, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_failing_update_never_loses_the_check_in(member, supported, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("detector state unavailable")
 
-    monkeypatch.setattr(engine, "on_checkin", broken)
-    with django_capture_on_commit_callbacks(execute=True):
-        checkin = checkins.record(member, mood=3)
-    assert CheckIn.objects.filter(pk=checkin.pk).exists()
+    monkeypatch.setattr(engine, "fold_checkins", broken)
+    checkin = checked_in(member, mood=3)
+    assert CheckIn.objects.filter(pk=checkin.pk, unannounced=False).exists()
     assert DetectorState.objects.get(member=member).stale
+    monkeypatch.undo()
+    assert engine.rebuild_stale() == 1  # the rebuild counts it
+    state = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+    assert state.acc_checkins[0] == 1
+
+
+def test_one_members_failure_leaves_the_rest_of_the_batch_folded(member, supported, organisation, monkeypatch):
+    other = factories.make_member(organisation)
+    real = engine.fold_checkins
+
+    def broken_for_member(batch):
+        if member in batch:
+            DetectorState.objects.create(member=other, data=b"not a state")  # a write the savepoint must undo
+            raise RuntimeError("detector state unavailable")
+        return real(batch)
+
+    monkeypatch.setattr(engine, "fold_checkins", broken_for_member)
+    checkins.record(member, mood=3)
+    checkins.record(other, mood=7)
+    assert checkins.announce_waiting() == 2
+    assert not CheckIn.objects.filter(unannounced=True).exists()
+    assert DetectorState.objects.get(member=member).stale
+    other_state = DetectorState.objects.get(member=other)
+    assert not other_state.stale and other_state.pending_day == engine.local_today(other)
+
+
+def test_a_check_in_waits_for_the_worker_and_is_announced_once(member, supported, client):
+    checkin = checkins.record(member, mood=2, anxiety=9)
+    assert CheckIn.objects.get(pk=checkin.pk).unannounced
+    assert not DetectorState.objects.filter(member=member).exists()  # the request only stored it
+    metrics = client.get("/metrics").content.decode()
+    assert "alongside_checkins_unannounced 1.0" in metrics
+    assert checkins.announce_waiting() == 1
+    assert checkins.announce_waiting() == 0  # nothing is announced twice
+    assert not CheckIn.objects.get(pk=checkin.pk).unannounced
+    state = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+    assert state.acc_checkins[0] == 1
+    assert "alongside_checkins_unannounced 0.0" in client.get("/metrics").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="on PostgreSQL the batch is claimed by row locks")
+def test_a_batch_another_worker_marked_meanwhile_is_left_to_it(member, supported, monkeypatch):
+    first = checkins.record(member, mood=4)
+    checkins.record(member, mood=5)
+    read = checkins._with_tags
+
+    def read_then_another_worker_marks(batch):
+        CheckIn.objects.filter(pk=first.pk).update(unannounced=False)
+        return read(batch)
+
+    monkeypatch.setattr(checkins, "_with_tags", read_then_another_worker_marks)
+    assert checkins.announce_waiting() == 0
+    assert not DetectorState.objects.filter(member=member).exists()  # nothing folded from the stale batch
+    monkeypatch.undo()
+    assert checkins.announce_waiting() == 1  # the rest, next time
+    assert not CheckIn.objects.filter(unannounced=True).exists()
+
+
+def test_the_worker_loop_announces_waiting_check_ins(member, supported):
+    from alongside.core.worker import Worker
+
+    checkins.record(member, mood=3)
+    checkins.record(member, mood=4)
+    Worker(beat_seconds=60).run(max_cycles=1)
+    assert not CheckIn.objects.filter(unannounced=True).exists()
+    assert detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)]).acc_checkins[0] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+def test_two_workers_announce_different_check_ins(organisation):
+    import threading
+
+    from django.db import connections, transaction
+
+    first, second = (factories.make_member(organisation) for _ in range(2))
+    held_checkin = checkins.record(first, mood=3)
+    checkins.record(second, mood=4)
+    holding, release = threading.Event(), threading.Event()
+
+    def first_worker():
+        # Holds the first check-in as a worker does while it announces its batch.
+        try:
+            with transaction.atomic():
+                list(CheckIn.objects.filter(pk=held_checkin.pk).select_for_update())
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        assert checkins.announce_waiting() == 1  # the second worker skips the held row
+    finally:
+        release.set()
+        thread.join()
+    assert list(CheckIn.objects.filter(unannounced=True)) == [held_checkin]
+    assert DetectorState.objects.filter(member=second).exists() and not DetectorState.objects.filter(member=first)
+    assert checkins.announce_waiting() == 1 and not CheckIn.objects.filter(unannounced=True).exists()
+
+
+def test_a_batch_of_many_days_gives_the_state_one_by_one_does(member, supported, organisation):
+    """Check-ins that waited (a worker was down for weeks) are folded day by day in one batch, with what fires
+    on the days they close, and the state equals the one built as they arrived."""
+    other = factories.make_member(organisation, time_zone=member.time_zone)
+    factories.support(supported.staff, other, organisation, Role.CLINICIAN)
+    today = timezone.now().astimezone(ZONE).date()
+    for person in (member, other):
+        for offset in range(40, 0, -1):
+            low = offset <= 6
+            values = {"mood": 2, "anxiety": 8} if low else {"mood": 7 - offset % 2, "anxiety": 3 + offset % 2}
+            checkins.record(person, **values, recorded_at=at(today - timedelta(days=offset)))
+            if person == member:
+                assert checkins.announce_waiting() == 1
+    assert checkins.announce_waiting(limit=1000) == 40  # the other member's weeks, in one batch
+    states = {row.member_id: detectors.State.from_rows([bytes(row.data)]) for row in DetectorState.objects.all()}
+    np.testing.assert_allclose(states[other.pk].matrix, states[member.pk].matrix, equal_nan=True)
+    assert Alert.objects.filter(member=other).exists() and Alert.objects.filter(member=member).exists()
+
+
+def test_a_rebuild_before_the_worker_announces_counts_nothing_twice(member, supported):
+    stable_then_low(member, days=10, low_from=99)
+    checkins.record(member, mood=5)
+    engine.rebuild(member)  # leaves out the waiting check-in
+    assert checkins.announce_waiting() == 1  # which is added now, once
+    live = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+    engine.rebuild(member)
+    rebuilt = detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+    np.testing.assert_allclose(rebuilt.matrix, live.matrix, equal_nan=True)
+    assert live.acc_checkins[0] == 1
 
 
 def test_a_worsening_questionnaire_is_a_firing_for_those_who_see_questionnaires(
@@ -163,7 +296,7 @@ def phq9_low_low_high(member, with_commits):
 def test_a_worse_questionnaire_is_held_back_while_the_daily_check_ins_show_the_member_at_their_usual(
     member, supported, django_capture_on_commit_callbacks
 ):
-    stable_then_low(member, days=40, low_from=99, with_commits=django_capture_on_commit_callbacks)
+    stable_then_low(member, days=40, low_from=99)
     phq9_low_low_high(member, django_capture_on_commit_callbacks)
     assert not Firing.objects.exists() and not Alert.objects.exists()
     # The replay (through today, the questionnaire's day) says what was held back, and why.
@@ -181,7 +314,7 @@ def test_a_worse_questionnaire_is_held_back_while_the_daily_check_ins_show_the_m
 def test_a_worse_questionnaire_fires_when_the_daily_check_ins_agree(
     member, supported, django_capture_on_commit_callbacks
 ):
-    stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
+    stable_then_low(member, days=50, low_from=44)
     phq9_low_low_high(member, django_capture_on_commit_callbacks)
     firing = Firing.objects.get(detector="questionnaire")
     daily = firing.evidence["daily"]
@@ -191,8 +324,8 @@ def test_a_worse_questionnaire_fires_when_the_daily_check_ins_agree(
     assert "daily check-ins agree" in explain.describe(firing)
 
 
-def test_replay_prints_what_fired_and_why(member, supported, django_capture_on_commit_callbacks):
-    stable_then_low(member, days=50, low_from=44, with_commits=django_capture_on_commit_callbacks)
+def test_replay_prints_what_fired_and_why(member, supported):
+    stable_then_low(member, days=50, low_from=44)
     out = StringIO()
     call_command("signals", "replay", "--member", str(member.pk), "--json", stdout=out)
     days = json.loads(out.getvalue())["days"]
@@ -206,17 +339,13 @@ def test_replay_prints_what_fired_and_why(member, supported, django_capture_on_c
     assert "FIRED" in text.getvalue()
 
 
-def test_the_members_own_warning_signs_on_three_days_of_a_week_fire(
-    member, supported, django_capture_on_commit_callbacks
-):
+def test_the_members_own_warning_signs_on_three_days_of_a_week_fire(member, supported):
     checkins.use_warning_signs(member, ["Skipping meals", "Staying in bed"])
     today = timezone.now().astimezone(ZONE).date()
     for days_ago, signs in ((6, ["Skipping meals"]), (4, []), (3, ["Staying in bed"])):
-        with django_capture_on_commit_callbacks(execute=True):
-            checkins.record(member, mood=6, warning_signs=signs, recorded_at=at(today - timedelta(days=days_ago)))
+        checked_in(member, mood=6, warning_signs=signs, recorded_at=at(today - timedelta(days=days_ago)))
     assert not Firing.objects.filter(detector="warning_signs").exists()  # two days of seven
-    with django_capture_on_commit_callbacks(execute=True):
-        checkins.record(member, mood=6, warning_signs=["Skipping meals"], recorded_at=at(today - timedelta(days=1)))
+    checked_in(member, mood=6, warning_signs=["Skipping meals"], recorded_at=at(today - timedelta(days=1)))
     firing = Firing.objects.get(detector="warning_signs")
     assert firing.category == "checkins" and firing.evidence["statistic"] == 3
     assert firing.day == today - timedelta(days=1)
@@ -236,8 +365,8 @@ def test_rising_variability_is_drawn_as_a_trend():
     assert "Kendall's tau 0.6" in explain.describe(firing)
 
 
-def test_the_command_rescans_everyone_and_evaluates(member, supported, django_capture_on_commit_callbacks):
-    stable_then_low(member, days=20, low_from=99, with_commits=django_capture_on_commit_callbacks)
+def test_the_command_rescans_everyone_and_evaluates(member, supported):
+    stable_then_low(member, days=20, low_from=99)
     DetectorState.objects.all().delete()
     out = StringIO()
     call_command("signals", "rescan", stdout=out)
