@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Counts and times what Django answers (static files, served just before, are not counted).
     "alongside.core.metrics.RequestMetricsMiddleware",
+    # A phone's API request with a token (no session cookie) leaves here for BEARER_API_MIDDLEWARE.
+    "alongside.core.api_requests.BearerApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +78,15 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+]
+
+# The rest of the way for a request to the JSON API with a personal access token and no session cookie
+# (alongside/core/api_requests.py says why): language, framing and content-security headers.
+BEARER_API_MIDDLEWARE = [
+    "alongside.core.api_requests.AnonymousUntilTokenMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "alongside.core.csp.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "alongside.urls"
