@@ -69,31 +69,39 @@ def insert(instance: Model) -> Model:
     return instance
 
 
-def columns(model: type[Model], alias: str) -> str:
-    """The select list for all of a model's columns, in the order `load` expects."""
+def _fields(model: type[Model], without: tuple[str, ...]) -> list:
+    return [field for field in model._meta.concrete_fields if field.name not in without]
+
+
+def columns(model: type[Model], alias: str, without: tuple[str, ...] = ()) -> str:
+    """The select list for a model's columns (all but those named in `without`), in the order `load` expects."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in _fields(model, without))
 
 
-def width(model: type[Model]) -> int:
-    return len(model._meta.concrete_fields)
+def width(model: type[Model], without: tuple[str, ...] = ()) -> int:
+    return len(_fields(model, without))
 
 
 @cache
-def _converters(model: type[Model], vendor: str) -> tuple:
+def _converters(model: type[Model], vendor: str, without: tuple[str, ...] = ()) -> tuple:
     found = []
-    for field in model._meta.concrete_fields:
+    for field in _fields(model, without):
         column = field.get_col(model._meta.db_table)
         found.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
     return tuple(found)
 
 
-def load(model: type[Model], values) -> Model:
-    """A model instance from a row selected with `columns(model, …)`, converted as the ORM converts."""
+def load(model: type[Model], values, without: tuple[str, ...] = ()) -> Model:
+    """A model instance from a row selected with `columns(model, …, without)`, converted as the ORM converts;
+    the fields left out are deferred (read from the database if asked for), as with `defer()`."""
     values = list(values)
-    for index, (column, converters) in enumerate(_converters(model, connection.vendor)):
+    for index, (column, converters) in enumerate(_converters(model, connection.vendor, without)):
         for convert in converters:
             values[index] = convert(values[index], column, connection)
+    if without:
+        names = {field.attname for field in _fields(model, without)}
+        return model.from_db(connection.alias, names, values)
     return model.from_db(connection.alias, None, values)
 
 

@@ -71,8 +71,9 @@ class CheckIn(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Stored but not yet handed to the apps above (the early-warning engine): the worker announces such check-ins
     # in batches (`checkins.announce_waiting`), so the request that stores one does no more than store it.
-    # Rows written in bulk with their consequences computed another way (seeding, rescans) are never waiting.
-    unannounced = models.BooleanField(default=False)
+    # Rows written in bulk with their consequences computed another way (seeding, rescans) are never waiting;
+    # the database's own default says so for loaders that name no value.
+    unannounced = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]

@@ -225,3 +225,18 @@ def test_a_member_i_may_not_see_is_a_described_404_in_every_list(client_for, mem
         # `staff` does not support `member`: their data does not exist for them.
         assert client_for(staff).get(path, {"member_id": member.pk}).status_code == 404, path
         assert 404 in paths[path]["get"]["responses"], path
+
+
+def test_a_check_in_loaded_in_bulk_without_the_flag_is_not_waiting_for_the_worker(member):
+    """Bulk loaders (seeding, benchmarks) name only the columns they fill; the database says such rows wait for
+    nothing, since whoever loads them rebuilds the engine's states another way."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO monitoring_checkin (member_id, recorded_at, local_date, mood, medication, note, source, "
+            "created_at) VALUES (%s, %s, %s, 5, '', '', 'synthetic', %s)",
+            [member.pk, timezone.now(), timezone.localdate(), timezone.now()],
+        )
+    assert CheckIn.objects.get().unannounced is False
+    assert checkins.announce_waiting() == 0

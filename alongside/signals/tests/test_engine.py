@@ -178,18 +178,37 @@ def test_a_check_in_waits_for_the_worker_and_is_announced_once(member, supported
 def test_a_batch_another_worker_marked_meanwhile_is_left_to_it(member, supported, monkeypatch):
     first = checkins.record(member, mood=4)
     checkins.record(member, mood=5)
-    read = checkins._with_tags
+    read = checkins._waiting
 
-    def read_then_another_worker_marks(batch):
+    def read_then_another_worker_marks(limit, lock):
+        batch = read(limit, lock=lock)
         CheckIn.objects.filter(pk=first.pk).update(unannounced=False)
-        return read(batch)
+        return batch
 
-    monkeypatch.setattr(checkins, "_with_tags", read_then_another_worker_marks)
+    monkeypatch.setattr(checkins, "_waiting", read_then_another_worker_marks)
     assert checkins.announce_waiting() == 0
     assert not DetectorState.objects.filter(member=member).exists()  # nothing folded from the stale batch
     monkeypatch.undo()
     assert checkins.announce_waiting() == 1  # the rest, next time
     assert not CheckIn.objects.filter(unannounced=True).exists()
+
+
+def test_an_announced_check_in_carries_its_member_tags_and_on_request_its_note(member, supported):
+    from alongside.monitoring.events import checkins_recorded
+
+    checkins.use_warning_signs(member, ["Staying in bed"])
+    checkins.record(member, mood=3, note="a long day", warning_signs=["Staying in bed"])
+    seen = []
+
+    def listener(sender, **kwargs):
+        seen.extend((c.member.time_zone, [t.label for t in c.tag_list], c.note) for c in kwargs["checkins"])
+
+    checkins_recorded.connect(listener, dispatch_uid="test_listener")
+    try:
+        assert checkins.announce_waiting() == 1
+    finally:
+        checkins_recorded.disconnect(dispatch_uid="test_listener")
+    assert seen == [(member.time_zone, ["Staying in bed"], "a long day")]
 
 
 def test_the_worker_loop_announces_waiting_check_ins(member, supported):
