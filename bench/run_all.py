@@ -75,7 +75,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("signals_rescan", ("--members", "3000", "--days", "365", "--repeat", "1"), BOTH,
               "Rebuilding every member's state (`alongside signals rescan`)", "3,000 × 365"),
     Benchmark("signals_streaming", ("--members", "100", "--days", "60", "--checkins", "1000"), BOTH,
-              "A check-in's added cost on the write path", "100 members × 60 days"),
+              "The engine's cost per check-in, in the worker", "100 members × 60 days"),
     Benchmark("charts", ("--repeat", "9"), (NO_DATABASE,), "Drawing a member's charts (`bench/charts.py`)",
               "four charts"),
     Benchmark("early_warning", ("--members", "2000", "--days", "365"), (NO_DATABASE,),
