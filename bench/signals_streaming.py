@@ -58,7 +58,7 @@ def main() -> int:
 
         django.setup()
         figures = measure(args, database)
-        setting = f"{args.members:,} members × {args.days} days, {args.checkins:,} check-ins each way"
+        setting = f"{args.members:,} members × {args.days} days, {args.checkins:,} check-ins, batches of {args.block}"
         results.write(args.json, [results.row("signals_streaming", database, setting, figures)])
         if code_version() != version:
             print(f"WARNING: the code changed during the run (now {code_version()}): these figures mix versions")
