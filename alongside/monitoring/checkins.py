@@ -83,8 +83,10 @@ def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) ->
         [member.pk, kind.value, *wanted],
     )
     known = {tag.label.lower(): tag for tag in (sql.load(Tag, row) for row in matching)}
-    if not known and kind == TagKind.ACTIVITY and not Tag.objects.filter(member=member, kind=kind).exists():
-        known = {tag.label.lower(): tag for tag in tags_for(member, kind)}  # first use: the default activities
+    if not known and kind == TagKind.ACTIVITY:
+        # First use: a new member starts with the common activities. Read them again whoever made them: two
+        # first check-ins sent together (a phone's queue) may each find none, and one makes them meanwhile.
+        known = {tag.label.lower(): tag for tag in tags_for(member, kind)}
     unknown = [label for label in labels if label.lower() not in known]
     if unknown:
         errors["activities" if kind == TagKind.ACTIVITY else "warning_signs"] = _(

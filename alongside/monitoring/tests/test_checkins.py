@@ -240,3 +240,24 @@ def test_a_check_in_loaded_in_bulk_without_the_flag_is_not_waiting_for_the_worke
         )
     assert CheckIn.objects.get().unannounced is False
     assert checkins.announce_waiting() == 0
+
+
+def test_first_check_ins_sent_together_both_find_the_default_activities(member, monkeypatch):
+    """Two first check-ins at once: each reads the member's tags before either has made the default activities;
+    the one that finds them made by the other meanwhile still knows them (it was refused as unknown before)."""
+    from alongside.core import sql
+
+    read = sql.fetch
+
+    def read_then_the_other_request_makes_the_defaults(statement, params):
+        rows = read(statement, params)  # nothing yet
+        checkins.tags_for(member, TagKind.ACTIVITY)  # the other request, meanwhile
+        return rows
+
+    monkeypatch.setattr(sql, "fetch", read_then_the_other_request_makes_the_defaults)
+    checkin = checkins.record(member, mood=5, activities=["Walk"])
+    assert [tag.label for tag in checkin.tag_list] == ["Walk"]
+    monkeypatch.undo()
+    with pytest.raises(ValidationError) as refused:
+        checkins.record(member, mood=5, activities=["Juggling"])
+    assert "activities" in refused.value.message_dict
