@@ -69,8 +69,14 @@ def insert(instance: Model) -> Model:
     return instance
 
 
-def _fields(model: type[Model], without: tuple[str, ...]) -> list:
-    return [field for field in model._meta.concrete_fields if field.name not in without]
+@cache
+def _fields(model: type[Model], without: tuple[str, ...]) -> tuple:
+    return tuple(field for field in model._meta.concrete_fields if field.name not in without)
+
+
+@cache
+def _loaded_names(model: type[Model], without: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(field.attname for field in _fields(model, without))
 
 
 def columns(model: type[Model], alias: str, without: tuple[str, ...] = ()) -> str:
@@ -99,10 +105,7 @@ def load(model: type[Model], values, without: tuple[str, ...] = ()) -> Model:
     for index, (column, converters) in enumerate(_converters(model, connection.vendor, without)):
         for convert in converters:
             values[index] = convert(values[index], column, connection)
-    if without:
-        names = {field.attname for field in _fields(model, without)}
-        return model.from_db(connection.alias, names, values)
-    return model.from_db(connection.alias, None, values)
+    return model.from_db(connection.alias, _loaded_names(model, without) if without else None, values)
 
 
 def fetch(sql: str, params) -> list[tuple]:

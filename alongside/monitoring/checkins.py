@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -219,30 +220,37 @@ def announce_waiting(limit: int = ANNOUNCE_BATCH) -> int:
 _LEFT_OUT = ("note",)
 
 
-def _waiting(limit: int, *, lock: bool) -> list[CheckIn]:
-    """Up to `limit` waiting check-ins, oldest first, each with its member and its tags (`tag_list`)."""
+@cache
+def _waiting_statement(vendor: str, lock: bool) -> str:
     from alongside.accounts.models import User
 
     quote = connection.ops.quote_name
     table, users = quote(CheckIn._meta.db_table), quote(User._meta.db_table)
-    rows = sql.fetch(
-        # Only names from the models are formatted in; the limit is a parameter.
+    # Only names from the models are formatted in; the limit is a parameter.
+    return (
         f"SELECT {sql.columns(CheckIn, 'c', _LEFT_OUT)}, {sql.columns(User, 'u')} FROM {table} c "  # noqa: S608
         f"JOIN {users} u ON u.{quote('id')} = c.{quote('member_id')} WHERE c.{quote('unannounced')} "
-        f"ORDER BY c.{quote('id')} LIMIT %s" + (" FOR UPDATE OF c SKIP LOCKED" if lock else ""),
-        [limit],
+        f"ORDER BY c.{quote('id')} LIMIT %s" + (" FOR UPDATE OF c SKIP LOCKED" if lock else "")
     )
+
+
+def _waiting(limit: int, *, lock: bool) -> list[CheckIn]:
+    """Up to `limit` waiting check-ins, oldest first, each with its member and its tags (`tag_list`)."""
+    from alongside.accounts.models import User
+
+    rows = sql.fetch(_waiting_statement(connection.vendor, lock), [limit])
     split = sql.width(CheckIn, _LEFT_OUT)
     members: dict[int, object] = {}
     batch = []
     for row in rows:
         checkin = sql.load(CheckIn, row[:split], _LEFT_OUT)
-        checkin.member = members.get(checkin.member_id) or members.setdefault(
-            checkin.member_id, sql.load(User, row[split:])
-        )
+        if checkin.member_id not in members:  # one person per member, however many of their check-ins wait
+            members[checkin.member_id] = sql.load(User, row[split:])
+        checkin.member = members[checkin.member_id]
         batch.append(checkin)
     tags: dict[int, list[Tag]] = {}
     if batch:
+        quote = connection.ops.quote_name
         through = quote(CheckIn.tags.through._meta.db_table)
         for row in sql.fetch(
             f"SELECT l.{quote('checkin_id')}, {sql.columns(Tag, 't')} FROM {through} l "  # noqa: S608
