@@ -5,7 +5,7 @@ pages need: a session, the session's user and their second factor, messages, CSR
 forge), the htmx details, the sign-in lockouts (a token is not a password). After the middleware every request
 passes (security headers, static files, metrics), such a request goes through `BEARER_API_MIDDLEWARE` (the
 language, the framing and content-security headers) to the API, which authenticates the token; everything else
-goes on through the rest of `MIDDLEWARE`. On a check-in that is about a fifth of the request's processor time
+goes on through the rest of `MIDDLEWARE`. On a check-in that is about a tenth of the request's processor time
 (docs/performance.md). A request with both a token and a session cookie takes the long way, so that a browser's
 request is never judged without its session.
 """

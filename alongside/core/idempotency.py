@@ -74,12 +74,16 @@ def run_once(
             )
         return record.status, record.body
 
-    # Most keys are new, so the create runs first and the stored answer is inserted in the same transaction;
-    # a key seen before makes that insert fail, which rolls the create back, and the stored answer is replayed.
+    def stored() -> IdempotencyRecord | None:
+        return IdempotencyRecord.objects.filter(user=user, key=key).first()
+
+    # A refusal before the create counts only if the key has no stored answer (as a refusal by the create).
     refusal = check() if check is not None else None
     if refusal is not None:
-        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        existing = stored()
         return replay(existing) if existing is not None else refusal
+    # Most keys are new, so the create runs first and the stored answer is inserted in the same transaction;
+    # a key seen before makes that insert fail, which rolls the create back, and the stored answer is replayed.
     try:
         with transaction.atomic():
             status, body = create()
@@ -88,7 +92,7 @@ def run_once(
             elif IdempotencyRecord.objects.filter(user=user, key=key).exists():
                 raise _SeenBefore
     except (IntegrityError, _SeenBefore):
-        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        existing = stored()
         if existing is None:
             raise
         return replay(existing)

@@ -25,10 +25,8 @@ def checkins(sender, checkins, **kwargs):
     """A worker's batch, folded into the members' states together; if that fails, member by member, each in a
     savepoint of its own, so one member's failure is theirs alone (their state is rebuilt later)."""
     by_member: dict = {}
-    members = {}
     for checkin in checkins:
-        member = members.setdefault(checkin.member_id, checkin.member)
-        by_member.setdefault(member, []).append(checkin)
+        by_member.setdefault(checkin.member, []).append(checkin)  # people compare by their key
     try:
         with transaction.atomic():
             engine.fold_checkins(by_member)
