@@ -205,7 +205,8 @@ def run_gunicorn(host: str, port: int, *, workers: int, threads: int) -> None:
                 "bind": f"{host}:{port}",
                 "workers": workers,
                 "threads": threads,
-                "worker_class": "gthread",
+                # gunicorn's threaded worker, spreading keep-alive connections over the processes (core/web_server.py).
+                "worker_class": "alongside.core.web_server.BalancedThreadWorker",
                 "graceful_timeout": 10,
                 "timeout": 60,
                 "accesslog": "-" if conf.env_bool("ACCESS_LOG", False) else None,
