@@ -199,16 +199,18 @@ def announce_waiting(limit: int = ANNOUNCE_BATCH) -> int:
 
     On PostgreSQL the rows are locked and other workers skip them, so two workers announce different batches.
     On SQLite, where one writer at a time holds the whole database, the batch is read before the write lock is
-    taken (readers never wait), and marking it counts only if no other worker marked any of it meanwhile."""
+    taken (readers never wait), and so is the receivers' work (`events.checkins_waiting`): the lock is held
+    for the writes only. Marking the batch counts only if no other worker marked any of it meanwhile."""
     try:
         if connection.features.has_select_for_update_skip_locked:
             with transaction.atomic():
                 batch = _waiting(limit, lock=True)
-                _announce(batch)
+                _announce(batch, {})
         else:
             batch = _waiting(limit, lock=False)
+            prepared = events.prepare_logged(events.checkins_waiting, checkins=batch) if batch else {}
             with transaction.atomic():
-                _announce(batch)
+                _announce(batch, prepared)
     except _TakenMeanwhile:
         return 0
     return len(batch)
@@ -264,7 +266,7 @@ def _waiting(limit: int, *, lock: bool) -> list[CheckIn]:
     return batch
 
 
-def _announce(batch: list[CheckIn]) -> None:
+def _announce(batch: list[CheckIn], prepared: dict) -> None:
     if not batch:
         return
     quote = connection.ops.quote_name
@@ -279,4 +281,4 @@ def _announce(batch: list[CheckIn]) -> None:
         raise _TakenMeanwhile
     for checkin in batch:
         checkin.unannounced = False
-    events.send_logged(events.checkins_recorded, checkins=batch)
+    events.send_logged(events.checkins_recorded, checkins=batch, prepared=prepared)

@@ -5,6 +5,10 @@ early-warning engine repairs its own state from the stored rows).
   with its `tag_list`), inside the transaction that marks them announced (`checkins.announce_waiting`). Check-ins
   arrive faster than anything else a member sends, so the request that stores one only stores it; receivers
   must keep their own writes in a savepoint so that one failure leaves the batch's transaction usable.
+- `checkins_waiting` is sent with the same batch just before, on SQLite only, where one writer at a time holds
+  the whole database and every web request that stores a check-in waits while the worker writes. A receiver may
+  read what is committed and work out its writes there, and return them; what each receiver returned comes back
+  to it with `checkins_recorded` as `prepared` (by receiver), for it to check and write under the lock.
 - `response_recorded` is sent with `response` once a questionnaire response is committed.
 """
 
@@ -18,6 +22,7 @@ from django.dispatch import Signal
 log = logging.getLogger(__name__)
 
 checkins_recorded = Signal()
+checkins_waiting = Signal()
 response_recorded = Signal()
 
 
@@ -26,6 +31,17 @@ def send_logged(signal: Signal, **kwargs) -> None:
     for receiver, result in signal.send_robust(sender=None, **kwargs):
         if isinstance(result, Exception):
             log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result, exc_info=result)
+
+
+def prepare_logged(signal: Signal, **kwargs) -> dict:
+    """Send now; what each receiver returned, by receiver (one that raises is logged and returns nothing)."""
+    prepared = {}
+    for receiver, result in signal.send_robust(sender=None, **kwargs):
+        if isinstance(result, Exception):
+            log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result, exc_info=result)
+        elif result is not None:
+            prepared[receiver] = result
+    return prepared
 
 
 def announce(signal: Signal, **kwargs) -> None:

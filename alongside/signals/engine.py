@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,17 +78,23 @@ def _locked_row(member) -> DetectorState:
     return (rows.select_for_update() if lock else rows).get()
 
 
-def _locked_rows(members: list) -> list[DetectorState]:
-    """The members' state rows (made for those without one), locked for this transaction in member order (so
-    two workers never wait on each other in a cycle), in the order of `members`."""
+def _state_values(members: list, *, lock: bool) -> list[tuple]:
+    """The members' stored state rows as the database holds them, in member order; with `lock`, locked for this
+    transaction (in member order, so two workers never wait on each other in a cycle)."""
     quote = connection.ops.quote_name
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    locking = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
     ids = sorted(member.pk for member in members)
-    found = sql.fetch(
+    return sql.fetch(
         f"SELECT {sql.columns(DetectorState, 's')} FROM {quote(DetectorState._meta.db_table)} s "  # noqa: S608
-        f"WHERE s.{quote('member_id')} IN ({', '.join(['%s'] * len(ids))}) ORDER BY s.{quote('member_id')}{lock}",
+        f"WHERE s.{quote('member_id')} IN ({', '.join(['%s'] * len(ids))}) ORDER BY s.{quote('member_id')}{locking}",
         ids,
     )
+
+
+def _locked_rows(members: list) -> list[DetectorState]:
+    """The members' state rows (made for those without one), locked for this transaction, in the order of
+    `members`."""
+    found = _state_values(members, lock=True)
     rows = {row.member_id: row for row in (sql.load(DetectorState, values) for values in found)}
     for member in members:
         if member.pk not in rows:
@@ -114,6 +121,11 @@ _SAVED_FIELDS = ("layout", "data", "pending_day", "closes_at", "stale", "csd", "
 def _save_all(saves: list[tuple[DetectorState, State, int, object]]) -> None:
     """Store each (row, state, index in state, member): one UPDATE statement for them all, written out (as the
     lookup above), since the ORM would compile it anew each time."""
+    _store(_save_params(saves))
+
+
+def _save_params(saves: list[tuple[DetectorState, State, int, object]]) -> list[list]:
+    """The UPDATE's parameters for each (row, state, index in state, member), ready for the database."""
     now = timezone.now()
     fields = [DetectorState._meta.get_field(name) for name in _SAVED_FIELDS]
     params = []
@@ -129,6 +141,11 @@ def _save_all(saves: list[tuple[DetectorState, State, int, object]]) -> None:
         row.updated_at = now
         values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
         params.append([*values, row.member_id])
+    return params
+
+
+def _store(params: list[list]) -> None:
+    fields = [DetectorState._meta.get_field(name) for name in _SAVED_FIELDS]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     with connection.cursor() as cursor:
@@ -209,24 +226,35 @@ def severity_for(key: int, fired_today: np.ndarray, statistic: float) -> str:
     return Severity.WATCH
 
 
-def raise_day_firings(member, state: State, result: detectors.DayResult, row: int = 0, at=None) -> int:
-    raised = 0
+def day_firings(member, state: State, result: detectors.DayResult, row: int = 0, at=None) -> list[dict]:
+    """What a closed (or trial) day fired, as `alerts.raise_firing`'s arguments, the evidence read from `state`
+    as it is now."""
     fired = result.fired[row]
+    firings = []
     for key in np.flatnonzero(fired):
         detector = DETECTOR_OF_KEY[int(key)]
-        firing = alerts.raise_firing(
-            member,
-            detector=detector,
-            rule=KEYS[int(key)],
-            category=CATEGORY_OF_DETECTOR[detector],
-            severity=severity_for(int(key), fired, float(result.statistic[row, key])),
-            day=date.fromordinal(result.day),
-            evidence=evidence_for(state, row, int(key), result),
-            source_key=f"day:{member.pk}:{date.fromordinal(result.day).isoformat()}:{KEYS[int(key)]}",
-            at=at,
+        firings.append(
+            {
+                "member": member,
+                "detector": detector,
+                "rule": KEYS[int(key)],
+                "category": CATEGORY_OF_DETECTOR[detector],
+                "severity": severity_for(int(key), fired, float(result.statistic[row, key])),
+                "day": date.fromordinal(result.day),
+                "evidence": evidence_for(state, row, int(key), result),
+                "source_key": f"day:{member.pk}:{date.fromordinal(result.day).isoformat()}:{KEYS[int(key)]}",
+                "at": at,
+            }
         )
-        raised += firing is not None
-    return raised
+    return firings
+
+
+def raise_firings(firings: list[dict]) -> int:
+    return sum(alerts.raise_firing(**firing) is not None for firing in firings)
+
+
+def raise_day_firings(member, state: State, result: detectors.DayResult, row: int = 0, at=None) -> int:
+    return raise_firings(day_firings(member, state, result, row, at))
 
 
 # Check-ins ------------------------------------------------------------------------------------------------------
@@ -260,21 +288,69 @@ def on_checkins(member, checkins: list[CheckIn]) -> int:
     return fold_checkins({member: checkins})
 
 
+@dataclass
+class FoldPlan:
+    """What adding a batch of check-ins to their members' states writes, worked out from the stored states
+    (`snapshot`, as read)."""
+
+    members: list
+    snapshot: list[tuple] = field(default_factory=list)
+    stale: list[DetectorState] = field(default_factory=list)  # rows to mark stale (rebuilt by the worker)
+    firings: list[dict] = field(default_factory=list)  # alerts.raise_firing's arguments, in order
+    saves: list[tuple] = field(default_factory=list)  # _save_all's (row, state, index, member)
+    save_params: list[list] | None = None  # the saves ready for the database, when worked out ahead
+
+
 def fold_checkins(batch: dict) -> int:
     """Add newly stored check-ins ({member: [check-ins]}) to their members' states and raise what fires. Returns
-    the number of firings. Inside the caller's transaction (the worker's batch).
+    the number of firings. Inside the caller's transaction (the worker's batch), with the states locked.
 
     Each member's check-ins go in day by day, closing the days before (usually none: the worker closes each day
     when it ends). Then every member's day is evaluated as it stands on a copy of their state, all members of a
     day in one step: what fires is raised now and its cooldown kept, so closing the day later does not raise it
     again. The states are read with one statement and written with one."""
     members = list(batch)
-    rows = _locked_rows(members)
+    return _write_fold(_plan_fold(batch, members, _locked_rows(members)))
+
+
+def plan_fold(batch: dict) -> FoldPlan | None:
+    """`fold_checkins`'s work done ahead, from the committed states and without locking them, for a worker on
+    SQLite to do before it takes the database's one write lock (`apply_fold` then writes it). None when a
+    member has no state yet: their row is made under the lock."""
+    members = list(batch)
+    found = _state_values(members, lock=False)
+    if len(found) != len(members):
+        return None
+    rows = {row.member_id: row for row in (sql.load(DetectorState, values) for values in found)}
+    plan = _plan_fold(batch, members, [rows[member.pk] for member in members])
+    plan.snapshot = found
+    plan.save_params = _save_params(plan.saves)
+    return plan
+
+
+def apply_fold(plan: FoldPlan) -> int | None:
+    """Write a plan (inside the write transaction) if every state is still as the plan read it; None if one
+    has changed meanwhile, and nothing is written: the batch is then folded afresh."""
+    if _state_values(plan.members, lock=False) != plan.snapshot:
+        return None
+    return _write_fold(plan)
+
+
+def _write_fold(plan: FoldPlan) -> int:
+    for row in plan.stale:
+        row.save(update_fields=["stale", "updated_at"])
+    raised = raise_firings(plan.firings)
+    if plan.saves:
+        _store(plan.save_params if plan.save_params is not None else _save_params(plan.saves))
+    return raised
+
+
+def _plan_fold(batch: dict, members: list, rows: list[DetectorState]) -> FoldPlan:
+    plan = FoldPlan(members)
     usable = [bool(row.data) and row.layout == detectors.LAYOUT_VERSION and not row.stale for row in rows]
     state = State.from_rows([bytes(row.data) if ok else None for row, ok in zip(rows, usable, strict=True)])
     csd = np.array([row.csd for row in rows])
-    raised = 0
-    saves, evaluate = [], []
+    evaluate = []
     for index, (member, row) in enumerate(zip(members, rows, strict=True)):
         ordered = sorted(batch[member], key=lambda checkin: (checkin.local_date, checkin.recorded_at, checkin.pk))
         pending = state.pending_day[index]
@@ -283,7 +359,7 @@ def fold_checkins(batch: dict) -> int:
             # An older layout, or a day already closed: rebuilt from history by the worker.
             if not row.stale:
                 row.stale = True
-                row.save(update_fields=["stale", "updated_at"])
+                plan.stale.append(row)
             continue
         for checkin in ordered:
             day = checkin.local_date.toordinal()
@@ -292,12 +368,12 @@ def fold_checkins(batch: dict) -> int:
                 # member's own row.
                 own = state.take([index])
                 for result in _close_through(own, day - 1, csd[[index]]):
-                    raised += raise_day_firings(member, own, result)
+                    plan.firings += day_firings(member, own, result)
                 state.matrix[index] = own.matrix[0]
             if state.pending_day[index] == NEVER or state.pending_day[index] < day:
                 detectors.clear_pending(state, index, day)
             detectors.accumulate(state, index, scales_of(checkin), warning_signs_of(checkin))
-        saves.append((row, state, index, member))
+        plan.saves.append((row, state, index, member))
         evaluate.append(index)
     # The days as they stand, one step per day (members whose days differ are a few groups, by time zone).
     for day in sorted({int(state.pending_day[index]) for index in evaluate}):
@@ -309,10 +385,8 @@ def fold_checkins(batch: dict) -> int:
             index = int(group[position])
             fired = result.fired[position]
             state.cooldown_until[index] = np.where(fired, trial.cooldown_until[position], state.cooldown_until[index])
-            raised += raise_day_firings(members[index], trial, result, row=int(position))
-    if saves:
-        _save_all(saves)
-    return raised
+            plan.firings += day_firings(members[index], trial, result, row=int(position))
+    return plan
 
 
 def close_due_days(now: datetime | None = None, limit: int = 500) -> int:

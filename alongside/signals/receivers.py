@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from alongside.care.safety import safety_event_recorded
 from alongside.groups.meetings import meeting_attendance_recorded
-from alongside.monitoring.events import checkins_recorded, response_recorded
+from alongside.monitoring.events import checkins_recorded, checkins_waiting, response_recorded
 from alongside.schedule.models import OccurrenceStatus
 from alongside.schedule.series import attendance_recorded
 from alongside.signals import engine
@@ -20,16 +20,30 @@ from alongside.signals.models import DetectorState
 log = logging.getLogger(__name__)
 
 
-@receiver(checkins_recorded, dispatch_uid="signals_checkins")
-def checkins(sender, checkins, **kwargs):
-    """A worker's batch, folded into the members' states together; if that fails, member by member, each in a
-    savepoint of its own, so one member's failure is theirs alone (their state is rebuilt later)."""
+def _by_member(checkins) -> dict:
     by_member: dict = {}
     for checkin in checkins:
         by_member.setdefault(checkin.member, []).append(checkin)  # people compare by their key
+    return by_member
+
+
+@receiver(checkins_waiting, dispatch_uid="signals_checkins_waiting")
+def plan_checkins(sender, checkins, **kwargs):
+    """On SQLite, the batch's fold worked out before the worker takes the write lock (`checkins` below writes it)."""
+    return engine.plan_fold(_by_member(checkins))
+
+
+@receiver(checkins_recorded, dispatch_uid="signals_checkins")
+def checkins(sender, checkins, prepared=None, **kwargs):
+    """A worker's batch, folded into the members' states together: as planned before the write lock when it was
+    (and no state changed since), otherwise afresh. If that fails, member by member, each in a savepoint of its
+    own, so one member's failure is theirs alone (their state is rebuilt later)."""
+    by_member = _by_member(checkins)
+    plan = (prepared or {}).get(plan_checkins)
     try:
         with transaction.atomic():
-            engine.fold_checkins(by_member)
+            if plan is None or engine.apply_fold(plan) is None:
+                engine.fold_checkins(by_member)
         return
     except Exception:
         log.exception("early-warning update for a batch of check-ins failed; trying member by member")

@@ -275,6 +275,107 @@ def test_a_batch_of_many_days_gives_the_state_one_by_one_does(member, supported,
     assert Alert.objects.filter(member=other).exists() and Alert.objects.filter(member=member).exists()
 
 
+def state_of(member) -> detectors.State:
+    return detectors.State.from_rows([bytes(DetectorState.objects.get(member=member).data)])
+
+
+def test_a_fold_worked_out_ahead_writes_what_a_fold_under_the_lock_writes(member, supported, organisation):
+    """SQLite's worker works a batch out before it takes the write lock (`plan_fold`) and writes it under the
+    lock (`apply_fold`): the states and alerts are those of the usual fold."""
+    other = factories.make_member(organisation, time_zone=member.time_zone)
+    factories.support(supported.staff, other, organisation, Role.CLINICIAN)
+    today = timezone.now().astimezone(ZONE).date()
+    for person in (member, other):
+        checkins.use_warning_signs(person, ["Not sleeping"])
+        for offset in range(46, 6, -1):
+            checked_in(
+                person, mood=7 - offset % 2, anxiety=3 + offset % 2, recorded_at=at(today - timedelta(days=offset))
+            )
+    for person in (member, other):  # a low week, waiting for the worker
+        for offset in range(6, 0, -1):
+            checkins.record(person, mood=2, anxiety=8, recorded_at=at(today - timedelta(days=offset)))
+        checkins.record(person, mood=1, anxiety=9, warning_signs=["Not sleeping"])
+    batch = {}
+    for checkin in checkins._waiting(100, lock=False):
+        batch.setdefault(checkin.member, []).append(checkin)
+
+    plan = engine.plan_fold({member: batch[member]})
+    assert plan is not None and plan.firings  # the low day fires
+    assert not Alert.objects.exists()  # working it out wrote nothing
+    assert engine.apply_fold(plan) == len(plan.firings)
+    engine.fold_checkins({other: batch[other]})
+
+    np.testing.assert_allclose(state_of(member).matrix, state_of(other).matrix, equal_nan=True)
+    assert sorted(Firing.objects.filter(alert__member=member).values_list("rule", "day", "evidence")) == sorted(
+        Firing.objects.filter(alert__member=other).values_list("rule", "day", "evidence")
+    )
+
+
+def test_a_plan_whose_state_changed_meanwhile_writes_nothing(member, supported):
+    checked_in(member, mood=6)
+    checkins.record(member, mood=5)
+    waiting = checkins._waiting(10, lock=False)
+    plan = engine.plan_fold({member: waiting})
+    checked_in_meanwhile = checkins.record(member, mood=4)
+    engine.fold_checkins({member: checkins._waiting(10, lock=False)[1:]})  # another writer folds one
+    CheckIn.objects.filter(pk=checked_in_meanwhile.pk).update(unannounced=False)
+    after_meanwhile = state_of(member)
+    assert engine.apply_fold(plan) is None
+    np.testing.assert_allclose(state_of(member).matrix, after_meanwhile.matrix, equal_nan=True)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the fold is worked out ahead where SQLite's lock is one")
+def test_a_worker_whose_plan_is_out_of_date_folds_afresh_and_counts_each_check_in_once(member, supported, monkeypatch):
+    checked_in(member, mood=6)
+    checked_in(member, mood=5)
+    checkins.record(member, mood=4)
+    real_plan = engine.plan_fold
+
+    def plan_then_another_check_in_is_folded(batch):
+        made = real_plan(batch)
+        late = checkins.record(member, mood=3)
+        engine.fold_checkins(
+            {member: [checkin for checkin in checkins._waiting(10, lock=False) if checkin.pk == late.pk]}
+        )
+        CheckIn.objects.filter(pk=late.pk).update(unannounced=False)
+        return made
+
+    monkeypatch.setattr(engine, "plan_fold", plan_then_another_check_in_is_folded)
+    assert checkins.announce_waiting() == 1
+    assert state_of(member).acc_checkins[0] == 4
+    assert not CheckIn.objects.filter(unannounced=True).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the fold is worked out ahead where SQLite's lock is one")
+def test_on_sqlite_the_worker_works_the_fold_out_before_its_write_transaction(member, supported):
+    from alongside.monitoring.events import checkins_recorded, checkins_waiting
+    from alongside.signals.receivers import plan_checkins
+
+    checked_in(member, mood=6)
+    checkins.record(member, mood=5)
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    seen = {}
+
+    def waiting(sender, checkins, **kwargs):
+        seen["waiting"] = len(connection.atomic_blocks)
+
+    def recorded(sender, checkins, prepared, **kwargs):
+        seen["recorded"] = len(connection.atomic_blocks)
+        seen["plan"] = prepared.get(plan_checkins)
+
+    checkins_waiting.connect(waiting, dispatch_uid="test_waiting")
+    checkins_recorded.connect(recorded, dispatch_uid="test_recorded")
+    try:
+        assert checkins.announce_waiting() == 1
+    finally:
+        checkins_waiting.disconnect(dispatch_uid="test_waiting")
+        checkins_recorded.disconnect(dispatch_uid="test_recorded")
+    assert seen["waiting"] == outside
+    assert seen["recorded"] > outside
+    assert isinstance(seen["plan"], engine.FoldPlan) and seen["plan"].members == [member]
+    assert state_of(member).acc_checkins[0] == 2
+
+
 def test_a_rebuild_before_the_worker_announces_counts_nothing_twice(member, supported):
     stable_then_low(member, days=10, low_from=99)
     checkins.record(member, mood=5)
