@@ -8,6 +8,7 @@ person who may not see the member must not contain the member's name.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from datetime import time, timedelta
@@ -71,8 +72,22 @@ class World:
     extra: dict = field(default_factory=dict)
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker) -> World:
+    """The world, built once for the module inside a transaction that is rolled back at its end. Each test runs
+    in a savepoint of its own inside it (pytest-django's), so what one test changes the next never sees."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db) -> World:
+def world(shared_world, db) -> World:
+    # A copy, so that a model instance one test changes in memory is not the next test's.
+    return copy.deepcopy(shared_world)
+
+
+def build_world() -> World:
     w = World()
     w.organisation = make_organisation("Matrix Program")
     w.other_organisation = make_organisation("Other Program", country="GB", time_zone="Europe/London")
@@ -815,3 +830,19 @@ def test_journal_entries_reach_only_the_chosen_supporter(world):
             assert [entry["text"] for entry in response.json()] == ["Shared with my clinician only"]
         else:
             assert response.status_code == 404 and "Shared with my clinician" not in body, persona
+
+
+# The world is shared by the module's tests: a change one test makes must be gone for the next (in file order).
+def test_the_shared_world_can_be_changed_by_one_test(world):
+    from alongside.monitoring.models import JournalEntry
+
+    JournalEntry.objects.filter(member=world.people["member"]).delete()
+    world.people["member"].display_name = "Changed in memory"
+    assert not JournalEntry.objects.filter(member=world.people["member"]).exists()
+
+
+def test_and_the_next_test_sees_the_world_as_it_was_built(world):
+    from alongside.monitoring.models import JournalEntry
+
+    assert JournalEntry.objects.filter(member=world.people["member"]).count() == 2
+    assert world.people["member"].display_name == SUBJECT_NAME
