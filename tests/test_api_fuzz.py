@@ -37,7 +37,14 @@ from alongside.api import api
 from alongside.testing.factories import PASSWORD
 from tests import test_authorization_matrix as matrix
 
-world = matrix.world  # the matrix's data: a member with a care team, check-ins, a goal, a group and its meeting
+
+@pytest.fixture
+def world(db):
+    """The matrix's data, built for each test: a member with a care team, check-ins, a goal, a group and its
+    meeting."""
+    return matrix.build_world()
+
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = settings(
     # A few per operation keeps the file near a minute; set ALONGSIDE_FUZZ_EXAMPLES to look harder locally.

@@ -37,7 +37,14 @@ from tests.matrix_parts.common import NOTE_TEXT, SUBJECT_NAME
 from tests.matrix_parts.goals_core import GOAL_WHY
 from tests.matrix_parts.goals_growth import ACHIEVED_GOAL
 from tests.matrix_parts.groups_discussion import GROUP_POST_TEXT, GROUP_THREAD_TITLE
-from tests.test_authorization_matrix import world  # noqa: F401 (the matrix's world: data in every app)
+from tests.test_authorization_matrix import build_world
+
+
+@pytest.fixture
+def world(db):
+    """The matrix's world, built for each test: data in every app."""
+    return build_world()
+
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -259,7 +266,7 @@ def _personal(subject) -> list[str]:
     return [SUBJECT_NAME, subject.email, PSEUDONYM, *MEMBER_TEXTS]
 
 
-def test_deleting_with_nothing_to_keep_leaves_no_trace_in_any_table(world):  # noqa: F811
+def test_deleting_with_nothing_to_keep_leaves_no_trace_in_any_table(world):
     w = world
     subject, clinician = w.people["member"], w.people["clinician"]
     _add_more(w)
@@ -287,7 +294,7 @@ def test_deleting_with_nothing_to_keep_leaves_no_trace_in_any_table(world):  # n
     assert AuditEvent.objects.filter(member_label=f"Deleted member #{pk}").exists()
 
 
-def test_kept_clinical_records_stay_with_a_tombstone_until_the_purge(world):  # noqa: F811
+def test_kept_clinical_records_stay_with_a_tombstone_until_the_purge(world):
     w = world
     subject, clinician = w.people["member"], w.people["clinician"]
     _add_more(w)
