@@ -208,7 +208,7 @@ def announce_waiting(limit: int = ANNOUNCE_BATCH) -> int:
                 _announce(batch, {})
         else:
             batch = _waiting(limit, lock=False)
-            prepared = events.prepare_logged(events.checkins_waiting, checkins=batch) if batch else {}
+            prepared = events.send_logged(events.checkins_waiting, checkins=batch) if batch else {}
             with transaction.atomic():
                 _announce(batch, prepared)
     except _TakenMeanwhile:

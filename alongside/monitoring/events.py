@@ -26,22 +26,16 @@ checkins_waiting = Signal()
 response_recorded = Signal()
 
 
-def send_logged(signal: Signal, **kwargs) -> None:
-    """Send now; a receiver that raises is logged and the others still run."""
-    for receiver, result in signal.send_robust(sender=None, **kwargs):
-        if isinstance(result, Exception):
-            log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result, exc_info=result)
-
-
-def prepare_logged(signal: Signal, **kwargs) -> dict:
-    """Send now; what each receiver returned, by receiver (one that raises is logged and returns nothing)."""
-    prepared = {}
+def send_logged(signal: Signal, **kwargs) -> dict:
+    """Send now; a receiver that raises is logged and the others still run. Returns what each receiver
+    returned, by receiver (those that returned something)."""
+    answers = {}
     for receiver, result in signal.send_robust(sender=None, **kwargs):
         if isinstance(result, Exception):
             log.error("%s failed: %r", getattr(receiver, "__name__", receiver), result, exc_info=result)
         elif result is not None:
-            prepared[receiver] = result
-    return prepared
+            answers[receiver] = result
+    return answers
 
 
 def announce(signal: Signal, **kwargs) -> None:
