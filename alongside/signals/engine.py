@@ -297,8 +297,7 @@ class FoldPlan:
     snapshot: list[tuple] = field(default_factory=list)
     stale: list[DetectorState] = field(default_factory=list)  # rows to mark stale (rebuilt by the worker)
     firings: list[dict] = field(default_factory=list)  # alerts.raise_firing's arguments, in order
-    saves: list[tuple] = field(default_factory=list)  # _save_all's (row, state, index, member)
-    save_params: list[list] | None = None  # the saves ready for the database, when worked out ahead
+    save_params: list[list] = field(default_factory=list)  # the states' UPDATE, ready for the database
 
 
 def fold_checkins(batch: dict) -> int:
@@ -324,7 +323,6 @@ def plan_fold(batch: dict) -> FoldPlan | None:
     rows = {row.member_id: row for row in (sql.load(DetectorState, values) for values in found)}
     plan = _plan_fold(batch, members, [rows[member.pk] for member in members])
     plan.snapshot = found
-    plan.save_params = _save_params(plan.saves)
     return plan
 
 
@@ -340,8 +338,8 @@ def _write_fold(plan: FoldPlan) -> int:
     for row in plan.stale:
         row.save(update_fields=["stale", "updated_at"])
     raised = raise_firings(plan.firings)
-    if plan.saves:
-        _store(plan.save_params if plan.save_params is not None else _save_params(plan.saves))
+    if plan.save_params:
+        _store(plan.save_params)
     return raised
 
 
@@ -350,7 +348,7 @@ def _plan_fold(batch: dict, members: list, rows: list[DetectorState]) -> FoldPla
     usable = [bool(row.data) and row.layout == detectors.LAYOUT_VERSION and not row.stale for row in rows]
     state = State.from_rows([bytes(row.data) if ok else None for row, ok in zip(rows, usable, strict=True)])
     csd = np.array([row.csd for row in rows])
-    evaluate = []
+    saves, evaluate = [], []
     for index, (member, row) in enumerate(zip(members, rows, strict=True)):
         ordered = sorted(batch[member], key=lambda checkin: (checkin.local_date, checkin.recorded_at, checkin.pk))
         pending = state.pending_day[index]
@@ -373,7 +371,7 @@ def _plan_fold(batch: dict, members: list, rows: list[DetectorState]) -> FoldPla
             if state.pending_day[index] == NEVER or state.pending_day[index] < day:
                 detectors.clear_pending(state, index, day)
             detectors.accumulate(state, index, scales_of(checkin), warning_signs_of(checkin))
-        plan.saves.append((row, state, index, member))
+        saves.append((row, state, index, member))
         evaluate.append(index)
     # The days as they stand, one step per day (members whose days differ are a few groups, by time zone).
     for day in sorted({int(state.pending_day[index]) for index in evaluate}):
@@ -386,6 +384,7 @@ def _plan_fold(batch: dict, members: list, rows: list[DetectorState]) -> FoldPla
             fired = result.fired[position]
             state.cooldown_until[index] = np.where(fired, trial.cooldown_until[position], state.cooldown_until[index])
             plan.firings += day_firings(members[index], trial, result, row=int(position))
+    plan.save_params = _save_params(saves)  # after the day's evaluation, which sets cooldowns
     return plan
 
 
