@@ -72,6 +72,14 @@ def worker(listener):
     made.tmp.close()
 
 
+def accept_clients(worker, listener, count):
+    """`count` clients connect, and the worker accepts each as it arrives."""
+    worker.set_accept_enabled(True)
+    for _ in range(count):
+        listener.connect_client()
+        worker.accept(listener)
+
+
 def test_no_pause_while_a_thread_is_free_and_longer_the_more_connections_a_busy_process_holds():
     assert accept_pause(in_flight=1, threads=4, connections=30) == 0
     assert accept_pause(in_flight=4, threads=4, connections=4) == pytest.approx(0.001)
@@ -80,10 +88,7 @@ def test_no_pause_while_a_thread_is_free_and_longer_the_more_connections_a_busy_
 
 
 def test_a_worker_with_a_free_thread_accepts_every_connection_at_once(worker, listener):
-    worker.set_accept_enabled(True)
-    for _ in range(2):
-        listener.connect_client()
-        worker.accept(listener)
+    accept_clients(worker, listener, 2)
     assert worker.nr_conns == 2
     assert worker.in_flight == 2
     assert len(worker.tpool.submitted) == 2
@@ -125,10 +130,7 @@ def test_a_busy_worker_pauses_before_its_next_accept_and_then_accepts(worker, li
 
 
 def test_a_finished_request_frees_its_thread(worker, listener):
-    worker.set_accept_enabled(True)
-    for _ in range(2):
-        listener.connect_client()
-        worker.accept(listener)
+    accept_clients(worker, listener, 2)
     assert worker.in_flight == 2
     done = concurrent.futures.Future()
     done.set_result(False)  # the connection closes
