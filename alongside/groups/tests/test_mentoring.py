@@ -179,10 +179,6 @@ def test_approving_twice_makes_one_relationship(organisation, member, admin):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_approving_at_once_make_one_relationship():
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        # The in-memory test database shares one cache between threads and answers a second writer "table is
-        # locked" at once instead of waiting, unlike the WAL file Alongside runs on; the race is real on PostgreSQL.
-        pytest.skip("runs in the PostgreSQL pass of make test")
     organisation = factories.make_organisation()
     member = factories.make_member(organisation)
     admins = [factories.make_staff(organisation, Role.ORG_ADMIN) for _ in range(2)]

@@ -96,7 +96,7 @@ def postgres_database(alias: str, name: str):
 
 
 def copy_test_database_to(path) -> None:
-    """The in-memory test database as a file, for the backup to read as it reads the product's database."""
+    """A copy of the test database, for the backup to read as it reads the product's database."""
     connection.ensure_connection()
     with contextlib.closing(sqlite3.connect(path)) as target:
         connection.connection.backup(target)
