@@ -41,17 +41,29 @@ class PeriodicJob:
 PERIODIC_JOBS: dict[str, PeriodicJob] = {}
 
 
-# Sources of due work (the outbox): each call does a batch and returns how many items it handled; the worker
-# calls them again at once while there is work, and sleeps briefly when there is none.
-WORK_SOURCES: dict[str, Callable[[str], int]] = {}
+@dataclass
+class WorkSource:
+    name: str
+    batch: int  # the most items one call handles
+    run: Callable[[str], int]
+
+
+# Sources of due work (the outbox, stored check-ins): each call does a batch and returns how many items it
+# handled. A source that handled a full batch has more waiting, and the worker calls it again at once. One that
+# handled part of a batch has caught up: the worker then waits GATHER_SECONDS, so that what arrives meanwhile is
+# handled together. Under a steady stream (check-ins arriving all the time) that makes batches several times
+# larger, and each item cheaper: the batch's reads and, on SQLite, its write transaction are shared by more
+# items. When there is no work at all it sleeps IDLE_SECONDS.
+WORK_SOURCES: dict[str, WorkSource] = {}
+GATHER_SECONDS = 0.1
 IDLE_SECONDS = 0.5
 
 
-def work_source(name: str):
-    """Decorator: the worker calls this function (with its worker id) for batches of due work."""
+def work_source(name: str, *, batch: int):
+    """Decorator: the worker calls this function (with its worker id) for batches of at most `batch` items."""
 
     def register(function):
-        WORK_SOURCES[name] = function
+        WORK_SOURCES[name] = WorkSource(name, batch, function)
         return function
 
     return register
@@ -106,17 +118,26 @@ class Worker:
                 log.exception("worker %s: periodic job %s failed", self.worker_id, job.name)
             self.last_runs[job.name] = now
 
-    def work(self) -> int:
-        """One batch from each source of due work; how many items were handled in all."""
-        done = 0
-        for name, source in list(WORK_SOURCES.items()):
+    def work(self) -> tuple[int, bool]:
+        """One batch from each source of due work: how many items were handled in all, and whether any source
+        handled a full batch (it has more waiting)."""
+        done, more = 0, False
+        for source in list(WORK_SOURCES.values()):
             try:
-                done += source(self.worker_id)
+                handled = source.run(self.worker_id)
             except db.Error:
                 raise
             except Exception:
-                log.exception("worker %s: %s failed", self.worker_id, name)
-        return done
+                log.exception("worker %s: %s failed", self.worker_id, source.name)
+                continue
+            done += handled
+            more = more or handled >= source.batch
+        return done, more
+
+    def pause_after(self, done: int, more: bool) -> float:
+        if more:
+            return 0.0
+        return min(GATHER_SECONDS if done else IDLE_SECONDS, self.beat_seconds)
 
     def run(self, *, max_cycles: int | None = None) -> None:
         """Loop until asked to stop (or for max_cycles cycles, which tests use): a heartbeat and the periodic
@@ -132,9 +153,9 @@ class Worker:
                         self.beat()
                         self.run_periodic_jobs()
                         next_beat = time.monotonic() + self.beat_seconds
-                    done = self.work()
+                    done, more = self.work()
                     failures = 0
-                    delay = 0 if done else min(IDLE_SECONDS, self.beat_seconds)
+                    delay = self.pause_after(done, more)
                 except db.Error as exc:
                     # The database may be restarting: drop the broken connection and try again with backoff.
                     failures += 1

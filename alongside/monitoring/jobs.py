@@ -6,6 +6,6 @@ from alongside.core.worker import work_source
 from alongside.monitoring import checkins
 
 
-@work_source("monitoring: announce stored check-ins")
+@work_source("monitoring: announce stored check-ins", batch=checkins.ANNOUNCE_BATCH)
 def announce_checkins(worker_id: str) -> int:
     return checkins.announce_waiting()

@@ -15,7 +15,7 @@ from alongside.notify.outbox import notify_many
 from alongside.schedule.models import Reminder
 
 
-@work_source("notify: send due deliveries")
+@work_source("notify: send due deliveries", batch=dispatch.BATCH)
 def send_due(worker_id: str) -> int:
     return dispatch.run(worker_id)
 

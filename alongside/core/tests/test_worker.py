@@ -94,3 +94,51 @@ def test_the_schedule_registers_its_jobs():
     assert {"schedule: extend open-ended series", "schedule: routine reminders for the next two weeks"} <= set(
         PERIODIC_JOBS
     )
+
+
+@pytest.mark.django_db
+def test_the_worker_comes_back_at_once_after_a_full_batch_and_gathers_after_a_part(monkeypatch):
+    from alongside.core import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "PERIODIC_JOBS", {})
+    # Stored items as a stream: 25 waiting at first, 3 more arriving during each pause.
+    waiting = [25]
+
+    def handle(worker_id):
+        handled = min(10, waiting[0])
+        waiting[0] -= handled
+        return handled
+
+    monkeypatch.setattr(
+        worker_module, "WORK_SOURCES", {"items": worker_module.WorkSource("items", batch=10, run=handle)}
+    )
+    worker = Worker(beat_seconds=5)
+    pauses = []
+
+    def pause(delay):
+        pauses.append(delay)
+        if len(pauses) >= 3:
+            waiting[0] += 3 if len(pauses) == 3 else 0
+
+    monkeypatch.setattr(worker.stopping, "wait", pause)
+    worker.run(max_cycles=6)  # the last cycle ends the loop without a pause
+    # 10 and 10 (full: at once), 5 (caught up: gather), 3 that arrived meanwhile (gather), then none (idle).
+    assert pauses == [0, 0, worker_module.GATHER_SECONDS, worker_module.GATHER_SECONDS, worker_module.IDLE_SECONDS]
+    assert waiting == [0]
+
+
+def test_a_source_that_fails_does_not_count_as_having_more_work(monkeypatch):
+    from alongside.core import worker as worker_module
+
+    def broken(worker_id):
+        raise RuntimeError("a bug in one source")
+
+    monkeypatch.setattr(
+        worker_module,
+        "WORK_SOURCES",
+        {
+            "broken": worker_module.WorkSource("broken", batch=1, run=broken),
+            "busy": worker_module.WorkSource("busy", batch=2, run=lambda worker_id: 2),
+        },
+    )
+    assert Worker().work() == (2, True)
