@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -51,14 +52,37 @@ def fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """An Idempotency-Key as a create stores it: whose key, the key, and the fingerprint of the request."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+
+    def answer(self, status: int, body: dict) -> IdempotencyRecord:
+        """The stored answer to this key's request, not yet saved."""
+        return IdempotencyRecord(
+            user_id=self.user_id, key=self.key, fingerprint=self.fingerprint, status=status, body=body
+        )
+
+
 def run_once(
-    request, create: Callable[[], tuple[int, dict]], check: Callable[[], tuple[int, dict] | None] | None = None
+    request,
+    create: Callable[..., tuple[int, dict]],
+    check: Callable[[], tuple[int, dict] | None] | None = None,
+    *,
+    stores_answer: bool = False,
 ) -> tuple[int, dict]:
     """Run `create` (returning status and JSON body) at most once per Idempotency-Key of this person.
 
     `check`, when given, runs first and outside the transaction: the validation and reads that need no write
     lock (on SQLite the transaction holds the database's one write lock, so the less it does the better). It
-    returns a refusal (status and body), or None to go on."""
+    returns a refusal (status and body), or None to go on.
+
+    Usually `create()` runs in a transaction and its answer is stored after it in the same transaction. With
+    `stores_answer`, `create(receipt)` stores `receipt.answer(...)` itself, all or nothing with what it
+    creates (the check-in write does it in one statement), and either succeeds or raises."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise IdempotencyProblem(400, _("Send an Idempotency-Key header: a new unique value for each new item."))
@@ -84,13 +108,17 @@ def run_once(
         return replay(existing) if existing is not None else refusal
     # Most keys are new, so the create runs first and the stored answer is inserted in the same transaction;
     # a key seen before makes that insert fail, which rolls the create back, and the stored answer is replayed.
+    receipt = Receipt(user.pk, key, print_)
     try:
-        with transaction.atomic():
-            status, body = create()
-            if 200 <= status < 300:
-                sql.insert(IdempotencyRecord(user=user, key=key, fingerprint=print_, status=status, body=body))
-            elif IdempotencyRecord.objects.filter(user=user, key=key).exists():
-                raise _SeenBefore
+        if stores_answer:
+            status, body = create(receipt)
+        else:
+            with transaction.atomic():
+                status, body = create()
+                if 200 <= status < 300:
+                    sql.insert(receipt.answer(status, body))
+                elif IdempotencyRecord.objects.filter(user=user, key=key).exists():
+                    raise _SeenBefore
     except (IntegrityError, _SeenBefore):
         existing = stored()
         if existing is None:
@@ -110,13 +138,14 @@ def forget_old(now=None) -> int:
     return deleted
 
 
-def once_per_key(request, create, check=None) -> JsonResponse:
-    """Run a create at most once per Idempotency-Key (`run_once`, with its `check`) and answer as the API does.
+def once_per_key(request, create, check=None, *, stores_answer: bool = False) -> JsonResponse:
+    """Run a create at most once per Idempotency-Key (`run_once`, with its `check` and `stores_answer`) and
+    answer as the API does.
 
     `create` returns a body already validated against the operation's response schema and dumped to JSON
     types (the stored answer that retries replay), so it is sent as it is rather than validated again."""
     try:
-        status, body = run_once(request, create, check)
+        status, body = run_once(request, create, check, stores_answer=stores_answer)
     except IdempotencyProblem as problem:
         field = [HEADER] if problem.status == 400 else []
         return JsonResponse({"detail": problem.detail, "fields": field}, status=problem.status)

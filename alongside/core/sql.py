@@ -47,12 +47,11 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, tuple]:
     return sql, plain
 
 
-def insert(instance: Model) -> Model:
-    """Save a new instance with one prepared INSERT, as `save()` would but without model signals (the models
-    stored this way have no receivers). Fields' own pre-save steps run, so `auto_now_add` and encryption work;
-    a plain value (a number, a text, a flag, None) goes in as it is."""
-    model = type(instance)
-    sql, fields = _insert_statement(model, connection.vendor)
+def insert_params(instance: Model) -> list:
+    """The values of a new instance's columns (all but its key, in the model's order), prepared for the
+    database. Fields' own pre-save steps run, so `auto_now_add` and encryption work; a plain value (a number,
+    a text, a flag, None) goes in as it is."""
+    _sql, fields = _insert_statement(type(instance), connection.vendor)
     params = []
     for field, plain in fields:
         if plain is not None and field.attname in instance.__dict__:
@@ -61,6 +60,14 @@ def insert(instance: Model) -> Model:
                 params.append(value)
                 continue
         params.append(field.get_db_prep_save(field.pre_save(instance, add=True), connection))
+    return params
+
+
+def insert(instance: Model) -> Model:
+    """Save a new instance with one prepared INSERT, as `save()` would but without model signals (the models
+    stored this way have no receivers); the values as `insert_params` prepares them."""
+    sql, _fields = _insert_statement(type(instance), connection.vendor)
+    params = insert_params(instance)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         instance.pk = cursor.fetchone()[0]

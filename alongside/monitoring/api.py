@@ -93,13 +93,15 @@ def create_checkin(request, payload: CheckInIn):
             return 422, problem_from(error)
         return None
 
-    def create():
-        checkin = checkins.store(prepared[0])
-        # Stored for replays exactly as sent the first time. `checkin_out` gives the schema's types, so only
-        # the datetime needs turning into JSON (as pydantic writes it); the API tests validate the answers.
-        return 201, to_jsonable_python(checkin_out(checkin))
+    def create(receipt):
+        # The answer is stored for replays exactly as sent the first time, with the new check-in's id, in the
+        # write that stores the check-in. `checkin_out` gives the schema's types, so only the datetime needs
+        # turning into JSON (as pydantic writes it); the API tests validate the answers.
+        body = to_jsonable_python(checkin_out(prepared[0]))
+        checkin = checkins.store(prepared[0], receipt=receipt, answer=(201, body))
+        return 201, {**body, "id": checkin.pk}
 
-    return once_per_key(request, create, check)
+    return once_per_key(request, create, check, stores_answer=True)
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -14,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.core import sql
-from alongside.monitoring import events
+from alongside.core.idempotency import Receipt
+from alongside.monitoring import events, intake
 from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
 from alongside.programs.models import Enrolment
 from alongside.programs.settings_schema import CHECKIN_FIELDS
@@ -173,15 +175,61 @@ def prepare(
     return checkin
 
 
-def store(checkin: CheckIn) -> CheckIn:
-    """Store a check-in from `prepare` and its tag links together. Everything was validated before, so inside a
-    caller's transaction (the API's idempotent create) the inserts join it without a savepoint of their own."""
-    with transaction.atomic(savepoint=False):
+def store(checkin: CheckIn, *, receipt: Receipt | None = None, answer: tuple[int, dict] | None = None) -> CheckIn:
+    """Store a check-in from `prepare` with its tag links and, for an API create, its Idempotency-Key's answer
+    (`receipt` and `answer`: the status and the body, whose "id" is set to the new check-in's): all or nothing.
+    A key used before raises IntegrityError and stores nothing (inside a caller's transaction, a savepoint keeps
+    that failure from spoiling the rest). Otherwise everything was validated before, so inside a caller's
+    transaction the inserts join it without a savepoint of their own."""
+    tag_ids = list(dict.fromkeys(tag.pk for tag in checkin.tag_list))
+    if receipt is not None and connection.vendor == "sqlite" and not connection.in_atomic_block:
+        return _store_in_one_statement(checkin, tag_ids, receipt, answer)
+    with transaction.atomic(savepoint=receipt is not None):
         sql.insert(checkin)
         # The check-in is new, so its tag links are plain inserts with nothing to compare against.
-        for tag_pk in dict.fromkeys(tag.pk for tag in checkin.tag_list):
+        for tag_pk in tag_ids:
             sql.insert(CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag_pk))
+        if receipt is not None:
+            status, body = answer
+            sql.insert(receipt.answer(status, {**body, "id": checkin.pk}))
     return checkin
+
+
+def _store_in_one_statement(checkin: CheckIn, tag_ids: list[int], receipt: Receipt, answer) -> CheckIn:
+    """SQLite: the check-in, its links and the answer in one autocommitted statement (`intake` says why)."""
+    status, body = answer
+    with connection.cursor() as cursor:
+        cursor.execute(
+            intake.insert_sql(CheckIn),
+            [
+                *sql.insert_params(checkin),
+                json.dumps(tag_ids),
+                receipt.user_id,
+                receipt.key,
+                receipt.fingerprint,
+                status,
+                json.dumps({**body, "id": None}),
+            ],
+        )
+        # The key is this person's and unique, so the answer found is the one just stored.
+        cursor.execute(_answer_id_statement(), [receipt.user_id, receipt.key])
+        checkin.pk = cursor.fetchone()[0]
+    checkin._state.adding = False
+    checkin._state.db = connection.alias
+    return checkin
+
+
+@cache
+def _answer_id_statement() -> str:
+    from alongside.core.models import IdempotencyRecord
+
+    quote = connection.ops.quote_name
+    field = IdempotencyRecord._meta.get_field
+    # Only names from the model are formatted in; the person and the key are parameters.
+    return (
+        f"SELECT json_extract({quote(field('body').column)}, '$.id') FROM {quote(IdempotencyRecord._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(field('user').column)} = %s AND {quote(field('key').column)} = %s"
+    )
 
 
 # Check-ins per announcing transaction. On SQLite the transaction holds the database's one write lock while the

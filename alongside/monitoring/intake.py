@@ -1,0 +1,100 @@
+"""On SQLite, an API check-in is stored with one statement: the check-in, its tag links and its idempotent answer.
+
+SQLite lets one connection write at a time. A write transaction of several statements holds that lock while
+Python runs between them, and every statement gives up the interpreter lock while SQLite works; with several
+threads in a process, getting it back can take milliseconds, all the while holding the database's one write
+lock. Web threads storing check-ins then mostly waited for each other: measured at 32 clients, the
+transaction of three inserts left a fifth of the processor idle and cost each check-in a third more processor
+time than one insert on its own (docs/performance.md). One statement runs within SQLite, start to end, without
+coming back to Python, and autocommits.
+
+So there is a view, `monitoring_checkin_intake`: the check-in's columns, then the tag ids (a JSON list) and the
+Idempotency-Key's answer. Inserting a row into it runs an INSTEAD OF trigger that inserts the check-in, a link
+for each tag, and the stored answer with the new check-in's id set into its body. Any failure (above all the
+answer's unique key, when the key was used before) undoes the whole statement. The new check-in's id is then
+read back from the stored answer. PostgreSQL has no single write lock, and there the same write is an
+ordinary transaction (`checkins.store`).
+
+The view and the trigger name the check-in's columns and the tables they write. A migration that changes those
+tables drops them first (`uninstall`) and makes them again afterwards (`install`); a test compares the view
+with the model.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+VIEW = "monitoring_checkin_intake"
+TRIGGER = "monitoring_checkin_intake_insert"
+# What the view adds after the check-in's own columns, in this order.
+EXTRA_COLUMNS = ("tag_ids", "answer_user_id", "answer_key", "answer_fingerprint", "answer_status", "answer_body")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def checkin_columns(checkin_model) -> list[str]:
+    """The check-in's columns as the intake takes them: every concrete one but the key, in the model's order."""
+    return [field.column for field in checkin_model._meta.concrete_fields if not field.primary_key]
+
+
+def create_sql(checkin_model, record_model) -> list[str]:
+    """The statements that (re)create the view and its trigger for these models (current or historical)."""
+    checkins = _quote(checkin_model._meta.db_table)
+    links = checkin_model._meta.get_field("tags").remote_field.through._meta
+    records = _quote(record_model._meta.db_table)
+    columns = checkin_columns(checkin_model)
+    listed = ", ".join(_quote(column) for column in columns)
+    # Only names from the models are formatted into these statements; the values are parameters of `insert_sql`.
+    new_checkin = f"(SELECT max({_quote(checkin_model._meta.pk.column)}) FROM {checkins})"  # noqa: S608
+    return [
+        *drop_sql(),
+        f"CREATE VIEW {VIEW} AS SELECT {listed}, "  # noqa: S608
+        + ", ".join(f"NULL AS {column}" for column in EXTRA_COLUMNS)
+        + f" FROM {checkins} WHERE 0",
+        # Under the write lock the row just inserted has the largest id (SQLite gives a new row one more than
+        # any before), so the statements after it find it as max(id).
+        f"CREATE TRIGGER {TRIGGER} INSTEAD OF INSERT ON {VIEW} BEGIN "  # noqa: S608
+        f"INSERT INTO {checkins} ({listed}) VALUES ({', '.join('NEW.' + _quote(column) for column in columns)}); "
+        f"INSERT INTO {_quote(links.db_table)} "
+        f"({_quote(links.get_field('checkin').column)}, {_quote(links.get_field('tag').column)}) "
+        f"SELECT {new_checkin}, value FROM json_each(NEW.tag_ids); "
+        f"INSERT INTO {records} ({', '.join(_quote(column) for column in _record_columns(record_model))}) "
+        "VALUES (NEW.answer_user_id, NEW.answer_key, NEW.answer_fingerprint, NEW.answer_status, "
+        f"json_set(NEW.answer_body, '$.id', {new_checkin}), NEW.created_at); "
+        "END",
+    ]
+
+
+def _record_columns(record_model) -> list[str]:
+    return [
+        record_model._meta.get_field(name).column
+        for name in ("user", "key", "fingerprint", "status", "body", "created_at")
+    ]
+
+
+def drop_sql() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {TRIGGER}", f"DROP VIEW IF EXISTS {VIEW}"]
+
+
+@cache
+def insert_sql(checkin_model) -> str:
+    """The insert into the view: the check-in's values (`sql.insert_params`), then the extra columns'."""
+    columns = ", ".join(_quote(column) for column in [*checkin_columns(checkin_model), *EXTRA_COLUMNS])
+    values = ", ".join(["%s"] * (len(checkin_columns(checkin_model)) + len(EXTRA_COLUMNS)))
+    return f"INSERT INTO {VIEW} ({columns}) VALUES ({values})"  # noqa: S608 (names only; values are parameters)
+
+
+def install(schema_editor, checkin_model, record_model) -> None:
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for statement in create_sql(checkin_model, record_model):
+        schema_editor.execute(statement)
+
+
+def uninstall(schema_editor) -> None:
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for statement in drop_sql():
+        schema_editor.execute(statement)

@@ -1,0 +1,144 @@
+"""An API check-in's one-statement write (SQLite) and the same behaviour from the transaction (PostgreSQL).
+
+These run outside a test transaction, as requests do, since inside one the store takes the transaction path."""
+
+import json
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from alongside.accounts import tokens
+from alongside.core.idempotency import Receipt
+from alongside.core.models import IdempotencyRecord
+from alongside.monitoring import checkins, intake
+from alongside.monitoring.models import CheckIn, TagKind
+from alongside.testing import factories
+
+on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the intake view is SQLite's")
+
+
+def post(client, body, key):
+    return client.post(
+        "/api/v1/checkins", json.dumps(body), content_type="application/json", headers={"Idempotency-Key": key}
+    )
+
+
+def member_and_client(name="Ines Intake"):
+    """A member, and a client that sends their personal access token, as a phone does."""
+    organisation = factories.make_organisation(f"{name} Program")
+    member = factories.make_member(organisation, display_name=name)
+    checkins.use_warning_signs(member, ["Staying in bed"])
+    _token, raw = tokens.issue(member, name="phone", scopes=["read", "write"])
+    return member, Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_the_intake_view_takes_every_column_of_a_check_in():
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({intake.VIEW})")
+        view_columns = [row[1] for row in cursor.fetchall()]
+    # A field added to CheckIn without making the view again would be left out of API check-ins. (The view
+    # lists the columns in the order the migrations made them; the insert names them.)
+    extra = len(intake.EXTRA_COLUMNS)
+    assert sorted(view_columns[:-extra]) == sorted(intake.checkin_columns(CheckIn))
+    assert view_columns[-extra:] == list(intake.EXTRA_COLUMNS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_check_in_stores_its_tags_and_its_answer_all_at_once():
+    member, client = member_and_client()
+    # A first check-in naming an activity also makes the member's list of activities.
+    assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
+    body = {"mood": 4, "anxiety": 6, "activities": ["Walk", "Music"], "warning_signs": ["Staying in bed"]}
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, body, "key-1")
+    assert response.status_code == 201
+    answer = response.json()
+    checkin = CheckIn.objects.get(member=member, mood=4)
+    assert answer["id"] == checkin.pk and answer["anxiety"] == 6
+    assert sorted(tag.label for tag in checkin.tags.all()) == ["Music", "Staying in bed", "Walk"]
+    record = IdempotencyRecord.objects.get(user=member, key="key-1")
+    assert record.status == 201 and record.body == answer
+    if connection.vendor == "sqlite":
+        # One statement, and no transaction around it.
+        writes = [q["sql"] for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+        assert len(writes) == 1 and writes[0].startswith(f"INSERT INTO {intake.VIEW} ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_replays_the_answer_and_a_changed_body_under_the_key_is_refused():
+    member, client = member_and_client()
+    first = post(client, {"mood": 6, "activities": ["Walk"]}, "key-1")
+    again = post(client, {"activities": ["Walk"], "mood": 6}, "key-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    conflict = post(client, {"mood": 2}, "key-1")
+    assert conflict.status_code == 409
+    assert CheckIn.objects.filter(member=member).count() == 1
+    assert CheckIn.tags.through.objects.filter(checkin__member=member).count() == 1
+    assert IdempotencyRecord.objects.filter(user=member).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_fails_part_way_stores_nothing():
+    member, _client = member_and_client()
+    checkin = checkins.prepare(member, mood=5, activities=["Walk"])
+    missing_tag = factories.make_member(factories.make_organisation("Elsewhere"))  # any id that is no tag's
+    checkin.tag_list[0].pk = missing_tag.pk + 10_000
+    with pytest.raises(IntegrityError):
+        checkins.store(checkin, receipt=Receipt(member.pk, "key-1", "f" * 64), answer=(201, {"id": None}))
+    assert not CheckIn.objects.filter(member=member).exists()
+    assert not IdempotencyRecord.objects.filter(user=member).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_ins_sent_at_once_each_get_their_own_id_tags_and_answer():
+    people = [member_and_client(f"Member {n}") for n in range(2)]
+    answers = []
+    failures = []
+
+    def send(member, client, thread):
+        try:
+            for n in range(5):
+                mood = (thread * 5 + n) % 11
+                activities = ["Walk"] if n % 2 else ["Music", "Cooking"]
+                response = post(client, {"mood": mood, "activities": activities}, f"t{thread}-{n}")
+                answers.append((member.pk, response.status_code, response.json()))
+        except Exception as error:  # shown by the assertion below
+            failures.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(*people[thread % 2], thread)) for thread in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(answers) == 30 and {status for _member, status, _answer in answers} == {201}
+    for member_pk, _status, answer in answers:
+        stored = CheckIn.objects.get(pk=answer["id"])
+        assert stored.member_id == member_pk and stored.mood == answer["mood"]
+        assert sorted(t.label for t in stored.tags.filter(kind=TagKind.ACTIVITY)) == sorted(answer["activities"])
+    assert CheckIn.objects.count() == 30
+    assert sorted(r.body["id"] for r in IdempotencyRecord.objects.all()) == sorted(a["id"] for _m, _s, a in answers)
+
+
+def test_the_view_is_made_on_sqlite_only():
+    class Editor:
+        def __init__(self, vendor):
+            self.connection = type("Connection", (), {"vendor": vendor})()
+            self.executed = []
+
+        def execute(self, statement):
+            self.executed.append(statement)
+
+    sqlite, postgresql = Editor("sqlite"), Editor("postgresql")
+    for editor in (sqlite, postgresql):
+        intake.install(editor, CheckIn, IdempotencyRecord)
+    assert postgresql.executed == []
+    assert any(statement.startswith(f"CREATE TRIGGER {intake.TRIGGER}") for statement in sqlite.executed)
