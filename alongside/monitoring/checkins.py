@@ -182,7 +182,7 @@ def store(checkin: CheckIn, *, receipt: Receipt | None = None, answer: tuple[int
     that failure from spoiling the rest). Otherwise everything was validated before, so inside a caller's
     transaction the inserts join it without a savepoint of their own."""
     tag_ids = list(dict.fromkeys(tag.pk for tag in checkin.tag_list))
-    if receipt is not None and connection.vendor == "sqlite" and not connection.in_atomic_block:
+    if receipt is not None and not connection.in_atomic_block:
         return _store_in_one_statement(checkin, tag_ids, receipt, answer)
     with transaction.atomic(savepoint=receipt is not None):
         sql.insert(checkin)
@@ -196,23 +196,23 @@ def store(checkin: CheckIn, *, receipt: Receipt | None = None, answer: tuple[int
 
 
 def _store_in_one_statement(checkin: CheckIn, tag_ids: list[int], receipt: Receipt, answer) -> CheckIn:
-    """SQLite: the check-in, its links and the answer in one autocommitted statement (`intake` says why)."""
+    """The check-in, its links and the answer in one autocommitted statement (`intake` says why and how)."""
+    from alongside.core.models import IdempotencyRecord
+
     status, body = answer
+    answer_values = [receipt.user_id, receipt.key, receipt.fingerprint, status, json.dumps({**body, "id": None})]
     with connection.cursor() as cursor:
-        cursor.execute(
-            intake.insert_sql(CheckIn),
-            [
-                *sql.insert_params(checkin),
-                json.dumps(tag_ids),
-                receipt.user_id,
-                receipt.key,
-                receipt.fingerprint,
-                status,
-                json.dumps({**body, "id": None}),
-            ],
-        )
-        # The key is this person's and unique, so the answer found is the one just stored.
-        cursor.execute(_answer_id_statement(), [receipt.user_id, receipt.key])
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                intake.postgresql_sql(CheckIn, IdempotencyRecord),
+                [*sql.insert_params(checkin), tag_ids, *answer_values],
+            )
+        else:
+            cursor.execute(
+                intake.insert_sql(CheckIn), [*sql.insert_params(checkin), json.dumps(tag_ids), *answer_values]
+            )
+            # The key is this person's and unique, so the answer found is the one just stored.
+            cursor.execute(_answer_id_statement(), [receipt.user_id, receipt.key])
         checkin.pk = cursor.fetchone()[0]
     checkin._state.adding = False
     checkin._state.db = connection.alias
