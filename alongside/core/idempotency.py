@@ -3,9 +3,9 @@
 The client sends a unique `Idempotency-Key` with each create. The first request with a key runs and its
 answer is stored together with a fingerprint of the request; a retry with the same key and the same request
 gets the stored answer (nothing is created twice), and the same key with a different request is refused with
-409. The create and the stored answer commit in one transaction, so a crash between them cannot leave one
-without the other. Only successful answers are stored: a request refused for bad input can be corrected and
-sent again with the same key.
+409. The create and the stored answer commit together (in one transaction, or for a check-in in one
+statement), so a crash between them cannot leave one without the other. Only successful answers are stored:
+a request refused for bad input can be corrected and sent again with the same key.
 
 (The existing Django package for this targets Django REST Framework on older Django releases and does not
 compare request bodies, so this small mechanism is Alongside's own.)
@@ -25,7 +25,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alongside.core import sql
+from alongside.core import crypto, sql
 from alongside.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -61,10 +61,23 @@ class Receipt:
     fingerprint: str
 
     def answer(self, status: int, body: dict) -> IdempotencyRecord:
-        """The stored answer to this key's request, not yet saved."""
+        """The stored answer to this key's request (sealed), not yet saved."""
         return IdempotencyRecord(
-            user_id=self.user_id, key=self.key, fingerprint=self.fingerprint, status=status, body=body
+            user_id=self.user_id, key=self.key, fingerprint=self.fingerprint, status=status, body=seal(body)
         )
+
+
+def seal(body: dict) -> str:
+    """An answer as it is stored: its JSON encrypted (it may carry a note or a journal entry's text)."""
+    return crypto.encrypt(json.dumps(body, separators=(",", ":")))
+
+
+def opened(record: IdempotencyRecord) -> dict:
+    """A stored answer as it was sent, with the id of what was created when it was stored apart."""
+    body = json.loads(crypto.decrypt(record.body))
+    if record.created_id is not None:
+        body["id"] = record.created_id
+    return body
 
 
 def run_once(
@@ -96,7 +109,13 @@ def run_once(
             raise IdempotencyProblem(
                 409, _("This Idempotency-Key was already used for a different request. Use a new key.")
             )
-        return record.status, record.body
+        try:
+            return record.status, opened(record)
+        except crypto.DecryptionError:
+            # Sealed with a key since removed (docs/operations.md, rotating the key): the item was created.
+            raise IdempotencyProblem(
+                409, _("This Idempotency-Key was already used, and its answer is no longer kept. Use a new key.")
+            ) from None
 
     def stored() -> IdempotencyRecord | None:
         return IdempotencyRecord.objects.filter(user=user, key=key).first()

@@ -45,7 +45,12 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # method, path and body of the first request
     status = models.PositiveSmallIntegerField()
+    # The answer's JSON encrypted at rest, as a Fernet token kept as a JSON string: an answer may carry a
+    # check-in's note or a journal entry's text (`idempotency.seal` and `opened`).
     body = models.JSONField()
+    # The id of what the create made, when the answer was sealed before the id was known (a check-in stored with
+    # one statement); it becomes the answer's "id" when the answer is opened.
+    created_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.core import sql
-from alongside.core.idempotency import Receipt
+from alongside.core.idempotency import Receipt, seal
 from alongside.monitoring import events, intake
 from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
 from alongside.programs.models import Enrolment
@@ -200,7 +200,8 @@ def _store_in_one_statement(checkin: CheckIn, tag_ids: list[int], receipt: Recei
     from alongside.core.models import IdempotencyRecord
 
     status, body = answer
-    answer_values = [receipt.user_id, receipt.key, receipt.fingerprint, status, json.dumps({**body, "id": None})]
+    # The answer is sealed without the id, which the statement stores beside it (`created_id`).
+    answer_values = [receipt.user_id, receipt.key, receipt.fingerprint, status, json.dumps(seal({**body, "id": None}))]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -227,7 +228,7 @@ def _answer_id_statement() -> str:
     field = IdempotencyRecord._meta.get_field
     # Only names from the model are formatted in; the person and the key are parameters.
     return (
-        f"SELECT json_extract({quote(field('body').column)}, '$.id') FROM {quote(IdempotencyRecord._meta.db_table)} "  # noqa: S608
+        f"SELECT {quote(field('created_id').column)} FROM {quote(IdempotencyRecord._meta.db_table)} "  # noqa: S608
         f"WHERE {quote(field('user').column)} = %s AND {quote(field('key').column)} = %s"
     )
 

@@ -9,9 +9,9 @@ one statement does (docs/performance.md). One statement runs within SQLite, star
 to Python, and autocommits. On PostgreSQL one statement saves the round trips of BEGIN, two inserts and COMMIT.
 
 - **SQLite**: a view, `monitoring_checkin_intake`: the check-in's columns, then the tag ids (a JSON list) and the
-  Idempotency-Key's answer. Inserting a row into it runs an INSTEAD OF trigger that inserts the check-in, a link
-  for each tag, and the stored answer with the new check-in's id set into its body. The new check-in's id is
-  then read back from the stored answer.
+  Idempotency-Key's answer (sealed: `idempotency.seal`). Inserting a row into it runs an INSTEAD OF trigger
+  that inserts the check-in, a link for each tag, and the stored answer with the new check-in's id beside it
+  (`created_id`). The new check-in's id is then read back from the stored answer.
 - **PostgreSQL**: an INSERT of the check-in with the links' and the answer's inserts in its WITH clause.
 
 Either way any failure (above all the answer's unique key, when the key was used before) undoes the whole
@@ -64,7 +64,7 @@ def create_sql(checkin_model, record_model) -> list[str]:
         f"SELECT {new_checkin}, value FROM json_each(NEW.tag_ids); "
         f"INSERT INTO {records} ({', '.join(_quote(column) for column in _record_columns(record_model))}) "
         "VALUES (NEW.answer_user_id, NEW.answer_key, NEW.answer_fingerprint, NEW.answer_status, "
-        f"json_set(NEW.answer_body, '$.id', {new_checkin}), NEW.created_at); "
+        f"NEW.answer_body, {new_checkin}, NEW.created_at); "
         "END",
     ]
 
@@ -72,7 +72,7 @@ def create_sql(checkin_model, record_model) -> list[str]:
 def _record_columns(record_model) -> list[str]:
     return [
         record_model._meta.get_field(name).column
-        for name in ("user", "key", "fingerprint", "status", "body", "created_at")
+        for name in ("user", "key", "fingerprint", "status", "body", "created_id", "created_at")
     ]
 
 
@@ -105,7 +105,7 @@ def uninstall(schema_editor) -> None:
 @cache
 def postgresql_sql(checkin_model, record_model) -> str:
     """PostgreSQL: the check-in's values (`sql.insert_params`), then the tag ids (a list), the answer's person,
-    key, fingerprint and status, and its body (JSON text); returns the new check-in's id."""
+    key, fingerprint and status, and its sealed body (as JSON text); returns the new check-in's id."""
     links = checkin_model._meta.get_field("tags").remote_field.through._meta
     columns = checkin_columns(checkin_model)
     pk = _quote(checkin_model._meta.pk.column)
@@ -119,6 +119,6 @@ def postgresql_sql(checkin_model, record_model) -> str:
         f"({_quote(links.get_field('checkin').column)}, {_quote(links.get_field('tag').column)}) "
         f"SELECT new_checkin.{pk}, tag FROM new_checkin, unnest(%s::bigint[]) AS tag), "
         f"answer AS (INSERT INTO {_quote(record_model._meta.db_table)} ({record_columns}) "
-        f"SELECT %s, %s, %s, %s, jsonb_set(%s::jsonb, '{{id}}', to_jsonb(new_checkin.{pk})), now() FROM new_checkin) "
+        f"SELECT %s, %s, %s, %s, %s::jsonb, new_checkin.{pk}, now() FROM new_checkin) "
         f"SELECT {pk} FROM new_checkin"
     )

@@ -63,6 +63,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params["timeout"] = 0
         return params
 
+    def get_new_connection(self, conn_params):
+        # Opening runs the init commands, and `journal_mode=WAL` can find the database briefly locked (another
+        # connection opening it, or the last one closing it, rebuilds or checkpoints the log): give that SQLite's
+        # own busy wait, then hand waiting back to WaitingCursor.
+        connection = super().get_new_connection({**conn_params, "timeout": self.wait_seconds})
+        connection.execute("PRAGMA busy_timeout = 0")
+        return connection
+
     def create_cursor(self, name=None):
         cursor = self.connection.cursor(factory=WaitingCursor)
         cursor.wait_seconds = self.wait_seconds

@@ -68,6 +68,32 @@ def test_a_writer_waits_for_another_process_and_then_writes(database_file):
     other.close()
 
 
+def test_opening_a_connection_waits_while_another_holds_the_database(database_file):
+    # A connection that keeps its lock (as one rebuilding or checkpointing the log briefly does) refuses even the
+    # new connection's `journal_mode=WAL`; opening waits for it instead of failing the request.
+    other = sqlite3.connect(database_file, isolation_level=None, check_same_thread=False)
+    other.execute("SELECT count(*) FROM entry").fetchall()  # opened in shared mode first
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO entry (who) VALUES ('other')")
+    other.execute("COMMIT")
+
+    def release():
+        other.execute("PRAGMA locking_mode=NORMAL")
+        other.execute("SELECT count(*) FROM entry").fetchall()
+
+    threading.Timer(0.15, release).start()
+    ours = wrapper_for(database_file)
+    started = time.monotonic()
+    ours.ensure_connection()
+    assert 0.1 <= time.monotonic() - started < 2
+    assert ours.cursor().execute("SELECT who FROM entry").fetchall() == [("other",)]
+    # Waiting afterwards is WaitingCursor's again, not SQLite's.
+    assert ours.cursor().execute("PRAGMA busy_timeout").fetchone()[0] == 0
+    ours.close()
+    other.close()
+
+
 def test_a_writer_gives_up_after_its_timeout_and_frees_the_queue(database_file):
     other = sqlite3.connect(database_file, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")

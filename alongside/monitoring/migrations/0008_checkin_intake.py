@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     # SQLite only: the view through which an API check-in is stored in one statement (monitoring/intake.py).
     dependencies = [
         ("monitoring", "0007_checkin_unannounced"),
-        ("core", "0003_idempotencyrecord"),
+        ("core", "0004_idempotency_sealed"),
     ]
 
     operations = [migrations.RunPython(install, uninstall, elidable=False)]

@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from alongside.accounts import tokens
-from alongside.core.idempotency import Receipt
+from alongside.core.idempotency import Receipt, opened
 from alongside.core.models import IdempotencyRecord
 from alongside.monitoring import checkins, intake
 from alongside.monitoring.models import CheckIn, TagKind
@@ -53,7 +53,13 @@ def test_an_api_check_in_stores_its_tags_and_its_answer_all_at_once():
     member, client = member_and_client()
     # A first check-in naming an activity also makes the member's list of activities.
     assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
-    body = {"mood": 4, "anxiety": 6, "activities": ["Walk", "Music"], "warning_signs": ["Staying in bed"]}
+    body = {
+        "mood": 4,
+        "anxiety": 6,
+        "activities": ["Walk", "Music"],
+        "warning_signs": ["Staying in bed"],
+        "note": "Slept badly after the argument",
+    }
     with CaptureQueriesContext(connection) as queries:
         response = post(client, body, "key-1")
     assert response.status_code == 201
@@ -62,7 +68,11 @@ def test_an_api_check_in_stores_its_tags_and_its_answer_all_at_once():
     assert answer["id"] == checkin.pk and answer["anxiety"] == 6
     assert sorted(tag.label for tag in checkin.tags.all()) == ["Music", "Staying in bed", "Walk"]
     record = IdempotencyRecord.objects.get(user=member, key="key-1")
-    assert record.status == 201 and record.body == answer
+    assert record.status == 201 and opened(record) == answer
+    # The note is encrypted at rest in the stored answer as in the check-in itself.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM core_idempotencyrecord WHERE id = %s", [record.pk])
+        assert "argument" not in str(cursor.fetchone()[0])
     # One statement, and no transaction around it.
     writes = [q["sql"] for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
     one = f"INSERT INTO {intake.VIEW} " if connection.vendor == "sqlite" else "WITH new_checkin AS (INSERT INTO "
@@ -125,7 +135,7 @@ def test_check_ins_sent_at_once_each_get_their_own_id_tags_and_answer():
         assert stored.member_id == member_pk and stored.mood == answer["mood"]
         assert sorted(t.label for t in stored.tags.filter(kind=TagKind.ACTIVITY)) == sorted(answer["activities"])
     assert CheckIn.objects.count() == 30
-    assert sorted(r.body["id"] for r in IdempotencyRecord.objects.all()) == sorted(a["id"] for _m, _s, a in answers)
+    assert sorted(opened(r)["id"] for r in IdempotencyRecord.objects.all()) == sorted(a["id"] for _m, _s, a in answers)
 
 
 def test_the_view_is_made_on_sqlite_only():

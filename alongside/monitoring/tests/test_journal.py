@@ -93,6 +93,33 @@ def test_api_journal_is_idempotent_and_supporters_see_shared_entries(client_for,
     assert [entry["text"] for entry in seen] == ["Sharing this one"]
 
 
+def test_the_stored_answer_to_an_api_journal_entry_keeps_its_text_encrypted(client_for, member):
+    client = client_for(member)
+    body = json.dumps({"text": "The dream about the lake again"})
+    first = client.post("/api/v1/journal", body, content_type="application/json", headers={"Idempotency-Key": "j1"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM core_idempotencyrecord")
+        [(stored,)] = cursor.fetchall()
+    assert "lake" not in str(stored)
+    again = client.post("/api/v1/journal", body, content_type="application/json", headers={"Idempotency-Key": "j1"})
+    assert again.json() == first.json() and again.json()["text"] == "The dream about the lake again"
+
+
+def test_a_retry_whose_answer_was_sealed_with_a_removed_key_is_refused_and_creates_nothing(client_for, member):
+    from cryptography.fernet import Fernet
+
+    from alongside.core.models import IdempotencyRecord
+
+    client = client_for(member)
+    body = json.dumps({"text": "Written before the key changed"})
+    first = client.post("/api/v1/journal", body, content_type="application/json", headers={"Idempotency-Key": "j1"})
+    assert first.status_code == 201
+    IdempotencyRecord.objects.update(body=Fernet(Fernet.generate_key()).encrypt(b"{}").decode())
+    again = client.post("/api/v1/journal", body, content_type="application/json", headers={"Idempotency-Key": "j1"})
+    assert again.status_code == 409 and "no longer kept" in again.json()["detail"]
+    assert JournalEntry.objects.count() == 1
+
+
 def test_sharing_with_an_id_no_row_could_have_names_the_field(member, relationship):
     # Larger than any 64-bit key: SQLite refuses such a number in a query rather than finding nothing.
     with pytest.raises(ValidationError) as caught:
