@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from alongside.core import sql
 from alongside.core.idempotency import Receipt, seal
+from alongside.core.models import IdempotencyRecord
 from alongside.monitoring import events, intake
 from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
 from alongside.programs.models import Enrolment
@@ -197,8 +198,6 @@ def store(checkin: CheckIn, *, receipt: Receipt | None = None, answer: tuple[int
 
 def _store_in_one_statement(checkin: CheckIn, tag_ids: list[int], receipt: Receipt, answer) -> CheckIn:
     """The check-in, its links and the answer in one autocommitted statement (`intake` says why and how)."""
-    from alongside.core.models import IdempotencyRecord
-
     status, body = answer
     # The answer is sealed without the id, which the statement stores beside it (`created_id`).
     answer_values = [receipt.user_id, receipt.key, receipt.fingerprint, status, json.dumps(seal({**body, "id": None}))]
@@ -222,8 +221,6 @@ def _store_in_one_statement(checkin: CheckIn, tag_ids: list[int], receipt: Recei
 
 @cache
 def _answer_id_statement() -> str:
-    from alongside.core.models import IdempotencyRecord
-
     quote = connection.ops.quote_name
     field = IdempotencyRecord._meta.get_field
     # Only names from the model are formatted in; the person and the key are parameters.

@@ -44,7 +44,6 @@ def checkin_columns(checkin_model) -> list[str]:
 def create_sql(checkin_model, record_model) -> list[str]:
     """The statements that (re)create the view and its trigger for these models (current or historical)."""
     checkins = _quote(checkin_model._meta.db_table)
-    links = checkin_model._meta.get_field("tags").remote_field.through._meta
     records = _quote(record_model._meta.db_table)
     columns = checkin_columns(checkin_model)
     listed = ", ".join(_quote(column) for column in columns)
@@ -59,14 +58,19 @@ def create_sql(checkin_model, record_model) -> list[str]:
         # any before), so the statements after it find it as max(id).
         f"CREATE TRIGGER {TRIGGER} INSTEAD OF INSERT ON {VIEW} BEGIN "  # noqa: S608
         f"INSERT INTO {checkins} ({listed}) VALUES ({', '.join('NEW.' + _quote(column) for column in columns)}); "
-        f"INSERT INTO {_quote(links.db_table)} "
-        f"({_quote(links.get_field('checkin').column)}, {_quote(links.get_field('tag').column)}) "
-        f"SELECT {new_checkin}, value FROM json_each(NEW.tag_ids); "
+        f"{_links_insert(checkin_model)} SELECT {new_checkin}, value FROM json_each(NEW.tag_ids); "
         f"INSERT INTO {records} ({', '.join(_quote(column) for column in _record_columns(record_model))}) "
         "VALUES (NEW.answer_user_id, NEW.answer_key, NEW.answer_fingerprint, NEW.answer_status, "
         f"NEW.answer_body, {new_checkin}, NEW.created_at); "
         "END",
     ]
+
+
+def _links_insert(checkin_model) -> str:
+    """The start of an insert into the check-in's tag links, up to its values."""
+    links = checkin_model._meta.get_field("tags").remote_field.through._meta
+    columns = f"{_quote(links.get_field('checkin').column)}, {_quote(links.get_field('tag').column)}"
+    return f"INSERT INTO {_quote(links.db_table)} ({columns})"
 
 
 def _record_columns(record_model) -> list[str]:
@@ -83,8 +87,9 @@ def drop_sql() -> list[str]:
 @cache
 def insert_sql(checkin_model) -> str:
     """The insert into the view: the check-in's values (`sql.insert_params`), then the extra columns'."""
-    columns = ", ".join(_quote(column) for column in [*checkin_columns(checkin_model), *EXTRA_COLUMNS])
-    values = ", ".join(["%s"] * (len(checkin_columns(checkin_model)) + len(EXTRA_COLUMNS)))
+    names = [*checkin_columns(checkin_model), *EXTRA_COLUMNS]
+    columns = ", ".join(_quote(column) for column in names)
+    values = ", ".join(["%s"] * len(names))
     return f"INSERT INTO {VIEW} ({columns}) VALUES ({values})"  # noqa: S608 (names only; values are parameters)
 
 
@@ -106,7 +111,6 @@ def uninstall(schema_editor) -> None:
 def postgresql_sql(checkin_model, record_model) -> str:
     """PostgreSQL: the check-in's values (`sql.insert_params`), then the tag ids (a list), the answer's person,
     key, fingerprint and status, and its sealed body (as JSON text); returns the new check-in's id."""
-    links = checkin_model._meta.get_field("tags").remote_field.through._meta
     columns = checkin_columns(checkin_model)
     pk = _quote(checkin_model._meta.pk.column)
     record_columns = ", ".join(_quote(column) for column in _record_columns(record_model))
@@ -115,9 +119,8 @@ def postgresql_sql(checkin_model, record_model) -> str:
         f"WITH new_checkin AS (INSERT INTO {_quote(checkin_model._meta.db_table)} "  # noqa: S608
         f"({', '.join(_quote(column) for column in columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
         f"RETURNING {pk}), "
-        f"links AS (INSERT INTO {_quote(links.db_table)} "
-        f"({_quote(links.get_field('checkin').column)}, {_quote(links.get_field('tag').column)}) "
-        f"SELECT new_checkin.{pk}, tag FROM new_checkin, unnest(%s::bigint[]) AS tag), "
+        f"links AS ({_links_insert(checkin_model)} SELECT new_checkin.{pk}, tag "
+        "FROM new_checkin, unnest(%s::bigint[]) AS tag), "
         f"answer AS (INSERT INTO {_quote(record_model._meta.db_table)} ({record_columns}) "
         f"SELECT %s, %s, %s, %s, %s::jsonb, new_checkin.{pk}, now() FROM new_checkin) "
         f"SELECT {pk} FROM new_checkin"

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, connections
+from django.db.models import Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -14,7 +15,7 @@ from alongside.accounts import tokens
 from alongside.core.idempotency import Receipt, opened
 from alongside.core.models import IdempotencyRecord
 from alongside.monitoring import checkins, intake
-from alongside.monitoring.models import CheckIn, TagKind
+from alongside.monitoring.models import CheckIn, Tag, TagKind
 from alongside.testing import factories
 
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the intake view is SQLite's")
@@ -97,8 +98,7 @@ def test_a_retry_replays_the_answer_and_a_changed_body_under_the_key_is_refused(
 def test_a_write_that_fails_part_way_stores_nothing():
     member, _client = member_and_client()
     checkin = checkins.prepare(member, mood=5, activities=["Walk"])
-    missing_tag = factories.make_member(factories.make_organisation("Elsewhere"))  # any id that is no tag's
-    checkin.tag_list[0].pk = missing_tag.pk + 10_000
+    checkin.tag_list[0].pk = Tag.objects.aggregate(Max("pk"))["pk__max"] + 1  # an id that is no tag's
     with pytest.raises(IntegrityError):
         checkins.store(checkin, receipt=Receipt(member.pk, "key-1", "f" * 64), answer=(201, {"id": None}))
     assert not CheckIn.objects.filter(member=member).exists()
