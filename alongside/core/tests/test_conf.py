@@ -74,9 +74,17 @@ def test_sqlite_by_default_in_wal_mode(env, tmp_path):
 def test_postgres_url(env, tmp_path):
     env("DATABASE_URL", "postgres://care:p%40ss@db.internal:5433/alongside")
     database = conf.database_settings(tmp_path)
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "alongside.core.postgresql"
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.internal", 5433, "alongside")
     assert database["PASSWORD"] == "p@ss"
+    # Statements are sent apart from their values and prepared once a connection has run them a few times.
+    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": conf.PREPARE_AFTER}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(env, tmp_path):
+    env("DATABASE_URL", "postgres://care@db.internal/alongside")
+    env("DATABASE_PREPARED_STATEMENTS", "0")
+    assert conf.database_settings(tmp_path)["OPTIONS"] == {}
 
 
 @pytest.mark.parametrize("url", ["mysql://u:p@h/db", "redis://localhost", "nonsense"])

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 
 from alongside.accounts import tokens
@@ -70,3 +71,25 @@ def test_token_lookup_for_a_person_without_roles(db):
     found = tokens.find(raw)
     assert found.user.role_set == set()
     assert found.created_at == ApiToken.objects.get(pk=token.pk).created_at
+
+
+def test_postgresql_keeps_a_statement_run_often_prepared(member):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from alongside.conf import PREPARE_AFTER
+
+    _token, raw = tokens.issue(member, name="phone", scopes=["read"])
+
+    def prepared_token_lookups() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return sum("token_hash" in statement for (statement,) in cursor.fetchall())
+
+    for _ in range(PREPARE_AFTER):
+        assert tokens.find(raw).user.pk == member.pk
+    assert prepared_token_lookups() == 0
+    # The next run prepares it, and the prepared statement finds the right token (and no other).
+    assert tokens.find(raw).user.pk == member.pk
+    assert prepared_token_lookups() == 1
+    assert tokens.find(raw).user.pk == member.pk
+    assert tokens.find(raw + "x") is None
