@@ -117,6 +117,29 @@ def server_cpu_seconds(server_pid: int) -> float | None:
     return total
 
 
+def database_server_cpu_seconds() -> float | None:
+    """CPU time so far of every PostgreSQL server process on this machine (the throwaway cluster's), from /proc;
+    None without /proc or without such processes (SQLite, or a server elsewhere)."""
+    proc = Path("/proc")
+    if not proc.exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0.0, False
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+        except OSError:
+            continue
+        fields = _proc_stat(int(entry.name))
+        if fields:
+            found = True
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total if found else None
+
+
 def run_in_threads(target, count: int) -> float:
     """Run `target` in `count` threads at once and wait for them all; the wall time in seconds."""
     threads = [threading.Thread(target=target) for _ in range(count)]
