@@ -7,6 +7,8 @@ timeout is zero and a statement refused as busy outside a transaction (`BEGIN IM
 write transaction here, or a single autocommit write) is tried again after a fraction of a millisecond, until
 the configured timeout. Such a refused statement did nothing, so trying it again is safe. Inside a
 transaction the connection already holds the write lock, and readers in WAL mode never wait.
+
+The cursor also remembers how it rewrote a query's placeholders for SQLite (`_qmark_style`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import random
 import sqlite3
 import threading
 import time
+from functools import lru_cache
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
@@ -49,8 +52,21 @@ class WaitingCursor(base.SQLiteCursorWrapper):
     def execute(self, query, params=None):
         return self._waiting(super().execute, query, params)
 
+    def convert_query(self, query, *, param_names=None):
+        if param_names is None:
+            return _qmark_style(query)
+        return super().convert_query(query, param_names=param_names)
+
     def executemany(self, query, param_list):
         return self._waiting(super().executemany, query, param_list)
+
+
+@lru_cache(maxsize=1024)
+def _qmark_style(query: str) -> str:
+    """Django's rewrite of a query's `%s` placeholders into SQLite's `?`, remembered: a regular expression over
+    the whole query on every run took a few percent of a check-in's processor time, and the same few queries
+    run again and again."""
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

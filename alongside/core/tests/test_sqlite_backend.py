@@ -169,3 +169,22 @@ def test_a_transaction_ended_any_way_lets_the_next_writer_in(database_file, endi
     thread.join(5)
     assert outcome == ["written"]
     first.close()
+
+
+def test_placeholders_and_escaped_percent_signs_convert_as_django_converts_them(database_file):
+    from alongside.core.sqlite.base import _qmark_style
+
+    wrapper = wrapper_for(database_file)
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("INSERT INTO entry (who) VALUES (%s), (%s)", ["50%", "fifty"])
+            # The same query twice (the second conversion is remembered), with `%%` standing for a literal `%`.
+            for _ in range(2):
+                cursor.execute("SELECT who || '%%' FROM entry WHERE who = %s", ["50%"])
+                assert cursor.fetchall() == [("50%%",)]
+            # Named parameters still take Django's own way.
+            cursor.execute("SELECT who FROM entry WHERE who = %(who)s", {"who": "fifty"})
+            assert cursor.fetchall() == [("fifty",)]
+    finally:
+        wrapper.close()
+    assert _qmark_style("SELECT '%%', %s, %s") == "SELECT '%', ?, ?"
