@@ -104,40 +104,44 @@ def children_of(pid: int) -> list[int]:
     return sorted(found)
 
 
+def _cpu_seconds(pids) -> tuple[float, int]:
+    """CPU time (user + system) of these processes so far, and how many of them were still there to read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, read = 0.0, 0
+    for pid in pids:
+        fields = _proc_stat(pid)
+        if fields:
+            total += (int(fields[11]) + int(fields[12])) / tick
+            read += 1
+    return total, read
+
+
 def server_cpu_seconds(server_pid: int) -> float | None:
     """CPU time (user + system) of the server process and its workers so far, from /proc (Linux only)."""
     if not Path("/proc").exists():
         return None
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in [server_pid, *children_of(server_pid)]:
-        fields = _proc_stat(pid)
-        if fields:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return _cpu_seconds([server_pid, *children_of(server_pid)])[0]
+
+
+def processes_named(name: str) -> list[int]:
+    """The processes whose command name (/proc/<pid>/comm) is `name`."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == name:
+                found.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return found
 
 
 def database_server_cpu_seconds() -> float | None:
     """CPU time so far of every PostgreSQL server process on this machine (the throwaway cluster's), from /proc;
     None without /proc or without such processes (SQLite, or a server elsewhere)."""
-    proc = Path("/proc")
-    if not proc.exists():
+    if not Path("/proc").exists():
         return None
-    tick = os.sysconf("SC_CLK_TCK")
-    total, found = 0.0, False
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-        except OSError:
-            continue
-        fields = _proc_stat(int(entry.name))
-        if fields:
-            found = True
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total if found else None
+    total, read = _cpu_seconds(processes_named("postgres"))
+    return total if read else None
 
 
 def run_in_threads(target, count: int) -> float:
