@@ -95,7 +95,8 @@ def run_once(
 
     Usually `create()` runs in a transaction and its answer is stored after it in the same transaction. With
     `stores_answer`, `create(receipt)` stores `receipt.answer(...)` itself, all or nothing with what it
-    creates (the check-in write does it in one statement), and either succeeds or raises."""
+    creates (the check-in write does it in one statement), and either succeeds or raises: `Refused` for a
+    refusal found only then, which counts as one from `check` does."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise IdempotencyProblem(400, _("Send an Idempotency-Key header: a new unique value for each new item."))
@@ -138,12 +139,24 @@ def run_once(
                     sql.insert(receipt.answer(status, body))
                 elif IdempotencyRecord.objects.filter(user=user, key=key).exists():
                     raise _SeenBefore
+    except Refused as refusal:
+        existing = stored()
+        return replay(existing) if existing is not None else (refusal.status, refusal.body)
     except (IntegrityError, _SeenBefore):
         existing = stored()
         if existing is None:
             raise
         return replay(existing)
     return status, body
+
+
+class Refused(Exception):
+    """A create's refusal of its request (status and JSON body) after it started; nothing was stored."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(status)
+        self.status = status
+        self.body = body
 
 
 class _SeenBefore(Exception):

@@ -8,7 +8,7 @@ from pydantic_core import to_jsonable_python
 from alongside.accounts.api import require_scope
 from alongside.care import policy
 from alongside.care.models import Category
-from alongside.core.idempotency import once_per_key, problem_from
+from alongside.core.idempotency import Refused, once_per_key, problem_from
 from alongside.monitoring import checkins, instruments, journal, questionnaires
 from alongside.monitoring.models import CheckIn, QuestionnaireResponse, TagKind
 
@@ -88,7 +88,8 @@ def create_checkin(request, payload: CheckInIn):
 
     def check():
         try:
-            prepared.append(checkins.prepare(request.user, **payload.dict(), source=source))
+            # The tags are looked up by the statement that stores the check-in (`checkins.store`).
+            prepared.append(checkins.prepare(request.user, **payload.dict(), source=source, find_tags=False))
         except ValidationError as error:
             return 422, problem_from(error)
         return None
@@ -97,9 +98,17 @@ def create_checkin(request, payload: CheckInIn):
         # The answer is stored for replays exactly as sent the first time, with the new check-in's id, in the
         # write that stores the check-in. `checkin_out` gives the schema's types, so only the datetime needs
         # turning into JSON (as pydantic writes it); the API tests validate the answers.
-        body = to_jsonable_python(checkin_out(prepared[0]))
-        checkin = checkins.store(prepared[0], receipt=receipt, answer=(201, body))
-        return 201, {**body, "id": checkin.pk}
+        sent = []
+
+        def answer(checkin):
+            sent[:] = [to_jsonable_python(checkin_out(checkin))]
+            return 201, sent[0]
+
+        try:
+            checkin = checkins.store(prepared[0], receipt=receipt, answer=answer)
+        except ValidationError as error:  # a tag named that the member does not have
+            raise Refused(422, problem_from(error)) from None
+        return 201, {**sent[0], "id": checkin.pk}
 
     return once_per_key(request, create, check, stores_answer=True)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,7 +72,7 @@ def use_warning_signs(member, signs: Iterable[str]) -> list[Tag]:
 
 
 def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) -> list[Tag]:
-    labels = [str(label).strip() for label in labels if str(label).strip()]
+    labels = _labels(labels)
     if not labels:
         return []  # most check-ins carry no tags of a kind: no need to ask the database
     wanted = sorted({label.lower() for label in labels})
@@ -120,10 +120,14 @@ def prepare(
     recorded_at: datetime | None = None,
     source: str = "web",
     announce: bool = True,
+    find_tags: bool = True,
 ) -> CheckIn:
     """A validated check-in, not yet stored, with its tags in `tag_list`; ValidationError names each bad field.
     Only reads (the tags named), so a caller can do it before taking a write lock. With `announce` False the
-    worker does not announce it: the caller accounts for it (an import rebuilds the engine's state at its end)."""
+    worker does not announce it: the caller accounts for it (an import rebuilds the engine's state at its end).
+    With `find_tags` False the tags are not read: `tag_list` holds them as named (unsaved) and `store` finds
+    them, for an API create in the statement that stores the check-in (`intake`), raising ValidationError for
+    a label that names none of the member's tags."""
     errors: dict[str, str] = {}
     values = {"mood": mood, "anxiety": anxiety, "energy": energy, "sleep_quality": sleep_quality, "cravings": cravings}
     for field in SCALE_FIELDS:
@@ -153,8 +157,11 @@ def prepare(
         errors["recorded_at"] = _("Give the time with its time zone or UTC offset.")
     elif recorded_at > now + FUTURE_TOLERANCE:
         errors["recorded_at"] = _("That time is in the future.")
-    tags = _resolve_tags(member, TagKind.ACTIVITY, activities, errors)
-    tags += _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
+    if find_tags:
+        tags = _resolve_tags(member, TagKind.ACTIVITY, activities, errors)
+        tags += _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
+    else:
+        tags = _named(member, TagKind.ACTIVITY, activities) + _named(member, TagKind.WARNING_SIGN, warning_signs)
     if errors:
         raise ValidationError(errors)
     checkin = CheckIn(
@@ -173,50 +180,123 @@ def prepare(
         unannounced=announce,  # the worker tells the early-warning engine (`announce_waiting`)
     )
     checkin.tag_list = tags
+    checkin.tags_found = find_tags
     return checkin
 
 
-def store(checkin: CheckIn, *, receipt: Receipt | None = None, answer: tuple[int, dict] | None = None) -> CheckIn:
+def _labels(labels: Iterable[str]) -> list[str]:
+    return [str(label).strip() for label in labels if str(label).strip()]
+
+
+def _named(member, kind: TagKind, labels: Iterable[str]) -> list[Tag]:
+    """Tags as a check-in names them, not yet looked up (no ids)."""
+    return [Tag(member=member, kind=kind, label=label) for label in _labels(labels)]
+
+
+def _find_named_tags(checkin: CheckIn) -> None:
+    """Look up the tags a check-in from `prepare(find_tags=False)` names, as `prepare` would have."""
+    errors: dict[str, str] = {}
+    tags = []
+    for kind in (TagKind.ACTIVITY, TagKind.WARNING_SIGN):
+        labels = [tag.label for tag in checkin.tag_list if tag.kind == kind]
+        tags += _resolve_tags(checkin.member, kind, labels, errors)
+    if errors:
+        raise ValidationError(errors)
+    checkin.tag_list = tags
+    checkin.tags_found = True
+
+
+def store(
+    checkin: CheckIn,
+    *,
+    receipt: Receipt | None = None,
+    answer: Callable[[CheckIn], tuple[int, dict]] | None = None,
+) -> CheckIn:
     """Store a check-in from `prepare` with its tag links and, for an API create, its Idempotency-Key's answer
-    (`receipt` and `answer`: the status and the body, whose "id" is set to the new check-in's): all or nothing.
-    A key used before raises IntegrityError and stores nothing (inside a caller's transaction, a savepoint keeps
-    that failure from spoiling the rest). Otherwise everything was validated before, so inside a caller's
-    transaction the inserts join it without a savepoint of their own."""
-    tag_ids = list(dict.fromkeys(tag.pk for tag in checkin.tag_list))
+    (`receipt`, and `answer`: the status and the body for the check-in, whose "id" is set to the new check-in's):
+    all or nothing. A key used before raises IntegrityError and stores nothing (inside a caller's transaction,
+    a savepoint keeps that failure from spoiling the rest). Otherwise everything was validated before (but the
+    tags named, if `prepare` left them: ValidationError), so inside a caller's transaction the inserts join it
+    without a savepoint of their own."""
     if receipt is not None and not connection.in_atomic_block:
-        return _store_in_one_statement(checkin, tag_ids, receipt, answer)
+        if not getattr(checkin, "tags_found", True):
+            # Usually each label is a tag's as the member's list spells it, and one statement does it all.
+            if _store_in_one_statement(checkin, receipt, answer, by_label=True):
+                return checkin
+            _find_named_tags(checkin)
+        _store_in_one_statement(checkin, receipt, answer, by_label=False)
+        return checkin
+    if not getattr(checkin, "tags_found", True):
+        _find_named_tags(checkin)
+    tag_ids = list(dict.fromkeys(tag.pk for tag in checkin.tag_list))
     with transaction.atomic(savepoint=receipt is not None):
         sql.insert(checkin)
         # The check-in is new, so its tag links are plain inserts with nothing to compare against.
         for tag_pk in tag_ids:
             sql.insert(CheckIn.tags.through(checkin_id=checkin.pk, tag_id=tag_pk))
         if receipt is not None:
-            status, body = answer
+            status, body = answer(checkin)
             sql.insert(receipt.answer(status, {**body, "id": checkin.pk}))
     return checkin
 
 
-def _store_in_one_statement(checkin: CheckIn, tag_ids: list[int], receipt: Receipt, answer) -> CheckIn:
-    """The check-in, its links and the answer in one autocommitted statement (`intake` says why and how)."""
-    status, body = answer
+def _store_in_one_statement(checkin: CheckIn, receipt: Receipt, answer, *, by_label: bool) -> bool:
+    """The check-in, its links and the answer in one autocommitted statement (`intake` says why and how): the
+    tags by their labels as named (False when a label found no tag, and nothing was stored), or by their ids."""
+    status, body = answer(checkin)
     # The answer is sealed without the id, which the statement stores beside it (`created_id`).
     answer_values = [receipt.user_id, receipt.key, receipt.fingerprint, status, json.dumps(seal({**body, "id": None}))]
+    labels: dict[str, list[str]] = {TagKind.ACTIVITY: [], TagKind.WARNING_SIGN: []}
+    tag_ids = []
+    if by_label:
+        for tag in checkin.tag_list:
+            labels[tag.kind].append(tag.label)
+        labels = {kind: list(dict.fromkeys(named)) for kind, named in labels.items()}
+    else:
+        tag_ids = list(dict.fromkeys(tag.pk for tag in checkin.tag_list))
+    activities, warning_signs = labels[TagKind.ACTIVITY], labels[TagKind.WARNING_SIGN]
+    named = len(activities) + len(warning_signs)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 intake.postgresql_sql(CheckIn, IdempotencyRecord),
-                [*sql.insert_params(checkin), tag_ids, *answer_values],
+                [
+                    checkin.member_id,
+                    activities,
+                    warning_signs,
+                    *sql.insert_params(checkin),
+                    named,
+                    tag_ids,
+                    *answer_values,
+                ],
             )
+            row = cursor.fetchone()
+            if row is None:
+                return False
         else:
-            cursor.execute(
-                intake.insert_sql(CheckIn), [*sql.insert_params(checkin), json.dumps(tag_ids), *answer_values]
-            )
+            try:
+                cursor.execute(
+                    intake.insert_sql(CheckIn),
+                    [
+                        *sql.insert_params(checkin),
+                        json.dumps(tag_ids),
+                        json.dumps(activities),
+                        json.dumps(warning_signs),
+                        named,
+                        *answer_values,
+                    ],
+                )
+            except IntegrityError as error:
+                if intake.LABELS_NOT_FOUND in str(error):
+                    return False
+                raise
             # The key is this person's and unique, so the answer found is the one just stored.
             cursor.execute(_answer_id_statement(), [receipt.user_id, receipt.key])
-        checkin.pk = cursor.fetchone()[0]
+            row = cursor.fetchone()
+        checkin.pk = row[0]
     checkin._state.adding = False
     checkin._state.db = connection.alias
-    return checkin
+    return True
 
 
 @cache

@@ -74,10 +74,64 @@ def test_an_api_check_in_stores_its_tags_and_its_answer_all_at_once():
     with connection.cursor() as cursor:
         cursor.execute("SELECT body FROM core_idempotencyrecord WHERE id = %s", [record.pk])
         assert "argument" not in str(cursor.fetchone()[0])
-    # One statement, and no transaction around it.
+    # One statement, and no transaction around it; the tags, named as the member's list spells them, are found
+    # by that statement, not read before it.
     writes = [q["sql"] for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
-    one = f"INSERT INTO {intake.VIEW} " if connection.vendor == "sqlite" else "WITH new_checkin AS (INSERT INTO "
+    one = f"INSERT INTO {intake.VIEW} " if connection.vendor == "sqlite" else "WITH named AS ("
     assert len(writes) == 1 and writes[0].startswith(one)
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert not [read for read in reads if 'FROM "monitoring_tag"' in read]
+
+
+def test_the_statements_compare_tag_kinds_as_stored():
+    assert (TagKind.ACTIVITY.value, TagKind.WARNING_SIGN.value) == (intake.ACTIVITY, intake.WARNING_SIGN)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_labels_in_other_letters_find_their_tags_and_the_answer_spells_them_as_the_list_does():
+    member, client = member_and_client()
+    assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
+    response = post(
+        client, {"mood": 4, "activities": [" walk ", "MUSIC", "walk"], "warning_signs": ["staying in bed"]}, "key-1"
+    )
+    assert response.status_code == 201
+    answer = response.json()
+    assert answer["activities"] == ["Walk", "Music", "Walk"] and answer["warning_signs"] == ["Staying in bed"]
+    checkin = CheckIn.objects.get(pk=answer["id"])
+    assert sorted(tag.label for tag in checkin.tags.all()) == ["Music", "Staying in bed", "Walk"]
+    assert opened(IdempotencyRecord.objects.get(user=member, key="key-1")) == answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_or_archived_tag_is_refused_naming_the_field_and_stores_nothing():
+    member, client = member_and_client()
+    assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
+    Tag.objects.filter(member=member, label="Music").update(archived=True)
+    for field, labels, unknown in (
+        ("activities", ["Walk", "Skydiving"], "Skydiving"),
+        ("activities", ["Music"], "Music"),
+        ("warning_signs", ["Staying in bed", "Not eating"], "Not eating"),
+    ):
+        response = post(client, {"mood": 3, field: labels}, "key-1")
+        assert response.status_code == 422, labels
+        assert response.json()["fields"] == [field]
+        assert f"Unknown tags: {unknown}." in response.json()["detail"]
+    assert CheckIn.objects.filter(member=member).count() == 1
+    assert CheckIn.tags.through.objects.filter(checkin__member=member).count() == 1
+    assert list(IdempotencyRecord.objects.filter(user=member).values_list("key", flat=True)) == ["key-0"]
+    # Nothing was stored under the key, so the corrected request may use it.
+    assert post(client, {"mood": 3, "activities": ["Walk"]}, "key-1").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_after_its_tag_was_archived_still_gets_the_first_answer():
+    member, client = member_and_client()
+    first = post(client, {"mood": 5, "activities": ["Walk"]}, "key-1")
+    Tag.objects.filter(member=member, label="Walk").update(archived=True)
+    again = post(client, {"mood": 5, "activities": ["Walk"]}, "key-1")
+    assert again.status_code == first.status_code == 201
+    assert again.json() == first.json()
+    assert CheckIn.objects.filter(member=member).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -100,7 +154,7 @@ def test_a_write_that_fails_part_way_stores_nothing():
     checkin = checkins.prepare(member, mood=5, activities=["Walk"])
     checkin.tag_list[0].pk = Tag.objects.aggregate(Max("pk"))["pk__max"] + 1  # an id that is no tag's
     with pytest.raises(IntegrityError):
-        checkins.store(checkin, receipt=Receipt(member.pk, "key-1", "f" * 64), answer=(201, {"id": None}))
+        checkins.store(checkin, receipt=Receipt(member.pk, "key-1", "f" * 64), answer=lambda _c: (201, {"id": None}))
     assert not CheckIn.objects.filter(member=member).exists()
     assert not IdempotencyRecord.objects.filter(user=member).exists()
 
