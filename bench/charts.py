@@ -17,7 +17,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import results
-from serving import bench_env
+from serving import bench_env, scratch_directory
 
 
 def cases():
@@ -61,7 +60,7 @@ def main() -> int:
     results.add_json_option(parser)
     args = parser.parse_args()
 
-    os.environ.update(bench_env(tempfile.mkdtemp(prefix="alongside-bench-")))
+    os.environ.update(bench_env(scratch_directory()))
     import django
 
     django.setup()

@@ -32,7 +32,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -48,6 +47,7 @@ from serving import (
     free_port,
     percentile,
     run_in_threads,
+    scratch_directory,
     server_cpu_seconds,
     start_server,
     start_worker,
@@ -150,7 +150,7 @@ def main() -> int:
     results.add_json_option(parser)
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="alongside-bench-")
+    data_dir = scratch_directory()
     env = bench_env(data_dir)
     database = database_name(env)
     tokens = itertools.cycle(prepare(env, args.members))

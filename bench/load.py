@@ -49,7 +49,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -69,6 +68,7 @@ from serving import (
     private_kib,
     rss_kib,
     run_in_threads,
+    scratch_directory,
     start_server,
     start_worker,
     stop,
@@ -457,7 +457,7 @@ def main() -> int:
     args = parser.parse_args()
     random.seed(1)
 
-    env = bench_env(tempfile.mkdtemp(prefix="alongside-bench-"))
+    env = bench_env(scratch_directory())
     started = time.perf_counter()
     world = prepare(env, args.members, args.days, args.staff)
     alerts = sum(len(person["alerts"]) for person in world["staff"])

@@ -19,7 +19,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import results  # noqa: E402 (the bench's own directory, on the path just above)
+from serving import scratch_directory  # noqa: E402
 
 GOAL_MEMBERS, GOAL_SECONDS = 100_000, 60.0
 
@@ -98,7 +98,7 @@ def execute(env: dict, sql: str) -> None:
 def fresh_environment(smtp_port: int) -> tuple[dict, callable]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ALONGSIDE_")}
     env.update({
-        "ALONGSIDE_DATA_DIR": tempfile.mkdtemp(prefix="alongside-bench-"), "ALONGSIDE_DEBUG": "1",
+        "ALONGSIDE_DATA_DIR": scratch_directory(), "ALONGSIDE_DEBUG": "1",
         "ALONGSIDE_LOG_LEVEL": "WARNING", "ALONGSIDE_EMAIL_HOST": "127.0.0.1",
         "ALONGSIDE_EMAIL_PORT": str(smtp_port), "ALONGSIDE_EMAIL_USE_TLS": "0",
         "DJANGO_SETTINGS_MODULE": "alongside.settings",

@@ -4,16 +4,26 @@ CPU time and resident memory from /proc (Linux only)."""
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch_directory() -> str:
+    """A new temporary directory for a run's data (its SQLite database, keys, logs), removed when the run ends."""
+    path = tempfile.mkdtemp(prefix="alongside-bench-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def free_port() -> int:
