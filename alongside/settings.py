@@ -84,7 +84,7 @@ MIDDLEWARE = [
 # (alongside/core/api_requests.py says why): language, framing and content-security headers.
 BEARER_API_MIDDLEWARE = [
     "alongside.core.api_requests.AnonymousUntilTokenMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "alongside.core.api_requests.ApiLocaleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "alongside.core.csp.CSPMiddleware",
 ]

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
 API_PREFIX = "/api/"
@@ -68,3 +70,20 @@ class AnonymousUntilTokenMiddleware:
     def __call__(self, request):
         request.user = AnonymousUser()
         return self.get_response(request)
+
+
+class ApiLocaleMiddleware:
+    """The language of an API answer, from the language cookie or Accept-Language as Django's LocaleMiddleware
+    decides it, without that middleware's work for language prefixes in paths, which Alongside's URLs do not
+    have (a test keeps it so)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        translation.activate(translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = language = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.test import override_settings
 
 from alongside.accounts import tokens
 from alongside.monitoring.models import CheckIn
@@ -32,6 +35,20 @@ def test_a_token_request_is_answered_without_a_session_and_with_the_usual_header
     assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert not response.cookies
+
+
+def test_the_short_way_answers_in_the_language_asked_for_as_the_long_way_does(client, client_for, member):
+    # The short way's locale middleware leaves out Django's handling of language prefixes in paths, which
+    # only matters if the URLs have them.
+    assert is_language_prefix_patterns_used(settings.ROOT_URLCONF) == (False, False)
+    _token, raw = tokens.issue(member, name="phone", scopes=["read", "write"])
+    with override_settings(LANGUAGES=[("en", "English"), ("fr", "French")]):
+        for language, key in (("fr-CA,fr;q=0.9", "k-1"), ("de", "k-2")):
+            short = post_checkin(client, raw, key, **{"Accept-Language": language})
+            long = post_checkin(client_for(member), "alg_not-a-token", key + "-long", **{"Accept-Language": language})
+            assert short.status_code == long.status_code == 201
+            assert short["Content-Language"] == long["Content-Language"] == ("fr" if key == "k-1" else "en")
+            assert "Accept-Language" in short["Vary"]
 
 
 def test_a_wrong_or_unscoped_token_is_refused_on_the_short_way(client, member):
