@@ -125,9 +125,10 @@ def prepare(
     """A validated check-in, not yet stored, with its tags in `tag_list`; ValidationError names each bad field.
     Only reads (the tags named), so a caller can do it before taking a write lock. With `announce` False the
     worker does not announce it: the caller accounts for it (an import rebuilds the engine's state at its end).
-    With `find_tags` False the tags are not read: `tag_list` holds them as named (unsaved) and `store` finds
-    them, for an API create in the statement that stores the check-in (`intake`), raising ValidationError for
-    a label that names none of the member's tags."""
+    With `find_tags` False the tags are not read (unless another field is refused: then every problem is named
+    at once): `tag_list` holds them as named (unsaved) and `store` finds them, for an API create in the
+    statement that stores the check-in (`intake`), raising ValidationError for a label that names none of the
+    member's tags."""
     errors: dict[str, str] = {}
     values = {"mood": mood, "anxiety": anxiety, "energy": energy, "sleep_quality": sleep_quality, "cravings": cravings}
     for field in SCALE_FIELDS:
@@ -157,7 +158,7 @@ def prepare(
         errors["recorded_at"] = _("Give the time with its time zone or UTC offset.")
     elif recorded_at > now + FUTURE_TOLERANCE:
         errors["recorded_at"] = _("That time is in the future.")
-    if find_tags:
+    if find_tags or errors:  # a refused check-in names every problem at once, its unknown tags too
         tags = _resolve_tags(member, TagKind.ACTIVITY, activities, errors)
         tags += _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
     else:

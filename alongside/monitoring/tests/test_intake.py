@@ -4,12 +4,14 @@ These run outside a test transaction, as requests do, since inside one the store
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, connections
 from django.db.models import Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from alongside.accounts import tokens
 from alongside.core.idempotency import Receipt, opened
@@ -121,6 +123,17 @@ def test_an_unknown_or_archived_tag_is_refused_naming_the_field_and_stores_nothi
     assert list(IdempotencyRecord.objects.filter(user=member).values_list("key", flat=True)) == ["key-0"]
     # Nothing was stored under the key, so the corrected request may use it.
     assert post(client, {"mood": 3, "activities": ["Walk"]}, "key-1").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_names_an_unknown_tag_beside_the_other_problems():
+    member, client = member_and_client()
+    assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
+    later = (timezone.now() + timedelta(hours=2)).isoformat()
+    response = post(client, {"mood": 3, "activities": ["Skydiving"], "recorded_at": later}, "key-1")
+    assert response.status_code == 422
+    assert response.json()["fields"] == ["activities", "recorded_at"]
+    assert CheckIn.objects.filter(member=member).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
