@@ -10,10 +10,10 @@ requests (and stops after a time limit) to:
                                take turns, so the engine's work is one member's state per check-in)
 and prints requests/s, p50 and p99 latency, errors, the server's CPU time per request (its processes, read from
 /proc), PostgreSQL's when its server runs on this machine (every `postgres` process, the worker's queries
-included), and the check-in/ping throughput ratio. After each level's check-ins it waits until the worker has
-announced every one (`alongside_checkins_unannounced` on /metrics is 0) and prints how long that took after the
-last response and the worker's CPU time per check-in over the level: the engine's work, which the worker does
-on the same cores while the requests run.
+included), the load generator's own (this process, on the same cores), and the check-in/ping throughput ratio.
+After each level's check-ins it waits until the worker has announced every one (`alongside_checkins_unannounced`
+on /metrics is 0) and prints how long that took after the last response and the worker's CPU time per check-in
+over the level: the engine's work, which the worker does on the same cores while the requests run.
 
 The database is SQLite unless ALONGSIDE_DATABASE_URL is set; for PostgreSQL run it under
 scripts/with-throwaway-postgres. Usage:
@@ -173,7 +173,8 @@ def main() -> int:
               f"worker; {args.members} members; {os.cpu_count()} cores; up to {args.requests} requests or "
               f"{args.seconds:.0f}s per cell")  # fmt: skip
         print(f"{'clients':>7} | {'endpoint':<21} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | "
-              f"{'server CPU ms/req':>17} | {'database CPU ms/req':>19}")  # fmt: skip
+              f"{'server CPU ms/req':>17} | {'database CPU ms/req':>19} | "
+              f"{'load generator CPU ms/req':>25}")  # fmt: skip
         # Every member checks in once before anything is measured, as members of a running service have: a
         # member's first check-in also makes their default activity tags and their detector state, a one-off
         # that in a real population is a tiny share of check-ins, but here would be one in every few dozen.
@@ -186,15 +187,20 @@ def main() -> int:
             for name, make in (("GET /ping", ping), ("POST /api/v1/checkins", post_checkin)):
                 cpu_before, worker_before = server_cpu_seconds(server.pid), server_cpu_seconds(worker.pid)
                 database_before = database_server_cpu_seconds()
+                # The load generator is this process: its threads share the cores with what it measures.
+                generator_before = time.process_time()
                 by_endpoint[name] = result = run_level(port, level, args.requests, args.seconds, make)
+                generator = time.process_time() - generator_before
                 cpu_after, database_after = server_cpu_seconds(server.pid), database_server_cpu_seconds()
                 cpu = database_cpu = "n/a"
+                generator_cpu = f"{1000 * generator / result['requests']:.2f}" if result["requests"] else "n/a"
                 if cpu_before is not None and result["requests"]:
                     cpu = f"{1000 * (cpu_after - cpu_before) / result['requests']:.2f}"
                 if database_before is not None and database_after is not None and result["requests"]:
                     database_cpu = f"{1000 * (database_after - database_before) / result['requests']:.2f}"
                 print(f"{level:>7} | {name:<21} | {result['rps']:>8.0f} | {result['p50_ms']:>7.1f} | "
-                      f"{result['p99_ms']:>7.1f} | {result['errors']:>6} | {cpu:>17} | {database_cpu:>19}")  # fmt: skip
+                      f"{result['p99_ms']:>7.1f} | {result['errors']:>6} | {cpu:>17} | {database_cpu:>19} | "
+                      f"{generator_cpu:>25}")  # fmt: skip
             checkins = by_endpoint["POST /api/v1/checkins"]
             drained = wait_until_announced(port)
             worker_after = server_cpu_seconds(worker.pid)
