@@ -159,8 +159,7 @@ def prepare(
     elif recorded_at > now + FUTURE_TOLERANCE:
         errors["recorded_at"] = _("That time is in the future.")
     if find_tags or errors:  # a refused check-in names every problem at once, its unknown tags too
-        tags = _resolve_tags(member, TagKind.ACTIVITY, activities, errors)
-        tags += _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
+        tags = _find_tags(member, activities, warning_signs, errors)
     else:
         tags = _named(member, TagKind.ACTIVITY, activities) + _named(member, TagKind.WARNING_SIGN, warning_signs)
     if errors:
@@ -181,7 +180,6 @@ def prepare(
         unannounced=announce,  # the worker tells the early-warning engine (`announce_waiting`)
     )
     checkin.tag_list = tags
-    checkin.tags_found = find_tags
     return checkin
 
 
@@ -189,22 +187,35 @@ def _labels(labels: Iterable[str]) -> list[str]:
     return [str(label).strip() for label in labels if str(label).strip()]
 
 
+def _find_tags(member, activities: Iterable[str], warning_signs: Iterable[str], errors: dict) -> list[Tag]:
+    """The member's current tags with these labels; a message in `errors` for each kind with unknown ones."""
+    tags = _resolve_tags(member, TagKind.ACTIVITY, activities, errors)
+    return tags + _resolve_tags(member, TagKind.WARNING_SIGN, warning_signs, errors)
+
+
 def _named(member, kind: TagKind, labels: Iterable[str]) -> list[Tag]:
     """Tags as a check-in names them, not yet looked up (no ids)."""
     return [Tag(member=member, kind=kind, label=label) for label in _labels(labels)]
 
 
+def _only_named(checkin: CheckIn) -> bool:
+    """Whether the check-in's tags are as `prepare(find_tags=False)` left them: named, not looked up."""
+    return any(tag.pk is None for tag in checkin.tag_list)
+
+
 def _find_named_tags(checkin: CheckIn) -> None:
     """Look up the tags a check-in from `prepare(find_tags=False)` names, as `prepare` would have."""
     errors: dict[str, str] = {}
-    tags = []
-    for kind in (TagKind.ACTIVITY, TagKind.WARNING_SIGN):
-        labels = [tag.label for tag in checkin.tag_list if tag.kind == kind]
-        tags += _resolve_tags(checkin.member, kind, labels, errors)
+    named = checkin.tag_list
+    tags = _find_tags(
+        checkin.member,
+        [tag.label for tag in named if tag.kind == TagKind.ACTIVITY],
+        [tag.label for tag in named if tag.kind == TagKind.WARNING_SIGN],
+        errors,
+    )
     if errors:
         raise ValidationError(errors)
     checkin.tag_list = tags
-    checkin.tags_found = True
 
 
 def store(
@@ -220,14 +231,14 @@ def store(
     tags named, if `prepare` left them: ValidationError), so inside a caller's transaction the inserts join it
     without a savepoint of their own."""
     if receipt is not None and not connection.in_atomic_block:
-        if not getattr(checkin, "tags_found", True):
+        if _only_named(checkin):
             # Usually each label is a tag's as the member's list spells it, and one statement does it all.
             if _store_in_one_statement(checkin, receipt, answer, by_label=True):
                 return checkin
             _find_named_tags(checkin)
         _store_in_one_statement(checkin, receipt, answer, by_label=False)
         return checkin
-    if not getattr(checkin, "tags_found", True):
+    if _only_named(checkin):
         _find_named_tags(checkin)
     tag_ids = list(dict.fromkeys(tag.pk for tag in checkin.tag_list))
     with transaction.atomic(savepoint=receipt is not None):

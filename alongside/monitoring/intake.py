@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.db import connection
+
 VIEW = "monitoring_checkin_intake"
 TRIGGER = "monitoring_checkin_intake_insert"
 # What the view adds after the check-in's own columns, in this order.
@@ -154,8 +156,6 @@ def postgresql_sql(checkin_model, record_model) -> str:
     lookup; the check-in's values (`sql.insert_params`); how many labels were named; the tag ids (a list); the
     answer's person, key, fingerprint and status, and its sealed body (as JSON text). Returns the new check-in's
     id, or no row when a label named did not find its tag (nothing is stored then)."""
-    from django.db import connection
-
     fields = [field for field in checkin_model._meta.concrete_fields if not field.primary_key]
     pk = _quote(checkin_model._meta.pk.column)
     member, kind, label = (_quote(column) for column in ("member_id", "kind", "label"))
