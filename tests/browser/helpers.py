@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 SCREENSHOTS = Path(os.environ.get("ALONGSIDE_SCREENSHOTS", "var/screenshots"))
@@ -33,3 +34,41 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+@contextmanager
+def network_cut(page, live_server):
+    """No network between this browser and the site, as on a phone with no signal.
+
+    The browser's offline mode sets navigator.onLine and fails the page's requests, but now and then Chromium lets
+    a request through that a service worker makes or passes on. So the site closes every connection unanswered
+    during the cut as well, new ones and those already open, and the browser sees the same failure as without a
+    network. Resources that fail to load meanwhile are what a cut means, not faults of the page.
+    """
+    server = live_server.thread.httpd
+    handler_class = server.RequestHandlerClass
+
+    def hang_up(handler):
+        # Instead of parsing the request just read: no answer, and the handler shuts the connection. Looked up per
+        # request, so it also holds on connections that were open and waiting before the cut.
+        handler.close_connection = True
+        return False
+
+    cut = f"{live_server.url}/**"
+    problems_before = len(page.console_problems)
+    page.context.route(cut, lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(True)
+    server.verify_request = lambda request, client_address: False
+    handler_class.parse_request = hang_up
+    try:
+        yield
+    finally:
+        del handler_class.parse_request
+        del server.verify_request
+        page.context.unroute(cut)
+        page.context.set_offline(False)
+        page.console_problems[problems_before:] = [
+            problem
+            for problem in page.console_problems[problems_before:]
+            if "Failed to load resource: net::ERR_" not in problem
+        ]

@@ -13,7 +13,7 @@ from alongside.accounts.models import Role
 from alongside.care import plan
 from alongside.care.models import SafetyEvent
 from alongside.testing.factories import PASSWORD, make_member, make_staff, support
-from tests.browser.helpers import SCREENSHOTS, assert_accessible, sign_in
+from tests.browser.helpers import SCREENSHOTS, assert_accessible, network_cut, sign_in
 
 FULL_PLAN = {
     "wellness_toolbox": ["Morning walk with the dog", "Calling my sister", "Guitar for twenty minutes"],
@@ -156,23 +156,20 @@ def test_im_struggling_works_with_the_network_cut(live_server, page, organisatio
     else:
         raise AssertionError("the struggling screen was never kept on the device")
 
-    # Offline emulation alone does not always reach the service worker's own requests, which could then still
-    # reach the server; refusing every request to it as well makes the cut real for the page and the worker alike.
-    cut = f"{live_server.url}/**"
-    page.context.route(cut, lambda route: route.abort("internetdisconnected"))
-    page.context.set_offline(True)
-    page.get_by_role("button", name="I'm struggling").click()
-    page.wait_for_url("**/me/struggling/")
-    assert page.get_by_role("link", name="Call Sam (sister)").get_attribute("href") == "tel:+15550100101"
-    assert page.get_by_text("Box breathing for two minutes").is_visible()
-    assert page.get_by_role("link", name="If you are in immediate danger, call 911 now.").is_visible()
-    page.locator("#struggling-status").filter(has_text="You are offline").wait_for()
-    page.get_by_role("button", name="Ask my team to reach out").click()
-    assert_accessible(page, "struggling-offline")
-    assert not SafetyEvent.objects.filter(member=member).exists()
+    with network_cut(page, live_server):
+        page.get_by_role("button", name="I'm struggling").click()
+        page.wait_for_url("**/me/struggling/")
+        assert page.get_by_role("link", name="Call Sam (sister)").get_attribute("href") == "tel:+15550100101"
+        assert page.get_by_text("Box breathing for two minutes").is_visible()
+        assert page.get_by_role("link", name="If you are in immediate danger, call 911 now.").is_visible()
+        page.locator("#struggling-status").filter(has_text="You are offline").wait_for()
+        page.get_by_role("button", name="Ask my team to reach out").click()
+        assert_accessible(page, "struggling-offline")
+        # Both presses wait on the phone, each with its own key, for the network to return.
+        kept = page.evaluate("() => JSON.parse(localStorage.getItem('alongside-struggling') || '[]')")
+        assert [item["ask_team"] for item in kept] == [False, True]
+        assert len({item["key"] for item in kept}) == 2
 
-    page.context.unroute(cut)
-    page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.locator("#struggling-status").filter(has_text="We asked Dr. Ada Rowe to reach out").wait_for()
     events = list(SafetyEvent.objects.filter(member=member).order_by("pk"))
