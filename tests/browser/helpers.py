@@ -37,8 +37,10 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
 
 
 @contextmanager
-def network_cut(page, live_server):
-    """No network between this browser and the site, as on a phone with no signal.
+def network_cut(page, live_server, *, device_knows: bool = True, gateway_answers: int | None = None):
+    """No network between this browser and the site, as on a phone with no signal; with `device_knows=False`,
+    as on one that believes it is online (a weak signal, a captive portal) while nothing gets through; with
+    `gateway_answers=503` (say), as behind a gateway that answers for the site it cannot reach.
 
     The browser's offline mode sets navigator.onLine and fails the page's requests, but now and then Chromium lets
     a request through that a service worker makes or passes on. So the site closes every connection unanswered
@@ -47,6 +49,7 @@ def network_cut(page, live_server):
     """
     server = live_server.thread.httpd
     handler_class = server.RequestHandlerClass
+    application = server.get_app()
 
     def hang_up(handler):
         # Instead of parsing the request just read: no answer, and the handler shuts the connection. Looked up per
@@ -54,21 +57,34 @@ def network_cut(page, live_server):
         handler.close_connection = True
         return False
 
+    def gateway(environ, start_response):
+        start_response(f"{gateway_answers} Gateway", [("Content-Type", "text/plain")])
+        return [b"The site cannot be reached."]
+
     cut = f"{live_server.url}/**"
     problems_before = len(page.console_problems)
-    page.context.route(cut, lambda route: route.abort("internetdisconnected"))
-    page.context.set_offline(True)
-    server.verify_request = lambda request, client_address: False
-    handler_class.parse_request = hang_up
+    if device_knows:
+        page.context.route(cut, lambda route: route.abort("internetdisconnected"))
+        page.context.set_offline(True)
+    if gateway_answers:
+        server.set_app(gateway)
+    else:
+        server.verify_request = lambda request, client_address: False
+        handler_class.parse_request = hang_up
     try:
         yield
     finally:
-        del handler_class.parse_request
-        del server.verify_request
-        page.context.unroute(cut)
-        page.context.set_offline(False)
+        if gateway_answers:
+            server.set_app(application)
+        else:
+            del handler_class.parse_request
+            del server.verify_request
+        if device_knows:
+            page.context.unroute(cut)
+            page.context.set_offline(False)
+        expected = ("Failed to load resource: net::ERR_", f"the server responded with a status of {gateway_answers}")
         page.console_problems[problems_before:] = [
             problem
             for problem in page.console_problems[problems_before:]
-            if "Failed to load resource: net::ERR_" not in problem
+            if not any(failure in problem for failure in expected)
         ]

@@ -1,5 +1,7 @@
 """A member checks in with no network; the check-in waits on the phone and arrives, once, when it is back."""
 
+import pytest
+
 from alongside.monitoring.models import CheckIn
 from alongside.testing.factories import PASSWORD
 from tests.browser.helpers import assert_accessible, network_cut, sign_in
@@ -37,6 +39,32 @@ def test_offline_check_in_arrives_exactly_once_when_back_online(live_server, pag
     page.goto(live_server.url + "/me/history/")
     page.wait_for_timeout(500)
     assert CheckIn.objects.filter(member=member).count() == 1
+
+
+@pytest.mark.parametrize("gateway_answers", [None, 503], ids=["nothing answers", "a gateway answers 503"])
+def test_check_in_that_does_not_get_through_is_kept_and_arrives_once(live_server, page, member, gateway_answers):
+    """The phone believes it is online, so the form posts as usual, but the post does not get through: the
+    check-in is kept on the phone instead of being lost to an error page, and arrives once when the connection
+    returns."""
+    sign_in(page, live_server.url, member.email, PASSWORD)
+    page.goto(live_server.url + "/me/checkin/")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now the service worker controls the page and keeps a copy
+
+    status = page.locator("#offline-status")
+    with network_cut(page, live_server, device_knows=False, gateway_answers=gateway_answers):
+        page.get_by_role("group", name="How is your mood right now?").get_by_text("4", exact=True).click()
+        page.get_by_role("button", name="Save check-in").first.click()
+        status.filter(has_text="The network did not answer").wait_for()
+        assert page.url == live_server.url + "/me/checkin/"
+        assert_accessible(page, "checkin-kept-without-answer")
+        assert page.evaluate(WAITING_ON_THE_DEVICE) == [4]
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    status.filter(has_text="Your saved check-in was sent.").wait_for()
+    checkin = CheckIn.objects.get(member=member)
+    assert (checkin.mood, checkin.source) == (4, "offline")
+    assert page.evaluate(WAITING_ON_THE_DEVICE) == []
 
 
 def test_check_in_page_opens_offline_once_visited(live_server, page, member):
