@@ -66,6 +66,21 @@ def test_check_in_that_does_not_get_through_is_kept_and_arrives_once(live_server
     assert (checkin.mood, checkin.source) == (4, "offline")
     assert page.evaluate(WAITING_ON_THE_DEVICE) == []
 
+    # With the network back, the service worker passes the form's answers through as they are: the form again
+    # with its message when the mood is missing, the history page after a check-in.
+    page.goto(live_server.url + "/me/checkin/")
+    page.get_by_role("button", name="Save check-in").first.click()
+    assert page.get_by_text("This field is required.").first.is_visible()
+    # The browser reports the form's 400 answer on the console; here it is the answer expected.
+    page.console_problems[:] = [problem for problem in page.console_problems if "status of 400" not in problem]
+    page.get_by_role("group", name="How is your mood right now?").get_by_text("6", exact=True).click()
+    page.get_by_role("button", name="Save check-in").first.click()
+    page.wait_for_url("**/me/history/")
+    assert page.get_by_text("Checked in. Thank you.").is_visible()
+    page.wait_for_load_state("networkidle")  # the charts, drawn in requests of their own
+    assert sorted(CheckIn.objects.filter(member=member).values_list("mood", flat=True)) == [4, 6]
+    assert page.evaluate(WAITING_ON_THE_DEVICE) == []
+
 
 def test_check_in_page_opens_offline_once_visited(live_server, page, member):
     sign_in(page, live_server.url, member.email, PASSWORD)
