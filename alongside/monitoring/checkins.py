@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alongside.core import sql
-from alongside.core.idempotency import Receipt, seal
+from alongside.core.idempotency import MAX_KEY_LENGTH, Receipt, seal
 from alongside.core.models import IdempotencyRecord
 from alongside.monitoring import events, intake
 from alongside.monitoring.models import DEFAULT_ACTIVITIES, CheckIn, Medication, Tag, TagKind
@@ -102,6 +103,37 @@ def _resolve_tags(member, kind: TagKind, labels: Iterable[str], errors: dict) ->
 def record(member, **values) -> CheckIn:
     """Validate a check-in and store it with its tags (or nothing): `store(prepare(...))`."""
     return store(prepare(member, **values))
+
+
+# What a key used by the check-in form stores as its answer: nothing replays it (see `record_from_form`).
+_FORM_ANSWER = (303, {"form": "checkin"})
+
+
+def record_from_form(member, *, key: str = "", **values) -> CheckIn | None:
+    """A check-in from the web form, which the page gives a fresh key each time it shows it: a form sent twice
+    (a double tap, a resend after an answer lost on the way) stores one check-in, and the second time this
+    returns None. The same key with other answers is a form used again after going back: another check-in.
+    A copy the device kept of a post that did reach the server, sent later to the API with the same key, is
+    refused there (409: the key was used for another request) and is not stored twice either."""
+    checkin = prepare(member, **values)
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return store(checkin)
+    receipt = Receipt(member.pk, key, _form_fingerprint(values))
+    try:
+        return store(checkin, receipt=receipt, answer=lambda _checkin: _FORM_ANSWER)
+    except IntegrityError:
+        earlier = IdempotencyRecord.objects.filter(user=member, key=key).first()
+        if earlier is None:
+            raise
+    if earlier.fingerprint == receipt.fingerprint:
+        return None
+    return store(prepare(member, **values))
+
+
+def _form_fingerprint(values: dict) -> str:
+    answers = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.sha256(f"check-in form\0{answers}".encode()).hexdigest()
 
 
 def prepare(

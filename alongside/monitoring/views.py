@@ -38,7 +38,9 @@ def checkin(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            checkins.record(member, **{key: value for key, value in form.cleaned_data.items() if value not in ("", [])})
+            answers = {name: value for name, value in form.cleaned_data.items() if value not in ("", [])}
+            # A form sent twice (its key, set by the page, is the same) stores one check-in; both answers agree.
+            checkins.record_from_form(member, key=request.POST.get("key", ""), **answers)
             messages.success(request, _("Checked in. Thank you."))
             return redirect("monitoring:history")
         except ValidationError as error:

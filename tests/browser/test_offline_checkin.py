@@ -6,15 +6,17 @@ from alongside.monitoring.models import CheckIn
 from alongside.testing.factories import PASSWORD
 from tests.browser.helpers import assert_accessible, network_cut, sign_in
 
-# The moods of the check-ins kept on the phone for later.
-WAITING_ON_THE_DEVICE = """() => new Promise((resolve, reject) => {
+# The check-ins kept on the phone for later: their moods, or (KEYS_ON_THE_DEVICE) their keys.
+KEPT_ON_THE_DEVICE = """() => new Promise((resolve, reject) => {
   const opened = indexedDB.open("alongside-offline", 1);
   opened.onerror = () => reject(opened.error);
   opened.onsuccess = () => {
     const all = opened.result.transaction("checkins").objectStore("checkins").getAll();
-    all.onsuccess = () => resolve(all.result.map((item) => item.payload.mood));
+    all.onsuccess = () => resolve(all.result.map((item) => item.%s));
   };
 })"""
+WAITING_ON_THE_DEVICE = KEPT_ON_THE_DEVICE % "payload.mood"
+KEYS_ON_THE_DEVICE = KEPT_ON_THE_DEVICE % "key"
 
 
 def test_offline_check_in_arrives_exactly_once_when_back_online(live_server, page, member):
@@ -52,6 +54,8 @@ def test_check_in_that_does_not_get_through_is_kept_and_arrives_once(live_server
     page.reload()  # now the service worker controls the page and keeps a copy
 
     status = page.locator("#offline-status")
+    form_key = page.locator("form[data-offline-checkin] input[name=key]").input_value()
+    assert form_key  # the page gives each form it shows its own key
     with network_cut(page, live_server, device_knows=False, gateway_answers=gateway_answers):
         page.get_by_role("group", name="How is your mood right now?").get_by_text("4", exact=True).click()
         page.get_by_role("button", name="Save check-in").first.click()
@@ -59,6 +63,9 @@ def test_check_in_that_does_not_get_through_is_kept_and_arrives_once(live_server
         assert page.url == live_server.url + "/me/checkin/"
         assert_accessible(page, "checkin-kept-without-answer")
         assert page.evaluate(WAITING_ON_THE_DEVICE) == [4]
+        # Kept with the form's key: had the post reached the server after all, the copy would not count twice.
+        assert page.evaluate(KEYS_ON_THE_DEVICE) == [form_key]
+        assert page.locator("form[data-offline-checkin] input[name=key]").input_value() not in ("", form_key)
 
     page.evaluate("window.dispatchEvent(new Event('online'))")
     status.filter(has_text="Your saved check-in was sent.").wait_for()

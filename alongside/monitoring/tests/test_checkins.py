@@ -98,6 +98,51 @@ def test_web_check_in_rerenders_bad_input_escaped(client_for, member):
     assert not CheckIn.objects.exists()
 
 
+def test_web_form_sent_twice_stores_one_check_in(client_for, member):
+    client = client_for(member)
+    url = reverse("monitoring:checkin")
+    form = {"mood": "7", "activities": ["Walk"], "key": "form-1"}
+    first, again = client.post(url, form), client.post(url, form)  # a double tap, or a resend
+    assert first.status_code == again.status_code == 302
+    assert first.url == again.url == reverse("monitoring:history")
+    assert list(CheckIn.objects.filter(member=member).values_list("mood", flat=True)) == [7]
+    # The same form used again with other answers (after going back) is another check-in.
+    client.post(url, {"mood": "3", "key": "form-1"})
+    assert sorted(CheckIn.objects.filter(member=member).values_list("mood", flat=True)) == [3, 7]
+    # Without a key (a page without its script), or with one too long to be a key, each post is a check-in.
+    for key in ("", "k" * 256, "", "k" * 256):
+        client.post(url, {"mood": "5", "key": key})
+    assert CheckIn.objects.filter(member=member, mood=5).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_form_sent_twice_stores_one_check_in_outside_a_transaction(client_for, member):
+    # As served, with no transaction around the request: the check-in and its key go in one statement.
+    client = client_for(member)
+    for _attempt in range(2):
+        assert client.post(reverse("monitoring:checkin"), {"mood": "7", "key": "form-1"}).status_code == 302
+    assert CheckIn.objects.filter(member=member).count() == 1
+    client.post(reverse("monitoring:checkin"), {"mood": "2", "key": "form-1"})
+    assert CheckIn.objects.filter(member=member).count() == 2
+
+
+def test_device_copy_of_a_form_that_reached_the_server_is_not_stored_again(client_for, member):
+    """The phone kept the check-in because the answer to its post was lost on the way back; the post itself had
+    arrived. The copy goes to the API with the form's key, which names another request there."""
+    client = client_for(member)
+    client.post(reverse("monitoring:checkin"), {"mood": "7", "key": "form-2"})
+    copy = api_post(client, {"mood": 7, "recorded_at": timezone.now().isoformat()}, key="form-2")
+    assert copy.status_code == 409
+    assert CheckIn.objects.filter(member=member).count() == 1
+
+
+def test_form_keys_are_each_members_own(client_for, member, organisation):
+    other = make_member(organisation)
+    for person in (member, other):
+        client_for(person).post(reverse("monitoring:checkin"), {"mood": "7", "key": "the-same-key"})
+    assert CheckIn.objects.filter(member=member).count() == CheckIn.objects.filter(member=other).count() == 1
+
+
 def test_notes_render_escaped_in_history(client_for, member):
     checkins.record(member, mood=5, note="<img src=x onerror=alert(1)>")
     body = client_for(member).get(reverse("monitoring:history")).content.decode()

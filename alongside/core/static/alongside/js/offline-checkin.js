@@ -63,7 +63,15 @@
   }
 
   var form = document.querySelector("form[data-offline-checkin]");
+  // Each form shown gets a fresh key (also when the page comes back from the browser's history), so sending
+  // one twice stores one check-in.
+  function freshKey() {
+    var key = form.querySelector("input[name=key]");
+    if (key) { key.value = offline.newKey(); }
+  }
   if (form) {
+    freshKey();
+    window.addEventListener("pageshow", function (event) { if (event.persisted) { freshKey(); } });
     form.addEventListener("submit", function (event) {
       if (navigator.onLine) { return; }  // online: the normal form post (the service worker keeps it if it fails)
       event.preventDefault();
@@ -71,6 +79,7 @@
       if (!item) { say(form.getAttribute("data-need-mood")); return; }
       offline.keep(item).then(function () {
         form.reset();
+        freshKey();
         say(form.getAttribute("data-saved-offline"));
       });
     });

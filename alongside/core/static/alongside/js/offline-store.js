@@ -60,15 +60,18 @@
     return checkin;
   }
 
-  // A check-in to keep for `member`, or null when it has no mood (the one field a check-in needs).
+  // A check-in to keep for `member`, or null when it has no mood (the one field a check-in needs). It keeps the
+  // key the page gave the form, so that a form kept twice, or kept after its post did reach the server, is
+  // stored once.
   function item(member, data) {
     var checkin = payload(data);
     if (checkin.mood === undefined || isNaN(checkin.mood)) { return null; }
-    return { key: newKey(), member: member, payload: checkin, saved_at: Date.now() };
+    return { key: data.get("key") || newKey(), member: member, payload: checkin, saved_at: Date.now() };
   }
 
   scope.alongsideOffline = {
     item: item,
+    newKey: newKey,
     keep: function (kept) { return withStore("readwrite", function (store) { store.put(kept); }); },
     waiting: function (member) {
       return withStore("readonly", function (store) { return store.getAll(); }).then(function (items) {
