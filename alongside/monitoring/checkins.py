@@ -128,6 +128,7 @@ def record_from_form(member, *, key: str = "", **values) -> CheckIn | None:
             raise
     if earlier.fingerprint == receipt.fingerprint:
         return None
+    # Prepared afresh: inside a caller's transaction the insert that was rolled back gave the first one an id.
     return store(prepare(member, **values))
 
 

@@ -8,7 +8,7 @@ importScripts("/static/alongside/js/offline-store.js");
 var CHECKIN = "/me/checkin/";
 
 var CACHE = "alongside-pages-v3";
-var OFFLINE_PAGES = ["/me/checkin/", "/crisis/", "/me/struggling/"];
+var OFFLINE_PAGES = [CHECKIN, "/crisis/", "/me/struggling/"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -35,16 +35,17 @@ self.addEventListener("activate", function (event) {
 function keepCheckin(posted) {
   return posted.formData().then(function (data) {
     var item = self.alongsideOffline.item(data.get("device_member") || "", data);
-    if (!item || !item.member) { return pageOrCrisis(new Request(CHECKIN)); }
+    if (!item || !item.member) { return copyOrCrisis(new Request(CHECKIN), true); }
     return self.alongsideOffline.keep(item).then(function () {
       return Response.redirect(CHECKIN + "?kept=1", 303);
     });
   });
 }
 
-// The copy kept of an offline page, whatever its query string; the public crisis page when there is none.
-function pageOrCrisis(request) {
-  return caches.match(request, { ignoreSearch: true }).then(function (cached) {
+// The copy kept here of what was asked for (of an offline page, whatever its query string), or when there is
+// none the public crisis page, which always has one.
+function copyOrCrisis(request, ignoreSearch) {
+  return caches.match(request, { ignoreSearch: ignoreSearch }).then(function (cached) {
     return cached || caches.match("/crisis/");
   });
 }
@@ -79,11 +80,6 @@ self.addEventListener("fetch", function (event) {
         return caches.match(request, { ignoreSearch: true }).then(function (cached) { return cached || response; });
       }
       return response;
-    }).catch(function () {
-      // No copy of this page yet: the public crisis page always has one.
-      return isOfflinePage ? pageOrCrisis(request) : caches.match(request).then(function (cached) {
-        return cached || caches.match("/crisis/");
-      });
-    })
+    }).catch(function () { return copyOrCrisis(request, isOfflinePage); })
   );
 });
