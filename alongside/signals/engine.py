@@ -128,6 +128,7 @@ def _save_params(saves: list[tuple[DetectorState, State, int, object]]) -> list[
     """The UPDATE's parameters for each (row, state, index in state, member), ready for the database."""
     now = timezone.now()
     fields = [DetectorState._meta.get_field(name) for name in _SAVED_FIELDS]
+    database = sql.current_connection()
     params = []
     for row, state, index, member in saves:
         row.layout = detectors.LAYOUT_VERSION
@@ -139,7 +140,7 @@ def _save_params(saves: list[tuple[DetectorState, State, int, object]]) -> list[
             row.pending_day = date.fromordinal(int(pending))
             row.closes_at = times.at(row.pending_day + timedelta(days=1), datetime.min.time(), member.time_zone)
         row.updated_at = now
-        values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        values = [field.get_db_prep_save(getattr(row, field.attname), database) for field in fields]
         params.append([*values, row.member_id])
     return params
 

@@ -93,3 +93,50 @@ def test_postgresql_keeps_a_statement_run_often_prepared(member):
     assert prepared_token_lookups() == 1
     assert tokens.find(raw).user.pk == member.pk
     assert tokens.find(raw + "x") is None
+
+
+def _loaded_checkin(member, without=()):
+    when = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    checkin = sql.insert(
+        CheckIn(member=member, recorded_at=when, local_date=when.date(), mood=4, note="quiet day", source="api")
+    )
+    select = f"SELECT {sql.columns(CheckIn, 'c', without)} FROM monitoring_checkin c WHERE c.id = %s"  # noqa: S608
+    return sql.load(CheckIn, sql.fetch(select, [checkin.pk])[0], without), CheckIn.objects.get(pk=checkin.pk)
+
+
+def test_load_builds_the_instance_the_orm_builds(member):
+    loaded, orm = _loaded_checkin(member)
+
+    assert type(loaded) is CheckIn and not loaded._state.adding and loaded._state.db == orm._state.db
+    for field in CheckIn._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(orm, field.attname), field.name
+    assert loaded.get_deferred_fields() == set()
+    assert loaded.member == member  # the relation is read on first use, as on the ORM's instance
+    loaded.mood = 5
+    loaded.save(update_fields=["mood"])  # an ordinary instance: it saves as an update
+    assert CheckIn.objects.get(pk=orm.pk).mood == 5
+
+
+def test_load_leaves_the_columns_not_selected_deferred(member):
+    loaded, _orm = _loaded_checkin(member, without=("note",))
+
+    assert loaded.get_deferred_fields() == {"note"}
+    assert loaded.note == "quiet day"  # read from the database when asked for, as with defer()
+
+
+def test_load_lets_a_model_with_construction_listeners_build_itself(member):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(listener, sender=CheckIn)
+    sql._attnames.cache_clear()
+    try:
+        loaded, _orm = _loaded_checkin(member)
+    finally:
+        post_init.disconnect(listener, sender=CheckIn)
+        sql._attnames.cache_clear()
+    assert loaded in seen and not loaded._state.adding
