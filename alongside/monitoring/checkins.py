@@ -319,9 +319,10 @@ def _store_in_one_statement(checkin: CheckIn, receipt: Receipt, answer, *, by_la
             if row is None:
                 return False
         else:
+            returning = connection.features.can_return_columns_from_insert
             try:
                 cursor.execute(
-                    intake.insert_sql(CheckIn),
+                    intake.insert_sql(CheckIn, IdempotencyRecord, returning=returning),
                     [
                         *sql.insert_params(checkin),
                         json.dumps(tag_ids),
@@ -335,8 +336,9 @@ def _store_in_one_statement(checkin: CheckIn, receipt: Receipt, answer, *, by_la
                 if intake.LABELS_NOT_FOUND in str(error):
                     return False
                 raise
-            # The key is this person's and unique, so the answer found is the one just stored.
-            cursor.execute(_answer_id_statement(), [receipt.user_id, receipt.key])
+            if not returning:
+                # The key is this person's and unique, so the answer found is the one just stored.
+                cursor.execute(_answer_id_statement(), [receipt.user_id, receipt.key])
             row = cursor.fetchone()
         checkin.pk = row[0]
     checkin._state.adding = False

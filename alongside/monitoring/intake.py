@@ -128,12 +128,24 @@ def drop_sql() -> list[str]:
 
 
 @cache
-def insert_sql(checkin_model) -> str:
-    """The insert into the view: the check-in's values (`sql.insert_params`), then the extra columns'."""
+def insert_sql(checkin_model, record_model, *, returning: bool) -> str:
+    """The insert into the view: the check-in's values (`sql.insert_params`), then the extra columns'. With
+    `returning` (SQLite 3.35 and later) it gives back the new check-in's id, as the stored answer holds it:
+    SQLite works out RETURNING's subquery after the trigger has run. Otherwise the id is read afterwards."""
     names = [*checkin_columns(checkin_model), *EXTRA_COLUMNS]
     columns = ", ".join(_quote(column) for column in names)
     values = ", ".join(["%s"] * len(names))
-    return f"INSERT INTO {VIEW} ({columns}) VALUES ({values})"  # noqa: S608 (names only; values are parameters)
+    # Only names from the models are formatted in; values are parameters.
+    statement = f"INSERT INTO {VIEW} ({columns}) VALUES ({values})"  # noqa: S608
+    if returning:
+        user, key, created = (
+            _quote(record_model._meta.get_field(name).column) for name in ("user", "key", "created_id")
+        )
+        statement += (
+            f" RETURNING (SELECT r.{created} FROM {_quote(record_model._meta.db_table)} r "  # noqa: S608
+            f"WHERE r.{user} = {VIEW}.answer_user_id AND r.{key} = {VIEW}.answer_key)"
+        )
+    return statement
 
 
 def install(schema_editor, checkin_model, record_model) -> None:

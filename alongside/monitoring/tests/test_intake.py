@@ -83,6 +83,42 @@ def test_an_api_check_in_stores_its_tags_and_its_answer_all_at_once():
     assert len(writes) == 1 and writes[0].startswith(one)
     reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     assert not [read for read in reads if 'FROM "monitoring_tag"' in read]
+    # The new check-in's id comes back from the statement itself, not from reading the stored answer after it.
+    assert not [read for read in reads if '"core_idempotencyrecord"' in read]
+
+
+@on_sqlite
+@pytest.mark.django_db(transaction=True)
+def test_without_returning_the_new_id_is_read_from_the_stored_answer(monkeypatch):
+    # SQLite before 3.35 has no RETURNING; Django still supports such versions.
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    member, client = member_and_client()
+    assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, {"mood": 4, "activities": ["Walk"]}, "key-1")
+    assert response.status_code == 201
+    assert response.json()["id"] == CheckIn.objects.get(member=member, mood=4).pk
+    assert "RETURNING" not in queries.captured_queries[-2]["sql"]
+    assert '"core_idempotencyrecord"' in queries.captured_queries[-1]["sql"]
+
+
+@on_sqlite
+@pytest.mark.django_db(transaction=True)
+def test_the_write_lock_is_free_as_soon_as_the_check_in_is_stored(tmp_path):
+    import sqlite3
+
+    member, client = member_and_client()
+    assert post(client, {"mood": 5, "activities": ["Walk"]}, "key-0").status_code == 201
+    checkin = checkins.prepare(member, mood=6, activities=["Walk"], find_tags=False)
+    checkins.store(checkin, receipt=Receipt(member.pk, "key-1", "f" * 64), answer=lambda _c: (201, {"id": None}))
+    assert checkin.pk == CheckIn.objects.get(member=member, mood=6).pk
+    # Another connection can write at once: the statement that returned the id has finished and committed.
+    other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
 
 
 def test_the_statements_compare_tag_kinds_as_stored():
