@@ -41,7 +41,8 @@ class IdempotencyRecord(models.Model):
     """The answer to a create request, kept under the client's Idempotency-Key so that a retry gets the same
     answer instead of a second copy (see alongside/core/idempotency.py)."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique constraint on the person and the key, which begins with the person.
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # method, path and body of the first request
     status = models.PositiveSmallIntegerField()

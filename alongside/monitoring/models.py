@@ -51,7 +51,10 @@ class Medication(models.TextChoices):
 class CheckIn(models.Model):
     """One check-in. Mood alone is enough; several a day are fine, each with its own time."""
 
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins")
+    # Indexed by the indexes below, which begin with the member: one of its own would only be written to.
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins", db_index=False
+    )
     recorded_at = models.DateTimeField(_("when"), default=timezone.now)
     # The member's calendar date where they were, so days line up with their life, not with UTC.
     local_date = models.DateField(_("day"))
