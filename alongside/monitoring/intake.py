@@ -19,7 +19,8 @@ long way, which says which labels are unknown, and stores them by their ids.
   `idempotency.seal`). Inserting a row into it runs an INSTEAD OF trigger that first counts the member's
   current tags with those labels and aborts (`LABELS_NOT_FOUND`) unless each label found one; then inserts the
   check-in, a link for each tag, and the stored answer with the new check-in's id beside it (`created_id`). The
-  new check-in's id is then read back from the stored answer.
+  insert's RETURNING clause gives that id back (SQLite works it out after the trigger has run); with SQLite
+  before 3.35, which has no RETURNING, a second statement reads it from the stored answer.
 - **PostgreSQL**: an INSERT of the check-in (only if each label found its tag) with the tags' lookup, the links'
   and the answer's inserts in its WITH clause; no row comes back when a label was not found.
 
