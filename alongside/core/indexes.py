@@ -1,8 +1,8 @@
 """Dropping a foreign key's own index where a wider index that begins with the same column serves it.
 
 Django's AlterField with `db_index=False` would do it, but on SQLite it copies the whole table to do so (a large
-check-in table takes minutes); dropping the index alone is instant on both databases. Migrations use these as
-the database side of `SeparateDatabaseAndState`, with the AlterField as the state side.
+check-in table takes minutes); dropping the index alone is instant on both databases, and Django's idea of the
+field changes alongside (`SeparateDatabaseAndState`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ def _make(apps, schema_editor, *, which):
         schema_editor.execute(f"CREATE INDEX {quote(f'{table}_{column}_own')} ON {quote(table)} ({quote(column)})")
 
 
-def drop_own_index(app_label: str, model_name: str, field_name: str) -> migrations.RunPython:
-    """The operation dropping the field's single-column index (made again if the migration is reversed)."""
+def drop_own_index(app_label: str, model_name: str, field_name: str, field) -> migrations.SeparateDatabaseAndState:
+    """The operation giving a foreign key `db_index=False` (`field`, as the model now declares it) by dropping
+    its single-column index alone (made again if the migration is reversed)."""
     which = (app_label, model_name, field_name)
-    return migrations.RunPython(partial(_drop, which=which), partial(_make, which=which))
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AlterField(model_name=model_name.lower(), name=field_name, field=field)],
+        database_operations=[migrations.RunPython(partial(_drop, which=which), partial(_make, which=which))],
+    )

@@ -13,19 +13,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="checkin",
-                    name="member",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="checkins",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                )
-            ],
-            database_operations=[drop_own_index("monitoring", "CheckIn", "member")],
+        drop_own_index(
+            "monitoring",
+            "CheckIn",
+            "member",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="checkins",
+                to=settings.AUTH_USER_MODEL,
+            ),
         )
     ]
