@@ -9,6 +9,7 @@ else uses the ORM. The figures are in docs/performance.md.
 
 from __future__ import annotations
 
+import inspect
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -123,7 +124,7 @@ def _attnames(model: type[Model], without: tuple[str, ...]) -> tuple[str, ...] |
         return None
     names = []
     for field in _fields(model, without):
-        descriptor = model.__dict__.get(field.attname) or getattr(model, field.attname, None)
+        descriptor = inspect.getattr_static(model, field.attname, None)  # as declared, without running __get__
         # Setting an attribute through Django's plain field descriptors on a new instance only stores the value.
         if hasattr(descriptor, "__set__") and not isinstance(descriptor, ForeignKeyDeferredAttribute):
             return None
